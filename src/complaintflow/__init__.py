@@ -1,0 +1,58 @@
+"""complaintflow: every customer complaint as a state machine, from received to archived.
+
+>>> import complaintflow as cf
+>>> cf.State.RECEIVED.value
+'received'
+"""
+
+from complaintflow._clock import Clock, FrozenClock, SystemClock
+from complaintflow._errors import (
+    AuthorityExceeded,
+    ComplaintflowError,
+    ConcurrencyError,
+    ConfigError,
+    CurrencyMismatch,
+    InvalidTransition,
+    SchemaVersionError,
+    StoreError,
+    ValidationError,
+)
+from complaintflow._model import Actor, Complaint, Event, Finding, Money, Offer, State, Tier
+from complaintflow._version import __version__
+from complaintflow._workflow import CHANNELS, Listener, Workflow
+
+__all__ = [
+    "CHANNELS",
+    "Actor",
+    "AuthorityExceeded",
+    "Clock",
+    "Complaint",
+    "ComplaintflowError",
+    "ConcurrencyError",
+    "ConfigError",
+    "CurrencyMismatch",
+    "Event",
+    "Finding",
+    "FrozenClock",
+    "InvalidTransition",
+    "Listener",
+    "Money",
+    "Offer",
+    "SchemaVersionError",
+    "State",
+    "StoreError",
+    "SystemClock",
+    "Tier",
+    "ValidationError",
+    "Workflow",
+    "__version__",
+]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if hasattr(_obj, "__module__") and getattr(_obj, "__module__", "").startswith("complaintflow._"):
+        try:
+            _obj.__module__ = "complaintflow"
+        except (AttributeError, TypeError):
+            pass
+del _name, _obj

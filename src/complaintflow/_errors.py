@@ -1,0 +1,108 @@
+"""The exceptions complaintflow raises.
+
+Every refusal derives from :class:`ComplaintflowError`::
+
+    ComplaintflowError
+    ├── InvalidTransition        the command is not allowed in the current state
+    ├── ValidationError          bad input (also a ValueError)
+    │   ├── CurrencyMismatch     two amounts in different currencies were combined
+    │   └── ConfigError          a policy file or setting is invalid (names key and line)
+    ├── AuthorityExceeded        an offer's goodwill is above the actor's limit
+    ├── ConcurrencyError         a store refused a stale save
+    └── StoreError               a store cannot be opened or is inconsistent
+        └── SchemaVersionError   the database was written by a newer complaintflow
+
+A command that raises leaves the complaint exactly as it was.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthorityExceeded",
+    "ComplaintflowError",
+    "ConcurrencyError",
+    "ConfigError",
+    "CurrencyMismatch",
+    "InvalidTransition",
+    "SchemaVersionError",
+    "StoreError",
+    "ValidationError",
+]
+
+
+class ComplaintflowError(Exception):
+    """Base class of every error complaintflow raises on purpose."""
+
+
+class InvalidTransition(ComplaintflowError):  # noqa: N818 - public contract name
+    """The command is not allowed in the complaint's current state."""
+
+    def __init__(self, command: str, state: str, *, detail: str = "") -> None:
+        self.command = command
+        self.state = state
+        msg = f"cannot {command} a complaint in state {state!r}"
+        if detail:
+            msg = f"{msg}: {detail}"
+        super().__init__(msg)
+
+
+class ValidationError(ComplaintflowError, ValueError):
+    """Bad input; the message names the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class CurrencyMismatch(ValidationError):  # noqa: N818
+    """Two amounts in different currencies were combined or compared."""
+
+
+class ConfigError(ValidationError):
+    """A policy configuration is invalid; the message names the key and, for files, the line."""
+
+    def __init__(self, key: str, message: str, *, source: str | None = None,
+                 line: int | None = None) -> None:
+        self.key = key
+        self.source = source
+        self.line = line
+        where = ""
+        if source is not None:
+            where = f"{source}"
+            if line is not None:
+                where += f", line {line}"
+            where += ": "
+        super().__init__(key, f"{where}{message}" if where else message)
+        self.args = (f"{where}{key}: {message}",)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class AuthorityExceeded(ComplaintflowError):  # noqa: N818 - public contract name
+    """An offer's goodwill is above what the actor (or approver) may grant."""
+
+    def __init__(self, message: str, *, needed_tier: str | None = None) -> None:
+        self.needed_tier = needed_tier
+        super().__init__(message)
+
+
+class ConcurrencyError(ComplaintflowError):
+    """A store refused a save because the complaint changed since it was loaded."""
+
+    def __init__(self, complaint_id: str, expected: int, actual: int | None) -> None:
+        self.complaint_id = complaint_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"complaint {complaint_id!r} was loaded at version {expected} but the store "
+            f"holds version {actual}; reload it and run the command again"
+        )
+
+
+class StoreError(ComplaintflowError):
+    """A store cannot be opened, or its contents are not a complaintflow database."""
+
+
+class SchemaVersionError(StoreError):
+    """The database schema is newer than this complaintflow understands."""

@@ -20,6 +20,7 @@ from complaintflow._errors import (
 from complaintflow._model import Actor, Complaint, Event, Finding, Money, Offer, State, Tier
 from complaintflow._version import __version__
 from complaintflow._workflow import CHANNELS, Listener, Workflow
+from complaintflow.policies._config import load_policies
 
 __all__ = [
     "CHANNELS",
@@ -46,6 +47,7 @@ __all__ = [
     "ValidationError",
     "Workflow",
     "__version__",
+    "load_policies",
 ]
 
 for _name in __all__:

@@ -1,0 +1,164 @@
+"""Loading policies from TOML: ``cf.Workflow(**cf.load_policies("policies.toml"))``.
+
+Each top-level table of the file configures one policy; the policy class reads its own
+table in a ``from_config(table, ctx)`` classmethod and reports bad values through
+``ctx.error(key, message)``, which names the key and its line in the file.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, NoReturn
+
+from complaintflow._errors import ConfigError
+
+__all__ = ["ConfigContext", "load_policies"]
+
+
+class ConfigContext:
+    """Where a table came from, so errors can name the key and the line."""
+
+    def __init__(self, text: str, source: str, prefix: str = "") -> None:
+        self.text = text
+        self.source = source
+        self.prefix = prefix
+
+    def sub(self, key: str) -> ConfigContext:
+        """The context of a nested table ``key``."""
+        return ConfigContext(self.text, self.source, f"{self.prefix}{key}.")
+
+    def line_of(self, key: str) -> int | None:
+        """The 1-based line where ``key`` (dotted, relative to this table) is set, if found."""
+        full = f"{self.prefix}{key}"
+        parts = full.split(".")
+        lines = self.text.splitlines()
+        table: list[str] = []
+        best: int | None = None
+        for number, raw in enumerate(lines, start=1):
+            line = raw.strip()
+            header = re.match(r"^\[\[?\s*([^\]]+?)\s*\]\]?", line)
+            if header:
+                table = [p.strip().strip('"') for p in header.group(1).split(".")]
+                if table == parts:
+                    best = best or number
+                continue
+            m = re.match(r'^("?)([A-Za-z0-9_\-\u0080-\uffff. ]+?)\1\s*=', line)
+            if not m:
+                continue
+            here = table + [p.strip().strip('"') for p in m.group(2).split(".")]
+            if here == parts:
+                return number
+            if best is None and len(here) >= 1 and here[-1] == parts[-1] and here[:-1] == parts[:-1]:
+                best = number
+        if best is None and len(parts) > 1:
+            return ConfigContext(self.text, self.source).line_of(".".join(parts[:-1]))
+        return best
+
+    def error(self, key: str, message: str) -> NoReturn:
+        """Raise :class:`ConfigError` for ``key`` (relative to this table)."""
+        raise ConfigError(f"{self.prefix}{key}", message, source=self.source,
+                          line=self.line_of(key))
+
+    # -- typed getters ----------------------------------------------------------------------
+    def get(self, table: Mapping[str, Any], key: str, kind: type | tuple[type, ...],
+            default: Any = None) -> Any:
+        """``table[key]`` checked against ``kind`` (bools are never numbers)."""
+        if key not in table:
+            return default
+        value = table[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds:
+            self.error(key, f"expected {_names(kinds)}, got {value!r}")
+        if not isinstance(value, kinds):
+            self.error(key, f"expected {_names(kinds)}, got {type(value).__name__} {value!r}")
+        return value
+
+    def positive(self, table: Mapping[str, Any], key: str, default: float) -> float:
+        value = self.get(table, key, (int, float), default)
+        if value <= 0:
+            self.error(key, f"must be positive, got {value!r}")
+        return float(value)
+
+    def unknown(self, table: Mapping[str, Any], allowed: set[str] | frozenset[str]) -> None:
+        """Refuse keys this table does not know (typos must not pass silently)."""
+        for key in table:
+            if key not in allowed:
+                self.error(key, f"unknown key; expected one of {', '.join(sorted(allowed))}")
+
+
+def _names(kinds: tuple[type, ...]) -> str:
+    return " or ".join(k.__name__ for k in kinds)
+
+
+#: section name → (Workflow keyword, factory(table, ctx)). Policy modules register here.
+SECTIONS: dict[str, tuple[str, Callable[[Mapping[str, Any], ConfigContext], Any]]] = {}
+
+
+def register_section(name: str, keyword: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register ``factory(table, ctx)`` building the Workflow argument ``keyword``
+    from the TOML table ``[name]``."""
+
+    def deco(factory: Callable[..., Any]) -> Callable[..., Any]:
+        SECTIONS[name] = (keyword, factory)
+        return factory
+
+    return deco
+
+
+def _sections() -> dict[str, tuple[str, Callable[[Mapping[str, Any], ConfigContext], Any]]]:
+    # importing the policy modules registers their sections
+    from complaintflow import policies  # noqa: F401
+
+    return SECTIONS
+
+
+def parse_policies(text: str, source: str = "<string>") -> dict[str, Any]:
+    """Like :func:`load_policies`, from TOML text."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        if line is None:
+            m = re.search(r"line (\d+)", str(exc))
+            line = int(m.group(1)) if m else None
+        raise ConfigError("toml", f"not valid TOML: {exc}", source=source, line=line) from None
+    ctx = ConfigContext(text, source)
+    sections = _sections()
+    out: dict[str, Any] = {}
+    for name, table in data.items():
+        if name in ("version", "meta"):
+            continue
+        if name not in sections:
+            ctx.error(name, f"unknown section; expected one of {', '.join(sorted(sections))}")
+        if not isinstance(table, dict):
+            ctx.error(name, "expected a table")
+        keyword, factory = sections[name]
+        value = factory(table, ctx.sub(name))
+        if keyword in out and isinstance(out[keyword], dict) and isinstance(value, dict):
+            out[keyword].update(value)
+        else:
+            out[keyword] = value
+    return out
+
+
+def load_policies(path: str | Path) -> dict[str, Any]:
+    """Read a policies TOML file into ``Workflow`` keyword arguments.
+
+    ``cf.Workflow(**cf.load_policies("policies.toml"))``. An invalid file raises
+    :class:`complaintflow.ConfigError` naming the key and the line.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError("path", f"cannot read {p}: {exc.strerror or exc}", source=str(p)) from None
+    return parse_policies(text, str(p))
+
+
+def default_text(name: str) -> str:
+    """The text of a bundled default data file (``policies/data/<name>``)."""
+    return resources.files("complaintflow.policies").joinpath("data", name).read_text("utf-8")

@@ -5,6 +5,8 @@
 'received'
 """
 
+import contextlib
+
 from complaintflow._clock import Clock, FrozenClock, SystemClock
 from complaintflow._errors import (
     AuthorityExceeded,
@@ -53,8 +55,6 @@ __all__ = [
 for _name in __all__:
     _obj = globals()[_name]
     if hasattr(_obj, "__module__") and getattr(_obj, "__module__", "").startswith("complaintflow._"):
-        try:
+        with contextlib.suppress(AttributeError, TypeError):
             _obj.__module__ = "complaintflow"
-        except (AttributeError, TypeError):
-            pass
 del _name, _obj

@@ -67,8 +67,8 @@ class Engine:
             for source in State:
                 found = self._machine.get_transitions(trigger=trigger, source=source.name)
                 if found:
-                    dest = found[0].dest
-                    self._targets[trigger, source] = source if dest is None else State[dest]
+                    name: str | None = found[0].dest
+                    self._targets[trigger, source] = source if name is None else State[name]
         self.commands: tuple[str, ...] = tuple(self._machine.events)
 
     def target(self, state: State, command: str) -> State:

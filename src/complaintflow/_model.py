@@ -42,7 +42,7 @@ SCHEMA_VERSION: Final = 1
 JSONValue: TypeAlias = Any
 
 
-class State(str, enum.Enum):
+class State(enum.StrEnum):
     """The nine states of a complaint (values are the lower-case names)."""
 
     RECEIVED = "received"
@@ -160,7 +160,7 @@ def minor_unit(currency: str) -> int:
 
 
 def _to_decimal(value: object, field: str = "amount") -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise ValidationError(
             field, f"money must be a Decimal, int or numeric string, never {type(value).__name__}"
         )
@@ -253,13 +253,22 @@ class Money:
         return cls(_to_decimal(data["amount"], f"{field}.amount"), data.get("currency", "CNY"))
 
 
-def _money(field: str) -> Callable[[object], Money]:
-    def convert(value: object) -> Money:
-        if isinstance(value, Money):
-            return value
-        return Money(_to_decimal(value, field))
+def _money(value: object, field: str) -> Money:
+    if isinstance(value, Money):
+        return value
+    return Money(_to_decimal(value, field))
 
-    return convert
+
+def _goodwill(value: object) -> Money:
+    return _money(value, "offer.goodwill")
+
+
+def _statutory(value: object) -> Money:
+    return _money(value, "offer.statutory")
+
+
+def _remedy_value(value: object) -> Money:
+    return _money(value, "offer.remedy_value")
 
 
 # -- findings and offers ----------------------------------------------------------------------
@@ -337,11 +346,10 @@ class Offer:
     """
 
     remedy: Remedy
-    goodwill: Money = attrs.field(factory=Money.zero, converter=_money("offer.goodwill"))
-    statutory: Money = attrs.field(factory=Money.zero, converter=_money("offer.statutory"))
+    goodwill: Money = attrs.field(factory=Money.zero, converter=_goodwill)
+    statutory: Money = attrs.field(factory=Money.zero, converter=_statutory)
     extras: tuple[str, ...] = ()
-    remedy_value: Money = attrs.field(factory=Money.zero,
-                                      converter=_money("offer.remedy_value"))
+    remedy_value: Money = attrs.field(factory=Money.zero, converter=_remedy_value)
 
     def __attrs_post_init__(self) -> None:
         _one_of("offer.remedy", self.remedy, REMEDIES)

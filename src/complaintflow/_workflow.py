@@ -6,6 +6,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -46,7 +47,9 @@ CHANNELS: Final = (
     "hotline", "in_store", "online_chat", "wechat", "app", "email", "social_media",
 )
 _RESET_ON_REOPEN: Final = (State.PROPOSED, State.RESOLVED, State.REVISITED)
-_NO_AUTO_RESUME: Final = frozenset({"escalate", "customer_replied", "reclassify", "message"})
+_NO_AUTO_RESUME: Final = frozenset(
+    {"escalate", "await_customer", "customer_replied", "reclassify", "message"}
+)
 
 
 class Listener(Protocol):
@@ -68,10 +71,14 @@ def _text(field: str, value: object, *, required: bool = True) -> str | None:
     return value
 
 
-def _reason(value: object) -> str:
-    out = _text("reason", value)
+def _required(field: str, value: object) -> str:
+    out = _text(field, value)
     assert out is not None
     return out
+
+
+def _reason(value: object) -> str:
+    return _required("reason", value)
 
 
 def _plan(complaint: Complaint, times: Mapping[State, datetime]) -> None:
@@ -174,7 +181,7 @@ class Workflow:
         store: str | None = None,
         region: str | None = None,
         brand: str | None = None,
-        amount: Money | None = None,
+        amount: Money | Decimal | None = None,
         contact: Mapping[str, str] | None = None,
         brand_wide: bool = False,
         at: datetime | None = None,
@@ -185,8 +192,8 @@ class Workflow:
         When the policy finds the same customer's same problem already open (a second
         channel), the existing complaint is returned with a ``merged`` event instead.
         """
-        text_ = _text("text", text)
-        cust = _text("customer_id", customer_id)
+        text_ = _required("text", text)
+        cust = _required("customer_id", customer_id)
         if not isinstance(channel, str) or channel not in self.channels:
             raise ValidationError(
                 "channel", f"unknown channel {channel!r}; expected one of {', '.join(sorted(self.channels))}"
@@ -196,12 +203,11 @@ class Workflow:
         for name, value in fields.items():
             _text(name, value, required=False)
         if amount is not None and not isinstance(amount, Money):
-            amount = Money(amount)  # type: ignore[arg-type]
-        if contact is not None:
-            if not isinstance(contact, Mapping) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in contact.items()
-            ):
-                raise ValidationError("contact", "expected a mapping of strings")
+            amount = Money(amount)
+        if contact is not None and (not isinstance(contact, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in contact.items()
+        )):
+            raise ValidationError("contact", "expected a mapping of strings")
         if not isinstance(brand_wide, bool):
             raise ValidationError("brand_wide", "expected True or False")
         now = ensure_aware(at, "at") if at is not None else self._now()
@@ -215,7 +221,7 @@ class Workflow:
         draft = Complaint(
             id=cid, state=State.RECEIVED, version=1, history=(), customer_id=cust,
             channel=channel, received_at=now, text=text_, amount=amount, channels=(channel,),
-            **fields,
+            order_id=order_id, sku=sku, batch=batch, store=store, region=region, brand=brand,
         )
         recent = self._recent
 
@@ -484,7 +490,7 @@ class Workflow:
     def _d_reopen(self, c: Complaint, actor: Actor, now: datetime, *, reason: str) -> Draft:
         why = _reason(reason)
         planned = self.escalation.deadlines(c, start=now)
-        times = {s: d for s, d in planned.items() if s in _RESET_ON_REOPEN}
+        times: dict[State, datetime] = {s: d for s, d in planned.items() if s in _RESET_ON_REOPEN}
         data: dict[str, Any] = {
             "reason": why, "reset": [s.value for s in _RESET_ON_REOPEN],
             "deadlines": stage_times_to_data(times),

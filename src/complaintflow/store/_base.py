@@ -1,25 +1,61 @@
-"""The ``Store`` protocol every backend implements."""
+"""The ``Store`` protocol every backend implements, and what the backends share."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
-from typing import Protocol, runtime_checkable
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Protocol, runtime_checkable
 
 import attrs
 
-from complaintflow._model import Complaint, Event
+from complaintflow._errors import ConcurrencyError, StoreError, ValidationError
+from complaintflow._model import Complaint, Event, thaw
 
-__all__ = ["OutboxItem", "Store"]
+__all__ = [
+    "COUNT_FIELDS",
+    "DEFAULT_LEASE",
+    "NotFound",
+    "OutboxItem",
+    "Store",
+]
+
+#: How long a complaint claimed by :meth:`Store.claim_due` stays reserved for its worker.
+DEFAULT_LEASE: Final = timedelta(minutes=5)
+
+#: The state-row columns :meth:`Store.counts` can group by.
+COUNT_FIELDS: Final = frozenset({
+    "state", "category", "dimension", "scope", "tier", "region", "store", "channel", "brand",
+    "sku", "batch",
+})
+
+
+class NotFound(StoreError, KeyError):
+    """No complaint with that id is stored."""
+
+    def __init__(self, complaint_id: str) -> None:
+        self.complaint_id = complaint_id
+        super().__init__(f"no complaint with id {complaint_id!r}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 @attrs.frozen(slots=True)
 class OutboxItem:
-    """A committed event waiting to be published; ``id`` is stable (``"<complaint>:<seq>"``)."""
+    """A committed event waiting to be published.
+
+    ``id`` is stable (``"<complaint id>:<seq>"``): a relay may publish an item more than
+    once (at least once delivery) and consumers deduplicate on it.
+    """
 
     id: str
     complaint_id: str
     event: Event
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-compatible message a relay publishes."""
+        return {"id": self.id, "complaint_id": self.complaint_id, "event": self.event.to_dict()}
 
 
 @runtime_checkable
@@ -30,7 +66,7 @@ class Store(Protocol):
         """Store a new complaint (all its events); returns it marked as committed."""
 
     def get(self, complaint_id: str) -> Complaint:
-        """The stored complaint; raises ``KeyError``-like ``StoreError`` if unknown."""
+        """The stored complaint; raises :class:`NotFound` (a ``StoreError``) if unknown."""
 
     def save(self, complaint: Complaint) -> Complaint:
         """Append the events added since ``complaint`` was loaded; raises ``ConcurrencyError``
@@ -39,15 +75,158 @@ class Store(Protocol):
     def due(self, now: datetime, limit: int = 100) -> Sequence[Complaint]:
         """Complaints whose next deadline (or warning) is at or before ``now``."""
 
+    def claim_due(self, now: datetime, limit: int = 100, worker: str = "worker", *,
+                  lease: timedelta = DEFAULT_LEASE) -> Sequence[Complaint]:
+        """Like :meth:`due`, but reserves what it returns for ``worker`` until it is saved
+        or ``now + lease`` passes, so several workers share one sweep."""
+
     def pending(self, limit: int = 100) -> Sequence[OutboxItem]:
         """Committed events not yet published, oldest first."""
 
     def mark_published(self, ids: Iterable[str]) -> None:
-        """Remove published events from the outbox."""
+        """Take published events out of the pending outbox."""
 
     def recent(
         self, *, since: datetime, customer_id: str | None = None, sku: str | None = None,
         batch: str | None = None, order_id: str | None = None, brand: str | None = None,
         limit: int | None = None,
     ) -> Sequence[Complaint]:
-        """Complaints received at or after ``since`` matching every given filter."""
+        """Complaints received at or after ``since`` matching every given filter, newest first."""
+
+    def counts(self, by: str, *, since: datetime | None = None,
+               until: datetime | None = None) -> dict[str | None, int]:
+        """How many complaints (received in ``[since, until)``) share each value of ``by``."""
+
+
+# -- helpers shared by the backends ------------------------------------------------------------
+
+def check_complaint(complaint: object) -> Complaint:
+    if not isinstance(complaint, Complaint):
+        raise ValidationError("complaint", f"expected a Complaint, got {type(complaint).__name__}")
+    return complaint
+
+
+def check_limit(limit: object, field: str = "limit") -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise ValidationError(field, f"expected an integer >= 0, got {limit!r}")
+    return limit
+
+
+def check_by(by: object) -> str:
+    if not isinstance(by, str) or by not in COUNT_FIELDS:
+        raise ValidationError("by", f"cannot count by {by!r}; expected one of "
+                                    f"{', '.join(sorted(COUNT_FIELDS))}")
+    return by
+
+
+def check_lease(lease: object) -> timedelta:
+    if not isinstance(lease, timedelta) or lease <= timedelta(0):
+        raise ValidationError("lease", f"expected a positive timedelta, got {lease!r}")
+    return lease
+
+
+def check_worker(worker: object) -> str:
+    if not isinstance(worker, str) or not worker.strip():
+        raise ValidationError("worker", "expected a non-empty worker name")
+    return worker
+
+
+def new_events(complaint: Complaint, *, start: int | None = None) -> tuple[Event, ...]:
+    """The events of ``complaint`` a save appends (after ``committed``), checked to be gap-free."""
+    first = complaint.committed if start is None else start
+    if first < 0 or first > complaint.version:
+        raise ValidationError("complaint.committed",
+                              f"{first} is outside the history (version {complaint.version})")
+    events = complaint.history[first:]
+    for offset, event in enumerate(events, start=first + 1):
+        if event.seq != offset:
+            raise ValidationError("complaint.history", f"event seq {event.seq} at position {offset}")
+    return events
+
+
+def event_id(complaint_id: str, seq: int) -> str:
+    return f"{complaint_id}:{seq}"
+
+
+def outbox_event(event: Event, *, include_personal: bool) -> Event:
+    """The event as the outbox carries it: without ``data["personal"]`` unless allowed."""
+    if include_personal or "personal" not in event.data:
+        return event
+    data = {k: v for k, v in event.data.items() if k != "personal"}
+    return attrs.evolve(event, data=data)
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    """The JSON-compatible event (its ``data`` thawed)."""
+    return event.to_dict()
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def event_from_row(seq: int, name: str, v: int, at: datetime | str, actor: str | None,  # noqa: PLR0917
+                   data: Any) -> Event:
+    """Read a stored event back (through the upcasters of :meth:`Event.from_dict`)."""
+    if isinstance(data, str | bytes):
+        data = json.loads(data)
+    return Event.from_dict({
+        "seq": seq, "name": name, "v": v,
+        "at": at if isinstance(at, str) else at.isoformat(),
+        "actor": actor, "data": data,
+    })
+
+
+def utc_text(value: datetime) -> str:
+    """A fixed-width UTC ISO text whose string order is time order (for SQLite)."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def state_row(complaint: Complaint) -> dict[str, Any]:
+    """The current-state columns of a complaint (what due/recent/counts query)."""
+    return {
+        "id": complaint.id,
+        "state": complaint.state.value,
+        "version": complaint.version,
+        "customer_id": complaint.customer_id,
+        "channel": complaint.channel,
+        "received_at": complaint.received_at,
+        "order_id": complaint.order_id,
+        "sku": complaint.sku,
+        "batch": complaint.batch,
+        "store": complaint.store,
+        "region": complaint.region,
+        "brand": complaint.brand,
+        "category": complaint.category,
+        "dimension": complaint.dimension,
+        "severity": complaint.severity,
+        "scope": complaint.scope,
+        "tier": complaint.tier.label,
+        "is_open": complaint.is_open,
+        "next_due": complaint.next_due,
+        "updated_at": complaint.last_event_at,
+    }
+
+
+def replay_rows(complaint_id: str, events: Sequence[Event], expected_version: int | None = None
+                ) -> Complaint:
+    """Rebuild a stored complaint; a broken history is a :class:`StoreError`."""
+    try:
+        complaint = Complaint.replay(events)
+    except ValidationError as exc:
+        raise StoreError(f"complaint {complaint_id!r}: stored history does not replay: {exc}"
+                         ) from exc
+    if complaint.id != complaint_id:
+        raise StoreError(f"complaint {complaint_id!r}: stored history is of {complaint.id!r}")
+    if expected_version is not None and complaint.version != expected_version:
+        raise StoreError(f"complaint {complaint_id!r}: state row says version {expected_version} "
+                         f"but the history holds {complaint.version} events")
+    return attrs.evolve(complaint, committed=complaint.version)
+
+
+def stale(complaint: Complaint, actual: int | None) -> ConcurrencyError:
+    return ConcurrencyError(complaint.id, complaint.committed, actual)
+
+
+def thawed(data: Mapping[str, Any]) -> Any:
+    return thaw(data)

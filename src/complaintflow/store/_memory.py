@@ -4,39 +4,64 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
-from complaintflow._errors import ConcurrencyError, StoreError, ValidationError
+from complaintflow._clock import ensure_aware
 from complaintflow._model import Complaint
-from complaintflow.store._base import OutboxItem
+from complaintflow.store._base import (
+    DEFAULT_LEASE,
+    NotFound,
+    OutboxItem,
+    check_by,
+    check_complaint,
+    check_lease,
+    check_limit,
+    check_worker,
+    event_id,
+    new_events,
+    outbox_event,
+    stale,
+)
 
 __all__ = ["MemoryStore"]
 
 
 class MemoryStore:
-    """Keeps complaints in a dict, with the same optimistic checks as the durable stores."""
+    """Keeps complaints in a dict, with the same optimistic checks as the durable stores.
 
-    def __init__(self) -> None:
+    ``include_personal=False`` leaves the customer's personal data (``data["personal"]``:
+    complaint text, contact fields) out of the outbox.
+    """
+
+    def __init__(self, *, include_personal: bool = True) -> None:
+        self.include_personal = include_personal
         self._items: dict[str, Complaint] = {}
-        self._outbox: dict[str, OutboxItem] = {}
+        self._outbox: dict[str, OutboxItem] = {}  # insertion order is commit order
+        self._published: set[str] = set()
+        self._claims: dict[str, tuple[str, datetime]] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._items)
 
+    def __repr__(self) -> str:
+        return f"MemoryStore({len(self._items)} complaints)"
+
     def _outbox_add(self, complaint: Complaint, start: int) -> None:
         for event in complaint.history[start:]:
-            oid = f"{complaint.id}:{event.seq}"
-            self._outbox[oid] = OutboxItem(oid, complaint.id, event)
+            oid = event_id(complaint.id, event.seq)
+            self._outbox[oid] = OutboxItem(
+                oid, complaint.id, outbox_event(event, include_personal=self.include_personal))
 
     def add(self, complaint: Complaint) -> Complaint:
-        if not isinstance(complaint, Complaint):
-            raise ValidationError("complaint", f"expected a Complaint, got {type(complaint).__name__}")
+        check_complaint(complaint)
+        new_events(complaint, start=0)
         with self._lock:
             if complaint.id in self._items:
-                raise ConcurrencyError(complaint.id, 0, self._items[complaint.id].version)
+                raise stale(attrs.evolve(complaint, committed=0),
+                            self._items[complaint.id].version)
             stored = attrs.evolve(complaint, committed=complaint.version)
             self._items[complaint.id] = stored
             self._outbox_add(stored, 0)
@@ -45,43 +70,77 @@ class MemoryStore:
     def get(self, complaint_id: str) -> Complaint:
         try:
             return self._items[complaint_id]
-        except KeyError:
-            raise StoreError(f"no complaint with id {complaint_id!r}") from None
+        except (KeyError, TypeError):
+            raise NotFound(complaint_id) from None
 
     def save(self, complaint: Complaint) -> Complaint:
-        if not isinstance(complaint, Complaint):
-            raise ValidationError("complaint", f"expected a Complaint, got {type(complaint).__name__}")
+        check_complaint(complaint)
+        new_events(complaint)
         with self._lock:
             current = self._items.get(complaint.id)
             if current is None:
-                raise StoreError(f"no complaint with id {complaint.id!r}; add it first")
+                raise NotFound(complaint.id)
             if current.version != complaint.committed or (
                 complaint.history[: current.version] != current.history
             ):
-                raise ConcurrencyError(complaint.id, complaint.committed, current.version)
+                raise stale(complaint, current.version)
+            if complaint.version == current.version:
+                return current
             stored = attrs.evolve(complaint, committed=complaint.version)
             self._items[complaint.id] = stored
+            self._claims.pop(complaint.id, None)
             self._outbox_add(stored, current.version)
             return stored
 
-    def due(self, now: datetime, limit: int = 100) -> Sequence[Complaint]:
+    def _due(self, now: datetime) -> list[Complaint]:
+        now = ensure_aware(now, "now")
         found = [c for c in self._items.values() if c.next_due is not None and c.next_due <= now]
         found.sort(key=lambda c: (c.next_due, c.id))
-        return found[:limit]
+        return found
+
+    def due(self, now: datetime, limit: int = 100) -> Sequence[Complaint]:
+        return self._due(now)[: check_limit(limit)]
+
+    def claim_due(self, now: datetime, limit: int = 100, worker: str = "worker", *,
+                  lease: timedelta = DEFAULT_LEASE) -> Sequence[Complaint]:
+        check_limit(limit)
+        check_worker(worker)
+        check_lease(lease)
+        now = ensure_aware(now, "now")
+        with self._lock:
+            out: list[Complaint] = []
+            for c in self._due(now):
+                if len(out) >= limit:
+                    break
+                claim = self._claims.get(c.id)
+                if claim is not None and claim[1] > now:
+                    continue
+                self._claims[c.id] = (worker, now + lease)
+                out.append(c)
+            return out
 
     def pending(self, limit: int = 100) -> Sequence[OutboxItem]:
-        return list(self._outbox.values())[:limit]
+        check_limit(limit)
+        out: list[OutboxItem] = []
+        for oid, item in self._outbox.items():
+            if len(out) >= limit:
+                break
+            if oid not in self._published:
+                out.append(item)
+        return out
 
     def mark_published(self, ids: Iterable[str]) -> None:
         with self._lock:
             for oid in ids:
-                self._outbox.pop(oid, None)
+                if oid in self._outbox:
+                    self._published.add(oid)
 
     def recent(
         self, *, since: datetime, customer_id: str | None = None, sku: str | None = None,
         batch: str | None = None, order_id: str | None = None, brand: str | None = None,
         limit: int | None = None,
     ) -> Sequence[Complaint]:
+        since = ensure_aware(since, "since")
         wanted = {"customer_id": customer_id, "sku": sku, "batch": batch, "order_id": order_id,
                   "brand": brand}
         out = [
@@ -89,8 +148,30 @@ class MemoryStore:
             if c.received_at >= since
             and all(v is None or getattr(c, k) == v for k, v in wanted.items())
         ]
-        out.sort(key=lambda c: c.received_at, reverse=True)
-        return out if limit is None else out[:limit]
+        out.sort(key=lambda c: (c.received_at, c.id), reverse=True)
+        return out if limit is None else out[: check_limit(limit)]
+
+    def counts(self, by: str, *, since: datetime | None = None,
+               until: datetime | None = None) -> dict[str | None, int]:
+        check_by(by)
+        lo = None if since is None else ensure_aware(since, "since")
+        hi = None if until is None else ensure_aware(until, "until")
+        out: dict[str | None, int] = {}
+        for c in self._items.values():
+            if (lo is not None and c.received_at < lo) or (hi is not None and c.received_at >= hi):
+                continue
+            value = getattr(c, by)
+            key = None if value is None else str(value)
+            out[key] = out.get(key, 0) + 1
+        return out
+
+    def verify(self) -> list[str]:
+        """Problems found in the stored data (always none for memory); see ``SQLiteStore``."""
+        problems: list[str] = []
+        for c in self._items.values():
+            if Complaint.replay(c.history) != c:
+                problems.append(f"{c.id}: state differs from the replay of its history")
+        return problems
 
     def all(self) -> list[Complaint]:
         return list(self._items.values())

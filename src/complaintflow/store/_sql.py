@@ -1,0 +1,512 @@
+"""Complaints in a SQL server through SQLAlchemy Core 2.x; PostgreSQL (psycopg 3) is the
+reference server. Imported only when ``SQLStore`` or ``sql_tables`` is first used."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+import attrs
+
+from complaintflow._clock import ensure_aware
+from complaintflow._errors import (
+    ComplaintflowError,
+    ConcurrencyError,
+    SchemaVersionError,
+    StoreError,
+    ValidationError,
+)
+from complaintflow._model import Complaint, Event, replace
+from complaintflow.store._base import (
+    DEFAULT_LEASE,
+    NotFound,
+    OutboxItem,
+    check_by,
+    check_complaint,
+    check_lease,
+    check_limit,
+    check_worker,
+    event_from_row,
+    event_id,
+    new_events,
+    outbox_event,
+    replay_rows,
+    stale,
+    state_row,
+)
+from complaintflow.store._schema import LATEST
+
+try:
+    import sqlalchemy as sa
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy.dialects.postgresql import JSONB
+    from sqlalchemy.engine import Connection, Engine
+except ImportError as _exc:  # pragma: no cover - exercised without the extra installed
+    raise StoreError(
+        "SQLStore needs SQLAlchemy and psycopg: pip install 'complaintflow[sql]'"
+    ) from _exc
+
+__all__ = ["SQLStore", "Tables", "sql_tables"]
+
+_CHUNK: Final = 500
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out (``timestamptz`` on PostgreSQL)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = ensure_aware(value, "datetime").astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _json() -> sa.types.TypeEngine[Any]:
+    return sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+@attrs.frozen
+class Tables:
+    """The four tables of a complaintflow database, on one ``MetaData``."""
+
+    schema: sa.Table
+    complaints: sa.Table
+    events: sa.Table
+    outbox: sa.Table
+
+    @property
+    def all(self) -> tuple[sa.Table, ...]:
+        return (self.schema, self.complaints, self.events, self.outbox)
+
+
+def sql_tables(metadata: sa.MetaData, *, prefix: str = "cf_", schema: str | None = None) -> Tables:
+    """Define complaintflow's tables on ``metadata`` (yours, so your migrations see them).
+
+    >>> import sqlalchemy as sa
+    >>> from complaintflow.store import sql_tables
+    >>> t = sql_tables(sa.MetaData(), prefix="crm_cf_")
+    >>> [table.name for table in t.all]
+    ['crm_cf_schema', 'crm_cf_complaints', 'crm_cf_events', 'crm_cf_outbox']
+    """
+    if not isinstance(prefix, str) or not prefix.replace("_", "").isalnum():
+        raise ValidationError("prefix", f"expected letters, digits and underscores, got {prefix!r}")
+    p = prefix
+    version = sa.Table(
+        f"{p}schema", metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.CheckConstraint("id = 1", name=f"{p}schema_one_row"),
+        schema=schema,
+    )
+    text = sa.String(200)
+    complaints = sa.Table(
+        f"{p}complaints", metadata,
+        sa.Column("id", text, primary_key=True),
+        sa.Column("state", sa.String(20), nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("customer_id", text, nullable=False),
+        sa.Column("channel", text, nullable=False),
+        sa.Column("received_at", UTCDateTime, nullable=False),
+        sa.Column("order_id", text),
+        sa.Column("sku", text),
+        sa.Column("batch", text),
+        sa.Column("store", text),
+        sa.Column("region", text),
+        sa.Column("brand", text),
+        sa.Column("category", text, nullable=False),
+        sa.Column("dimension", text, nullable=False),
+        sa.Column("severity", sa.Integer, nullable=False),
+        sa.Column("scope", sa.String(20), nullable=False),
+        sa.Column("tier", sa.String(40), nullable=False),
+        sa.Column("is_open", sa.Boolean, nullable=False),
+        sa.Column("next_due", UTCDateTime),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+        sa.Column("claimed_by", text),
+        sa.Column("claimed_until", UTCDateTime),
+        sa.CheckConstraint("version >= 1", name=f"{p}complaints_version"),
+        sa.Index(f"{p}complaints_due", "next_due",
+                 postgresql_where=sa.text("next_due IS NOT NULL"),
+                 sqlite_where=sa.text("next_due IS NOT NULL")),
+        sa.Index(f"{p}complaints_customer", "customer_id", "received_at"),
+        sa.Index(f"{p}complaints_sku", "sku", "received_at"),
+        sa.Index(f"{p}complaints_batch", "batch", "received_at"),
+        sa.Index(f"{p}complaints_order", "order_id", "received_at"),
+        sa.Index(f"{p}complaints_brand", "brand", "received_at"),
+        sa.Index(f"{p}complaints_received", "received_at"),
+        sa.Index(f"{p}complaints_report", "region", "store", "category"),
+        sa.Index(f"{p}complaints_state", "state"),
+        schema=schema,
+    )
+    events = sa.Table(
+        f"{p}events", metadata,
+        sa.Column("complaint_id", text, sa.ForeignKey(complaints.c.id), primary_key=True),
+        sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("name", sa.String(40), nullable=False),
+        sa.Column("v", sa.Integer, nullable=False),
+        sa.Column("at", UTCDateTime, nullable=False),
+        sa.Column("actor", text),
+        sa.Column("data", _json(), nullable=False),
+        sa.CheckConstraint("seq >= 1", name=f"{p}events_seq"),
+        schema=schema,
+    )
+    outbox = sa.Table(
+        f"{p}outbox", metadata,
+        sa.Column("position", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+                  primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.String(250), nullable=False, unique=True),
+        sa.Column("complaint_id", text, nullable=False),
+        sa.Column("seq", sa.Integer, nullable=False),
+        sa.Column("payload", _json(), nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("published", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Index(f"{p}outbox_pending", "position",
+                 postgresql_where=sa.text("NOT published"),
+                 sqlite_where=sa.text("published = 0")),
+        schema=schema,
+    )
+    return Tables(version, complaints, events, outbox)
+
+
+_ROW_COLS: Final = (
+    "state", "version", "customer_id", "channel", "received_at", "order_id", "sku", "batch",
+    "store", "region", "brand", "category", "dimension", "severity", "scope", "tier",
+    "is_open", "next_due", "updated_at",
+)
+
+
+def _engine_for(url: str | Engine) -> Engine:
+    if isinstance(url, Engine):
+        return url
+    if not isinstance(url, str) or not url:
+        raise ValidationError("url", f"expected a database URL or a SQLAlchemy Engine, got {url!r}")
+    for bare in ("postgresql://", "postgres://"):
+        if url.startswith(bare):
+            url = "postgresql+psycopg://" + url[len(bare):]
+    try:
+        return sa.create_engine(url, pool_pre_ping=True)
+    except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as exc:
+        raise StoreError(f"cannot use database URL {_safe(url)!r}: {exc}") from exc
+
+
+def _safe(url: str) -> str:
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa_exc.ArgumentError:
+        return "<unparsable URL>"
+
+
+class SQLStore:
+    """Complaints in a SQL database through SQLAlchemy Core (PostgreSQL is the reference).
+
+    ``url_or_engine`` is a URL (``postgresql+psycopg://user@host/db``; a bare
+    ``postgresql://`` means psycopg 3) or your own ``Engine``. ``metadata``, ``prefix`` and
+    ``schema`` place the tables (see :func:`sql_tables`); with ``create=False`` the tables
+    must already exist (made by your own migrations), otherwise missing ones are created.
+
+    Each write is one transaction: a conditional ``UPDATE`` of the state row on the
+    version the complaint was loaded at (the optimistic check), the new events (unique on
+    ``(complaint_id, seq)``) and their outbox rows. ``claim_due`` uses
+    ``SELECT ... FOR UPDATE SKIP LOCKED`` so several workers share one sweep.
+    """
+
+    def __init__(self, url_or_engine: str | Engine, *, metadata: sa.MetaData | None = None,
+                 prefix: str = "cf_", schema: str | None = None, create: bool = True,
+                 include_personal: bool = True) -> None:
+        self.engine = _engine_for(url_or_engine)
+        self._owns_engine = not isinstance(url_or_engine, Engine)
+        self.include_personal = include_personal
+        self.metadata = metadata if metadata is not None else sa.MetaData()
+        self.tables = sql_tables(self.metadata, prefix=prefix, schema=schema)
+        self._schema = schema
+        self._where = f"{_safe(self.engine.url.render_as_string())}" + (
+            f" (schema {schema})" if schema else "")
+        try:
+            self.schema_version = self._open(create=create)
+        except BaseException:
+            if self._owns_engine:
+                self.engine.dispose()
+            raise
+
+    def __repr__(self) -> str:
+        return f"SQLStore({self._where!r})"
+
+    def close(self) -> None:
+        """Release the connection pool (when the store made the engine)."""
+        if self._owns_engine:
+            self.engine.dispose()
+
+    def __enter__(self) -> SQLStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing ----------------------------------------------------------------------------
+    @contextmanager
+    def _tx(self, doing: str) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except ComplaintflowError:
+            raise
+        except sa_exc.IntegrityError:
+            raise
+        except (sa_exc.SQLAlchemyError, OSError) as exc:
+            raise StoreError(f"{self._where}: cannot {doing}: {exc}") from exc
+
+    def _open(self, *, create: bool) -> int:
+        t = self.tables
+        with self._tx("open the database") as conn:
+            if conn.dialect.name == "postgresql":
+                key = zlib.crc32(f"complaintflow:{self._schema}:{t.schema.name}".encode())
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+                if create and self._schema is not None:
+                    conn.execute(sa.schema.CreateSchema(self._schema, if_not_exists=True))
+            inspector = sa.inspect(conn)
+            present = {tb.name for tb in t.all if inspector.has_table(tb.name, schema=self._schema)}
+            if t.schema.name not in present:
+                if present:
+                    raise StoreError(
+                        f"{self._where}: the table {t.schema.name} is missing but "
+                        f"{', '.join(sorted(present))} exist; not a complaintflow database "
+                        f"or a broken one")
+                if not create:
+                    raise StoreError(
+                        f"{self._where}: the complaintflow tables do not exist; create them "
+                        f"(sql_tables on your MetaData in your migrations) or pass create=True")
+                version = 0
+            else:
+                found: int | None = conn.execute(
+                    sa.select(t.schema.c.version).where(t.schema.c.id == 1)).scalar_one_or_none()
+                version = LATEST if found is None else found
+                if found is None:
+                    # tables made by the application's own migrations from sql_tables()
+                    missing = {tb.name for tb in t.all} - present
+                    if missing:
+                        raise StoreError(f"{self._where}: missing table(s) "
+                                         f"{', '.join(sorted(missing))}")
+                    conn.execute(sa.insert(t.schema).values(id=1, version=LATEST))
+            if version > LATEST:
+                raise SchemaVersionError(
+                    f"{self._where} has schema version {version}, newer than the {LATEST} this "
+                    f"complaintflow understands; upgrade complaintflow to open it")
+            if version < 1:
+                self.metadata.create_all(conn, tables=list(t.all))
+                conn.execute(sa.insert(t.schema).values(id=1, version=1))
+                version = 1
+            # forward migrations from version n - 1 to n go here as the layout evolves
+            missing = {tb.name for tb in t.all if not inspector.has_table(tb.name,
+                                                                           schema=self._schema)}
+            if missing and version == LATEST and present:
+                raise StoreError(f"{self._where}: missing table(s) {', '.join(sorted(missing))}")
+            return int(version)
+
+    def _load(self, conn: Connection, ids: Sequence[tuple[str, int]]) -> list[Complaint]:
+        ev = self.tables.events
+        events: dict[str, list[Event]] = {cid: [] for cid, _ in ids}
+        keys = list(events)
+        for i in range(0, len(keys), _CHUNK):
+            rows = conn.execute(
+                sa.select(ev.c.complaint_id, ev.c.seq, ev.c.name, ev.c.v, ev.c.at, ev.c.actor,
+                          ev.c.data)
+                .where(ev.c.complaint_id.in_(keys[i:i + _CHUNK]))
+                .order_by(ev.c.complaint_id, ev.c.seq))
+            for r in rows:
+                events[r[0]].append(event_from_row(*r[1:]))
+        return [replay_rows(cid, events[cid], version) for cid, version in ids]
+
+    def _append(self, conn: Connection, complaint: Complaint, events: Sequence[Event]) -> None:
+        cid = complaint.id
+        conn.execute(sa.insert(self.tables.events), [
+            {"complaint_id": cid, "seq": e.seq, "name": e.name, "v": e.v, "at": e.at,
+             "actor": e.actor, "data": e.to_dict()["data"]}
+            for e in events
+        ])
+        rows = []
+        for e in events:
+            oid = event_id(cid, e.seq)
+            out = outbox_event(e, include_personal=self.include_personal)
+            rows.append({"event_id": oid, "complaint_id": cid, "seq": e.seq,
+                         "payload": OutboxItem(oid, cid, out).to_dict(), "created_at": e.at})
+        conn.execute(sa.insert(self.tables.outbox), rows)
+
+    @staticmethod
+    def _values(complaint: Complaint) -> dict[str, Any]:
+        row = state_row(complaint)
+        return {c: row[c] for c in _ROW_COLS}
+
+    # -- writes ------------------------------------------------------------------------------
+    def add(self, complaint: Complaint) -> Complaint:
+        check_complaint(complaint)
+        events = new_events(complaint, start=0)
+        c = self.tables.complaints
+        try:
+            with self._tx("add a complaint") as conn:
+                conn.execute(sa.insert(c).values(id=complaint.id, **self._values(complaint)))
+                self._append(conn, complaint, events)
+        except sa_exc.IntegrityError as exc:
+            raise ConcurrencyError(complaint.id, 0, None) from exc
+        return replace(complaint, {"committed": complaint.version})
+
+    def save(self, complaint: Complaint) -> Complaint:
+        check_complaint(complaint)
+        events = new_events(complaint)
+        c = self.tables.complaints
+        try:
+            with self._tx("save a complaint") as conn:
+                updated = False
+                if events:
+                    res = conn.execute(
+                        sa.update(c)
+                        .where(c.c.id == complaint.id, c.c.version == complaint.committed)
+                        .values(**self._values(complaint), claimed_by=None, claimed_until=None))
+                    updated = res.rowcount == 1
+                if not updated:
+                    actual = conn.execute(
+                        sa.select(c.c.version).where(c.c.id == complaint.id)).scalar_one_or_none()
+                    if actual is None:
+                        raise NotFound(complaint.id)
+                    if actual != complaint.committed:
+                        raise stale(complaint, actual)
+                    return complaint
+                self._append(conn, complaint, events)
+        except sa_exc.IntegrityError as exc:
+            raise stale(complaint, None) from exc
+        return replace(complaint, {"committed": complaint.version})
+
+    # -- reads -------------------------------------------------------------------------------
+    def get(self, complaint_id: str) -> Complaint:
+        if not isinstance(complaint_id, str):
+            raise NotFound(complaint_id)
+        ev = self.tables.events
+        with self._tx("load a complaint") as conn:
+            rows = conn.execute(
+                sa.select(ev.c.seq, ev.c.name, ev.c.v, ev.c.at, ev.c.actor, ev.c.data)
+                .where(ev.c.complaint_id == complaint_id).order_by(ev.c.seq)).all()
+        if not rows:
+            raise NotFound(complaint_id)
+        return replay_rows(complaint_id, [event_from_row(*r) for r in rows])
+
+    def _due_query(self, now: datetime, limit: int) -> sa.Select[Any]:
+        c = self.tables.complaints
+        return (sa.select(c.c.id, c.c.version)
+                .where(c.c.next_due.is_not(None), c.c.next_due <= now)
+                .order_by(c.c.next_due, c.c.id).limit(limit))
+
+    def due(self, now: datetime, limit: int = 100) -> Sequence[Complaint]:
+        now = ensure_aware(now, "now")
+        check_limit(limit)
+        with self._tx("find due complaints") as conn:
+            ids = [(r[0], r[1]) for r in conn.execute(self._due_query(now, limit))]
+            return self._load(conn, ids)
+
+    def claim_due(self, now: datetime, limit: int = 100, worker: str = "worker", *,
+                  lease: timedelta = DEFAULT_LEASE) -> Sequence[Complaint]:
+        now = ensure_aware(now, "now")
+        check_limit(limit)
+        check_worker(worker)
+        check_lease(lease)
+        c = self.tables.complaints
+        query = (self._due_query(now, limit)
+                 .where(sa.or_(c.c.claimed_until.is_(None), c.c.claimed_until <= now))
+                 .with_for_update(skip_locked=True))
+        with self._tx("claim due complaints") as conn:
+            ids = [(r[0], r[1]) for r in conn.execute(query)]
+            if ids:
+                conn.execute(
+                    sa.update(c).where(c.c.id.in_([i for i, _ in ids]))
+                    .values(claimed_by=worker, claimed_until=now + lease))
+            return self._load(conn, ids)
+
+    def recent(
+        self, *, since: datetime, customer_id: str | None = None, sku: str | None = None,
+        batch: str | None = None, order_id: str | None = None, brand: str | None = None,
+        limit: int | None = None,
+    ) -> Sequence[Complaint]:
+        c = self.tables.complaints
+        query = sa.select(c.c.id, c.c.version).where(
+            c.c.received_at >= ensure_aware(since, "since"))
+        for col, value in (("customer_id", customer_id), ("sku", sku), ("batch", batch),
+                           ("order_id", order_id), ("brand", brand)):
+            if value is not None:
+                query = query.where(c.c[col] == value)
+        query = query.order_by(c.c.received_at.desc(), c.c.id.desc())
+        if limit is not None:
+            query = query.limit(check_limit(limit))
+        with self._tx("find recent complaints") as conn:
+            return self._load(conn, [(r[0], r[1]) for r in conn.execute(query)])
+
+    def counts(self, by: str, *, since: datetime | None = None,
+               until: datetime | None = None) -> dict[str | None, int]:
+        c = self.tables.complaints
+        col = c.c[check_by(by)]
+        query = sa.select(col, sa.func.count()).group_by(col)
+        if since is not None:
+            query = query.where(c.c.received_at >= ensure_aware(since, "since"))
+        if until is not None:
+            query = query.where(c.c.received_at < ensure_aware(until, "until"))
+        with self._tx("count complaints") as conn:
+            return {r[0]: int(r[1]) for r in conn.execute(query)}
+
+    # -- outbox ------------------------------------------------------------------------------
+    def pending(self, limit: int = 100) -> Sequence[OutboxItem]:
+        o = self.tables.outbox
+        with self._tx("read the outbox") as conn:
+            rows = conn.execute(sa.select(o.c.payload).where(o.c.published.is_(False))
+                                .order_by(o.c.position).limit(check_limit(limit))).all()
+        return [OutboxItem(p["id"], p["complaint_id"], Event.from_dict(p["event"]))
+                for (p,) in rows]
+
+    def mark_published(self, ids: Iterable[str]) -> None:
+        keys = [i for i in ids if isinstance(i, str)]
+        o = self.tables.outbox
+        with self._tx("mark events published") as conn:
+            for i in range(0, len(keys), _CHUNK):
+                conn.execute(sa.update(o).where(o.c.event_id.in_(keys[i:i + _CHUNK]))
+                             .values(published=True))
+
+    # -- checking ----------------------------------------------------------------------------
+    def verify(self) -> list[str]:
+        """Problems in the stored data (see :meth:`SQLiteStore.verify`); empty when consistent."""
+        t = self.tables
+        problems: list[str] = []
+        with self._tx("verify the database") as conn:
+            rows = {r[0]: dict(r._mapping) for r in conn.execute(
+                sa.select(t.complaints.c.id, *(t.complaints.c[n] for n in _ROW_COLS)))}
+            events: dict[str, list[Event]] = {}
+            for r in conn.execute(
+                sa.select(t.events.c.complaint_id, t.events.c.seq, t.events.c.name, t.events.c.v,
+                          t.events.c.at, t.events.c.actor, t.events.c.data)
+                .order_by(t.events.c.complaint_id, t.events.c.seq)):
+                events.setdefault(r[0], []).append(event_from_row(*r[1:]))
+            outbox = {r[0] for r in conn.execute(sa.select(t.outbox.c.event_id))}
+        for cid in sorted(rows.keys() - events.keys()):
+            problems.append(f"{cid}: a state row without events")
+        for cid in sorted(events.keys() - rows.keys()):
+            problems.append(f"{cid}: events without a state row")
+        for cid in sorted(rows.keys() & events.keys()):
+            try:
+                replayed = replay_rows(cid, events[cid])
+            except StoreError as exc:
+                problems.append(str(exc))
+                continue
+            want = {"id": cid, **self._values(replayed)}
+            if want != rows[cid]:
+                problems.append(f"{cid}: the state row differs from the replay of its history")
+        expected = {event_id(cid, e.seq) for cid, evs in events.items() for e in evs}
+        problems.extend(f"{oid}: committed but missing from the outbox"
+                        for oid in sorted(expected - outbox))
+        problems.extend(f"{oid}: in the outbox but not committed"
+                        for oid in sorted(outbox - expected))
+        return problems

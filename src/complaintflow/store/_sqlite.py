@@ -1,0 +1,402 @@
+"""The embedded default: one SQLite file (stdlib ``sqlite3``, WAL journal)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from complaintflow._clock import ensure_aware
+from complaintflow._errors import (
+    ComplaintflowError,
+    ConcurrencyError,
+    SchemaVersionError,
+    StoreError,
+    ValidationError,
+)
+from complaintflow._model import Complaint, Event, replace
+from complaintflow.store._base import (
+    DEFAULT_LEASE,
+    NotFound,
+    OutboxItem,
+    check_by,
+    check_complaint,
+    check_lease,
+    check_limit,
+    check_worker,
+    dumps,
+    event_from_row,
+    event_id,
+    new_events,
+    outbox_event,
+    replay_rows,
+    stale,
+    state_row,
+    utc_text,
+)
+from complaintflow.store._schema import LATEST, SQLITE_MIGRATIONS
+
+__all__ = ["SQLiteStore"]
+
+_CHUNK: Final = 500
+_EVENT_COLS: Final = "seq, name, v, at, actor, data"
+_ROW_COLS: Final = (
+    "id", "state", "version", "customer_id", "channel", "received_at", "order_id", "sku",
+    "batch", "store", "region", "brand", "category", "dimension", "severity", "scope", "tier",
+    "is_open", "next_due", "updated_at",
+)
+_INSERT_ROW: Final = (
+    f"INSERT INTO cf_complaints ({', '.join(_ROW_COLS)}) "
+    f"VALUES ({', '.join('?' for _ in _ROW_COLS)})"
+)
+_UPDATE_ROW: Final = (
+    "UPDATE cf_complaints SET "
+    + ", ".join(f"{c} = ?" for c in _ROW_COLS[1:])
+    + ", claimed_by = NULL, claimed_until = NULL WHERE id = ? AND version = ?"
+)
+_INSERT_EVENT: Final = (
+    "INSERT INTO cf_events (complaint_id, seq, name, v, at, actor, data) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_OUTBOX: Final = (
+    "INSERT INTO cf_outbox (event_id, complaint_id, seq, payload, created_at) VALUES (?, ?, ?, ?, ?)"
+)
+
+
+def _sql_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return utc_text(value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _row_values(complaint: Complaint) -> list[Any]:
+    row = state_row(complaint)
+    return [_sql_value(row[c]) for c in _ROW_COLS]
+
+
+class SQLiteStore:
+    """Complaints in one SQLite file: the embedded default (the command line uses it).
+
+    >>> import complaintflow as cf
+    >>> from complaintflow.store import SQLiteStore
+    >>> store = SQLiteStore(":memory:")
+    >>> store.schema_version
+    1
+
+    Every write is one ``BEGIN IMMEDIATE`` transaction: the events, the current-state row
+    and the outbox rows commit together or not at all. The file uses the WAL journal, so
+    readers never wait for the writer and several processes can share it; each process
+    opens its own ``SQLiteStore`` (a store is safe to share between threads, not across
+    ``fork``). ``synchronous="FULL"`` (the default) makes each commit durable against power
+    loss, ``"NORMAL"`` only against a crash of the process, at a lower cost.
+
+    ``include_personal=False`` leaves ``data["personal"]`` (the complaint text and contact
+    fields) out of the outbox payloads; the events table always keeps it.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, include_personal: bool = True,
+                 synchronous: str = "FULL", timeout: float = 30.0) -> None:
+        if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValidationError("synchronous", f"expected FULL, NORMAL or EXTRA, got {synchronous!r}")
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0:
+            raise ValidationError("timeout", f"expected seconds >= 0, got {timeout!r}")
+        self.path = os.fspath(path)
+        self.include_personal = include_personal
+        self._lock = threading.RLock()
+        try:
+            self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
+                                         check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
+        try:
+            with self._errors("open"):
+                self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+                self._conn.execute("PRAGMA journal_mode = WAL").fetchone()
+                self._conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+                self._conn.execute("PRAGMA foreign_keys = ON")
+                self.schema_version = self._open_schema()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.path!r})"
+
+    def close(self) -> None:
+        """Close the connection (the store cannot be used afterwards)."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing ----------------------------------------------------------------------------
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except ComplaintflowError:
+            raise
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"SQLite database {self.path!r}: cannot {doing}: {exc}") from exc
+        except sqlite3.Error as exc:  # ProgrammingError: closed, misuse
+            raise StoreError(f"SQLite database {self.path!r}: cannot {doing}: {exc}") from exc
+
+    @contextmanager
+    def _tx(self, doing: str, *, write: bool) -> Iterator[sqlite3.Cursor]:
+        """One transaction: committed when the block ends, rolled back when it raises."""
+        with self._lock, self._errors(doing):
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield cur
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
+
+    def _open_schema(self) -> int:
+        with self._tx("read its schema", write=True) as cur:
+            names = {r[0] for r in cur.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+            if "cf_schema" not in names:
+                if names:
+                    raise StoreError(
+                        f"{self.path!r} is not a complaintflow database (it holds the tables "
+                        f"{', '.join(sorted(names))})")
+                version = 0
+            else:
+                row = cur.execute("SELECT version FROM cf_schema WHERE id = 1").fetchone()
+                if row is None or not isinstance(row[0], int):
+                    raise StoreError(f"{self.path!r}: the cf_schema table has no version row")
+                version = row[0]
+            if version > LATEST:
+                raise SchemaVersionError(
+                    f"{self.path!r} has schema version {version}, newer than the {LATEST} this "
+                    f"complaintflow understands; upgrade complaintflow to open it")
+            for target in range(version + 1, LATEST + 1):
+                for statement in SQLITE_MIGRATIONS[target]:
+                    cur.execute(statement)
+                cur.execute("INSERT OR REPLACE INTO cf_schema (id, version) VALUES (1, ?)",
+                            (target,))
+            version = LATEST
+            missing = {"cf_complaints", "cf_events", "cf_outbox"} - {
+                r[0] for r in cur.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if missing:
+                raise StoreError(f"{self.path!r}: missing table(s) {', '.join(sorted(missing))}")
+            return version
+
+    def _load(self, cur: sqlite3.Cursor, ids: Sequence[tuple[str, int]]) -> list[Complaint]:
+        """Replay the complaints ``ids`` (``(id, version)`` pairs), in that order."""
+        events: dict[str, list[Event]] = {cid: [] for cid, _ in ids}
+        keys = list(events)
+        for i in range(0, len(keys), _CHUNK):
+            chunk = keys[i:i + _CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            for row in cur.execute(
+                f"SELECT complaint_id, {_EVENT_COLS} FROM cf_events "
+                f"WHERE complaint_id IN ({marks}) ORDER BY complaint_id, seq", chunk,
+            ):
+                events[row[0]].append(event_from_row(*row[1:]))
+        return [replay_rows(cid, events[cid], version) for cid, version in ids]
+
+    # -- writes ------------------------------------------------------------------------------
+    def _append(self, cur: sqlite3.Cursor, complaint: Complaint, events: Sequence[Event]) -> None:
+        cid = complaint.id
+        cur.executemany(_INSERT_EVENT, [
+            (cid, e.seq, e.name, e.v, utc_text(e.at), e.actor, dumps(e.to_dict()["data"]))
+            for e in events
+        ])
+        rows = []
+        for e in events:
+            oid = event_id(cid, e.seq)
+            out = outbox_event(e, include_personal=self.include_personal)
+            payload = OutboxItem(oid, cid, out).to_dict()
+            rows.append((oid, cid, e.seq, dumps(payload), utc_text(e.at)))
+        cur.executemany(_INSERT_OUTBOX, rows)
+
+    def add(self, complaint: Complaint) -> Complaint:
+        check_complaint(complaint)
+        events = new_events(complaint, start=0)
+        try:
+            with self._tx("add a complaint", write=True) as cur:
+                row = cur.execute("SELECT version FROM cf_complaints WHERE id = ?",
+                                  (complaint.id,)).fetchone()
+                if row is not None:
+                    raise ConcurrencyError(complaint.id, 0, row[0])
+                cur.execute(_INSERT_ROW, _row_values(complaint))
+                self._append(cur, complaint, events)
+        except StoreError as exc:
+            if isinstance(exc.__cause__, sqlite3.IntegrityError):
+                raise ConcurrencyError(complaint.id, 0, None) from exc
+            raise
+        return _committed(complaint)
+
+    def save(self, complaint: Complaint) -> Complaint:
+        check_complaint(complaint)
+        events = new_events(complaint)
+        try:
+            with self._tx("save a complaint", write=True) as cur:
+                if events:
+                    values = _row_values(complaint)
+                    cur.execute(_UPDATE_ROW, [*values[1:], complaint.id, complaint.committed])
+                    updated = cur.rowcount == 1
+                else:
+                    updated = False
+                if not updated:
+                    row = cur.execute("SELECT version FROM cf_complaints WHERE id = ?",
+                                      (complaint.id,)).fetchone()
+                    if row is None:
+                        raise NotFound(complaint.id)
+                    if row[0] != complaint.committed:
+                        raise stale(complaint, row[0])
+                    return complaint
+                self._append(cur, complaint, events)
+        except StoreError as exc:
+            if isinstance(exc.__cause__, sqlite3.IntegrityError):
+                raise stale(complaint, None) from exc
+            raise
+        return _committed(complaint)
+
+    # -- reads -------------------------------------------------------------------------------
+    def get(self, complaint_id: str) -> Complaint:
+        if not isinstance(complaint_id, str):
+            raise NotFound(complaint_id)
+        with self._tx("load a complaint", write=False) as cur:
+            events = [event_from_row(*r) for r in cur.execute(
+                f"SELECT {_EVENT_COLS} FROM cf_events WHERE complaint_id = ? ORDER BY seq",
+                (complaint_id,))]
+        if not events:
+            raise NotFound(complaint_id)
+        return replay_rows(complaint_id, events)
+
+    def due(self, now: datetime, limit: int = 100) -> Sequence[Complaint]:
+        at = utc_text(ensure_aware(now, "now"))
+        check_limit(limit)
+        with self._tx("find due complaints", write=False) as cur:
+            ids = cur.execute(
+                "SELECT id, version FROM cf_complaints WHERE next_due IS NOT NULL AND next_due <= ? "
+                "ORDER BY next_due, id LIMIT ?", (at, limit)).fetchall()
+            return self._load(cur, ids)
+
+    def claim_due(self, now: datetime, limit: int = 100, worker: str = "worker", *,
+                  lease: timedelta = DEFAULT_LEASE) -> Sequence[Complaint]:
+        now = ensure_aware(now, "now")
+        check_limit(limit)
+        check_worker(worker)
+        check_lease(lease)
+        at = utc_text(now)
+        # BEGIN IMMEDIATE holds the database's one write lock: claimers take turns, and
+        # each sees the claims the ones before it committed.
+        with self._tx("claim due complaints", write=True) as cur:
+            ids = cur.execute(
+                "SELECT id, version FROM cf_complaints WHERE next_due IS NOT NULL AND next_due <= ? "
+                "AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY next_due, id LIMIT ?",
+                (at, at, limit)).fetchall()
+            cur.executemany(
+                "UPDATE cf_complaints SET claimed_by = ?, claimed_until = ? WHERE id = ?",
+                [(worker, utc_text(now + lease), cid) for cid, _ in ids])
+            return self._load(cur, ids)
+
+    def recent(
+        self, *, since: datetime, customer_id: str | None = None, sku: str | None = None,
+        batch: str | None = None, order_id: str | None = None, brand: str | None = None,
+        limit: int | None = None,
+    ) -> Sequence[Complaint]:
+        where = ["received_at >= ?"]
+        args: list[Any] = [utc_text(ensure_aware(since, "since"))]
+        for col, value in (("customer_id", customer_id), ("sku", sku), ("batch", batch),
+                           ("order_id", order_id), ("brand", brand)):
+            if value is not None:
+                where.append(f"{col} = ?")
+                args.append(value)
+        sql = (f"SELECT id, version FROM cf_complaints WHERE {' AND '.join(where)} "
+               "ORDER BY received_at DESC, id DESC")
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(check_limit(limit))
+        with self._tx("find recent complaints", write=False) as cur:
+            return self._load(cur, cur.execute(sql, args).fetchall())
+
+    def counts(self, by: str, *, since: datetime | None = None,
+               until: datetime | None = None) -> dict[str | None, int]:
+        col = check_by(by)
+        where, args = ["1 = 1"], []
+        if since is not None:
+            where.append("received_at >= ?")
+            args.append(utc_text(ensure_aware(since, "since")))
+        if until is not None:
+            where.append("received_at < ?")
+            args.append(utc_text(ensure_aware(until, "until")))
+        with self._tx("count complaints", write=False) as cur:
+            rows = cur.execute(
+                f"SELECT {col}, COUNT(*) FROM cf_complaints WHERE {' AND '.join(where)} "
+                f"GROUP BY {col}", args).fetchall()
+        return dict(rows)
+
+    # -- outbox ------------------------------------------------------------------------------
+    def pending(self, limit: int = 100) -> Sequence[OutboxItem]:
+        check_limit(limit)
+        with self._tx("read the outbox", write=False) as cur:
+            rows = cur.execute(
+                "SELECT payload FROM cf_outbox WHERE published = 0 ORDER BY position LIMIT ?",
+                (limit,)).fetchall()
+        return [_outbox_item(r[0]) for r in rows]
+
+    def mark_published(self, ids: Iterable[str]) -> None:
+        keys = [i for i in ids if isinstance(i, str)]
+        with self._tx("mark events published", write=True) as cur:
+            cur.executemany("UPDATE cf_outbox SET published = 1 WHERE event_id = ?",
+                            [(k,) for k in keys])
+
+    # -- checking ----------------------------------------------------------------------------
+    def verify(self) -> list[str]:
+        """Problems in the stored data: a history with a gap or that does not replay, a state
+        row that differs from the replay of its history, an outbox that is not exactly the
+        committed events. An empty list means the database is consistent."""
+        problems: list[str] = []
+        with self._tx("verify the database", write=False) as cur:
+            rows = {r[0]: list(r) for r in cur.execute(
+                f"SELECT {', '.join(_ROW_COLS)} FROM cf_complaints")}
+            events: dict[str, list[Event]] = {}
+            for r in cur.execute(f"SELECT complaint_id, {_EVENT_COLS} FROM cf_events "
+                                 "ORDER BY complaint_id, seq"):
+                events.setdefault(r[0], []).append(event_from_row(*r[1:]))
+            outbox = {r[0] for r in cur.execute("SELECT event_id FROM cf_outbox")}
+        for cid in sorted(rows.keys() - events.keys()):
+            problems.append(f"{cid}: a state row without events")
+        for cid in sorted(events.keys() - rows.keys()):
+            problems.append(f"{cid}: events without a state row")
+        for cid in sorted(rows.keys() & events.keys()):
+            try:
+                replayed = replay_rows(cid, events[cid])
+            except StoreError as exc:
+                problems.append(str(exc))
+                continue
+            if _row_values(replayed) != rows[cid]:
+                problems.append(f"{cid}: the state row differs from the replay of its history")
+        expected = {event_id(cid, e.seq) for cid, evs in events.items() for e in evs}
+        problems.extend(f"{oid}: committed but missing from the outbox"
+                        for oid in sorted(expected - outbox))
+        problems.extend(f"{oid}: in the outbox but not committed"
+                        for oid in sorted(outbox - expected))
+        return problems
+
+
+def _committed(complaint: Complaint) -> Complaint:
+    return replace(complaint, {"committed": complaint.version})
+
+
+def _outbox_item(payload: str | bytes) -> OutboxItem:
+    data = json.loads(payload)
+    return OutboxItem(data["id"], data["complaint_id"], Event.from_dict(data["event"]))

@@ -1,0 +1,54 @@
+"""The ``complaintflow`` command line: ``demo``, ``report``, ``diagram`` and ``sweep``.
+
+Parsing uses only the standard library, so every command works without extras; with the
+``cli`` extra (``pip install 'complaintflow[cli]'``) tables and progress are drawn by
+``rich``. Bad input ends with one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+from collections.abc import Sequence
+
+from complaintflow._errors import ComplaintflowError
+from complaintflow._version import __version__
+from complaintflow.cli import demo, diagram, report, sweep
+from complaintflow.cli._common import UsageError
+from complaintflow.cli._output import make_output
+
+__all__ = ["build_parser", "main"]
+
+#: Exit code of bad input (the same as argparse's).
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="complaintflow",
+        description="Customer complaints as state machines: run the demo, report on a "
+                    "store, draw the lifecycle, sweep due deadlines.",
+    )
+    parser.add_argument("--version", action="version", version=f"complaintflow {__version__}")
+    parser.add_argument("--plain", action="store_true",
+                        help="plain text output even when rich is installed")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in (demo, report, diagram, sweep):
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 on success, 2 on bad input)."""
+    args = build_parser().parse_args(argv)
+    output = make_output(plain=args.plain)
+    try:
+        code: int = args.run(args, output)
+    except (UsageError, ComplaintflowError, sqlite3.Error) as exc:
+        sys.stderr.write(f"complaintflow {args.command}: error: {exc}\n")
+        return EXIT_USAGE
+    except BrokenPipeError:  # e.g. `complaintflow diagram | head`
+        return 0
+    return code

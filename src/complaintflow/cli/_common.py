@@ -1,0 +1,121 @@
+"""What the commands share: one-line usage errors, times from the command line, opening a store."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from complaintflow._errors import ComplaintflowError
+from complaintflow._model import Complaint
+from complaintflow.store import Store
+
+__all__ = [
+    "SQLITE_MAGIC",
+    "UsageError",
+    "all_complaints",
+    "check_database",
+    "close_store",
+    "fmt_time",
+    "open_store",
+    "parse_now",
+    "sqlite_store_class",
+]
+
+#: The first bytes of every SQLite 3 database file.
+SQLITE_MAGIC = b"SQLite format 3\x00"
+#: Table names one of which a complaintflow SQLite database holds.
+_OUR_TABLES = frozenset({"cf_schema", "cf_complaints", "cf_events", "cf_outbox"})
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class UsageError(Exception):
+    """Bad input on the command line: printed as one line on stderr, exit code 2."""
+
+
+def parse_now(text: str) -> datetime:
+    """An aware datetime from an ISO 8601 ``--now`` value (a time zone is required)."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"--now: {text!r} is not an ISO 8601 time, e.g. 2026-06-18T09:00:00+08:00"
+        ) from None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise UsageError(f"--now: {text!r} has no time zone; add one, e.g. {text}+00:00")
+    return value.astimezone(UTC)
+
+
+def fmt_time(value: datetime | None) -> str:
+    """``2026-06-18 09:00`` (UTC), or an empty string."""
+    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def sqlite_store_class() -> Any:
+    """``complaintflow.store.SQLiteStore`` when this installation has it, else ``None``."""
+    from complaintflow import store
+
+    return getattr(store, "SQLiteStore", None)
+
+
+def check_database(path: Path) -> None:
+    """Refuse anything at ``path`` that is not (or cannot become) a complaintflow database."""
+    if path.is_dir():
+        raise UsageError(f"{path}: is a directory, not a complaintflow database")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot be read ({exc.strerror})") from None
+    if not head:
+        return  # an empty file is an empty SQLite database
+    if head != SQLITE_MAGIC:
+        raise UsageError(f"{path}: not a complaintflow database (not an SQLite file)")
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            names = {row[0] for row in con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        raise UsageError(f"{path}: not a complaintflow database ({exc})") from None
+    if names and not names & _OUR_TABLES:
+        raise UsageError(
+            f"{path}: not a complaintflow database (it holds other tables: "
+            f"{', '.join(sorted(names)[:5])})"
+        )
+
+
+def open_store(path: Path, *, create: bool = False) -> Store:
+    """The SQLite store at ``path``; without ``create`` the file must already exist."""
+    if not path.exists():
+        if not create:
+            raise UsageError(
+                f"{path}: no such database (create one with: complaintflow demo --db {path})"
+            )
+    else:
+        check_database(path)
+    cls = sqlite_store_class()
+    if cls is None:
+        raise UsageError("this installation of complaintflow has no SQLiteStore")
+    try:
+        store: Store = cls(path)
+    except (ComplaintflowError, sqlite3.Error, OSError) as exc:
+        raise UsageError(f"{path}: not a complaintflow database ({exc})") from None
+    return store
+
+
+def close_store(store: Store) -> None:
+    """Close ``store`` if it holds a connection."""
+    close = getattr(store, "close", None)
+    if callable(close):
+        close()
+
+
+def all_complaints(store: Store) -> list[Complaint]:
+    """Every complaint of ``store``, oldest first (through the protocol's ``recent``)."""
+    found: Iterable[Complaint] = store.recent(since=_EPOCH)
+    return sorted(found, key=lambda c: (c.received_at, c.id))

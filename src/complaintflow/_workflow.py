@@ -322,7 +322,7 @@ class Workflow:
 
     def _event(self, complaint: Complaint, name: str, data: Mapping[str, Any], actor: str | None,
                now: datetime) -> Event:
-        return Event(complaint.version + 1, name, now, actor, data)
+        return Event._trusted(complaint.version + 1, name, now, actor, data)
 
     def _run(self, complaint: Complaint, command: str, actor: Actor | None, now: datetime,
              draft: Draft) -> Complaint:

@@ -23,11 +23,13 @@ from complaintflow._model import Actor, Complaint, Event, Finding, Money, Offer,
 from complaintflow._version import __version__
 from complaintflow._workflow import CHANNELS, Listener, Workflow
 from complaintflow.policies._config import load_policies
+from complaintflow.policies.calendar import BusinessCalendar
 
 __all__ = [
     "CHANNELS",
     "Actor",
     "AuthorityExceeded",
+    "BusinessCalendar",
     "Clock",
     "Complaint",
     "ComplaintflowError",

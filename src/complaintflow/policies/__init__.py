@@ -1,6 +1,7 @@
 """Policies: every domain decision, replaceable by subclassing one method or by TOML."""
 
 from complaintflow.policies._recent import NO_HISTORY, RecentComplaints
+from complaintflow.policies.calendar import BusinessCalendar
 from complaintflow.policies.classification import (
     Classification,
     ClassificationPolicy,
@@ -8,12 +9,19 @@ from complaintflow.policies.classification import (
 )
 from complaintflow.policies.compensation import CompensationLadder, CompensationPolicy
 from complaintflow.policies.duplicates import ChannelDuplicates, DuplicatePolicy
-from complaintflow.policies.escalation import EscalationPolicy, TieredEscalation
+from complaintflow.policies.escalation import (
+    EscalationPolicy,
+    StageClock,
+    TieredEscalation,
+    stage_clocks,
+)
+from complaintflow.policies.regulatory import Period, RegulatoryProfile, bundled_profiles
 from complaintflow.policies.risk import DefaultRisk, RiskPolicy
 from complaintflow.policies.scope import LineDetection, ScopePolicy
 
 __all__ = [
     "NO_HISTORY",
+    "BusinessCalendar",
     "ChannelDuplicates",
     "Classification",
     "ClassificationPolicy",
@@ -24,8 +32,13 @@ __all__ = [
     "EscalationPolicy",
     "KeywordClassifier",
     "LineDetection",
+    "Period",
     "RecentComplaints",
+    "RegulatoryProfile",
     "RiskPolicy",
     "ScopePolicy",
+    "StageClock",
     "TieredEscalation",
+    "bundled_profiles",
+    "stage_clocks",
 ]

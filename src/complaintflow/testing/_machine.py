@@ -1,0 +1,357 @@
+"""``WorkflowMachine``: a Hypothesis rule-based state machine over a whole workflow."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Final
+
+from complaintflow.testing._guard import require_hypothesis
+
+require_hypothesis()
+
+from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.stateful import (  # noqa: E402
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+)
+
+from complaintflow._clock import FrozenClock  # noqa: E402
+from complaintflow._errors import ComplaintflowError  # noqa: E402
+from complaintflow._model import Actor, Complaint, Event, Finding, Offer, Tier  # noqa: E402
+from complaintflow._workflow import CHANNELS, Workflow  # noqa: E402
+from complaintflow.testing import invariants as inv  # noqa: E402
+from complaintflow.testing.strategies import (  # noqa: E402
+    Command,
+    actors,
+    commands,
+    findings,
+    offers,
+    texts,
+)
+
+__all__ = ["DEFAULT_SETTINGS", "WorkflowMachine", "workflow_machine"]
+
+#: What every ``WorkflowMachine`` class runs with unless given other settings: a CI can
+#: afford it (about a second per machine with the default policies).
+DEFAULT_SETTINGS: Final = {
+    "max_examples": 50,
+    "stateful_step_count": 30,
+    "deadline": None,
+    "suppress_health_check": (HealthCheck.too_slow, HealthCheck.filter_too_much),
+}
+
+_REASONS: Final = st.sampled_from(("customer asked for photos", "顧客不滿意", "wrong size again"))
+_STEPS: Final = st.sampled_from((timedelta(minutes=10), timedelta(minutes=50), timedelta(hours=3),
+                                 timedelta(hours=20), timedelta(days=3)))
+_PICK: Final = st.integers(min_value=0, max_value=15)
+
+
+def _can(command: str) -> Callable[[WorkflowMachine], bool]:
+    def allowed(self: WorkflowMachine) -> bool:
+        return bool(self._allowing(command))
+
+    allowed.__name__ = f"some_complaint_allows_{command}"
+    return allowed
+
+
+class WorkflowMachine(RuleBasedStateMachine):
+    """Random command sequences on a workflow, checking every promise of the lifecycle.
+
+    Override :meth:`make_workflow` to test your own policies, and add your own
+    ``@invariant()`` methods; they see :attr:`workflow`, :attr:`clock`,
+    :attr:`complaints` (every complaint by id, as the last command returned it) and
+    :attr:`changed` (those the last step changed). Run it with
+    ``TestMyWorkflow = MyMachine.TestCase`` under pytest or unittest.
+
+    Every rule that runs a command checks the step (legal edge, append-only history,
+    tier not lowered, a refusal changes nothing); every ``@invariant()`` here is named
+    after the promise it checks (see :data:`complaintflow.testing.invariants.INVARIANTS`).
+    """
+
+    #: Where the machine's clock starts.
+    start: ClassVar[datetime] = datetime(2026, 6, 18, 1, 0, tzinfo=UTC)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.TestCase.settings = settings(**DEFAULT_SETTINGS)  # type: ignore[arg-type]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = FrozenClock(self.start)
+        self.workflow = self.make_workflow(self.clock)
+        self.complaints: dict[str, Complaint] = {}
+        self.changed: dict[str, Complaint] = {}
+        self.published: list[Event] = []
+        self.workflow.subscribe(self._published)
+
+    def make_workflow(self, clock: FrozenClock) -> Workflow:
+        """The workflow under test, built on ``clock`` (default policies, memory store)."""
+        from complaintflow.store import MemoryStore
+
+        return Workflow(clock=clock, store=MemoryStore())
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def _published(self, event: Event, complaint: Complaint) -> None:
+        self.published.append(event)
+
+    def _allowing(self, command: str) -> list[Complaint]:
+        engine = self.workflow.engine
+        return [c for c in self.complaints.values() if engine.allows(c.state, command)]
+
+    def _pick(self, pick: int, among: list[Complaint] | None = None) -> Complaint:
+        pool = list(self.complaints.values()) if among is None else among
+        return pool[pick % len(pool)]
+
+    def _keep(self, complaint: Complaint) -> None:
+        self.complaints[complaint.id] = complaint
+        self.changed[complaint.id] = complaint
+
+    def _run(self, before: Complaint, command: str, kwargs: Mapping[str, Any],
+             *, refused_only: bool = False) -> Complaint | None:
+        """Fire ``command`` on ``before`` and check the step; ``None`` when refused."""
+        self.changed = {}
+        snapshot = before.to_dict()
+        published = len(self.published)
+        try:
+            if command == "tick":
+                after = self.workflow.tick(before, **kwargs)
+            else:
+                after = self.workflow.fire(before, command, **kwargs)
+        except ComplaintflowError:
+            inv.check_failed_command_changed_nothing(
+                before, snapshot, workflow=self.workflow,
+                published=len(self.published) - published)
+            return None
+        except Exception as exc:
+            if refused_only:
+                raise inv.InvariantViolation(
+                    "bad_input_refused",
+                    f"{command} with {dict(kwargs)!r} raised {type(exc).__name__} instead of a "
+                    "ComplaintflowError", complaint=before) from exc
+            raise
+        if refused_only:
+            raise inv.InvariantViolation(
+                "bad_input_refused", f"{command} accepted bad input {dict(kwargs)!r}",
+                complaint=after)
+        inv.check_step(before, after, command, workflow=self.workflow)
+        self._keep(after)
+        return after
+
+    # -- intake -------------------------------------------------------------------------------
+    @rule(text=texts(), channel=st.sampled_from(CHANNELS), customer=st.integers(1, 4),
+          order=st.sampled_from((None, "O-1", "O-2")))
+    def receive(self, text: str, channel: str, customer: int, order: str | None) -> None:
+        self.changed = {}
+        known = dict(self.complaints)
+        try:
+            c = self.workflow.receive(text, customer_id=f"C-{customer}", channel=channel,
+                                      order_id=order)
+        except ComplaintflowError:
+            return
+        if c.id in known:  # a duplicate on a second channel, merged into its case
+            inv.check_step(known[c.id], c, "message", workflow=self.workflow)
+        self._keep(c)
+
+    # -- one rule per command -----------------------------------------------------------------
+    @precondition(_can("acknowledge"))
+    @rule(pick=_PICK, actor=actors(), promise_in=st.sampled_from(
+        (None, timedelta(hours=1), timedelta(hours=30))))
+    def acknowledge(self, pick: int, actor: Actor, promise_in: timedelta | None) -> None:
+        promise = None if promise_in is None else self.clock.now() + promise_in
+        self._run(self._pick(pick, self._allowing("acknowledge")), "acknowledge",
+                  {"actor": actor, "promise": promise})
+
+    @precondition(_can("investigate"))
+    @rule(pick=_PICK, actor=actors(), finding=findings())
+    def investigate(self, pick: int, actor: Actor, finding: Finding) -> None:
+        self._run(self._pick(pick, self._allowing("investigate")), "investigate",
+                  {"actor": actor, "finding": finding})
+
+    @precondition(_can("propose"))
+    @rule(pick=_PICK, actor=actors(), offer=st.one_of(st.none(), offers()),
+          approved_by=st.one_of(st.none(), actors()))
+    def propose(self, pick: int, actor: Actor, offer: Offer | None,
+                approved_by: Actor | None) -> None:
+        self._run(self._pick(pick, self._allowing("propose")), "propose",
+                  {"actor": actor, "offer": offer, "approved_by": approved_by})
+
+    @precondition(_can("decline"))
+    @rule(pick=_PICK, actor=actors(), reason=_REASONS)
+    def decline(self, pick: int, actor: Actor, reason: str) -> None:
+        self._run(self._pick(pick, self._allowing("decline")), "decline",
+                  {"actor": actor, "reason": reason})
+
+    @precondition(_can("resolve"))
+    @rule(pick=_PICK, actor=actors())
+    def resolve(self, pick: int, actor: Actor) -> None:
+        self._run(self._pick(pick, self._allowing("resolve")), "resolve", {"actor": actor})
+
+    @precondition(_can("revisit"))
+    @rule(pick=_PICK, actor=actors(), satisfaction=st.integers(1, 5))
+    def revisit(self, pick: int, actor: Actor, satisfaction: int) -> None:
+        self._run(self._pick(pick, self._allowing("revisit")), "revisit",
+                  {"actor": actor, "satisfaction": satisfaction})
+
+    @precondition(_can("reopen"))
+    @rule(pick=_PICK, actor=actors(), reason=_REASONS)
+    def reopen(self, pick: int, actor: Actor, reason: str) -> None:
+        self._run(self._pick(pick, self._allowing("reopen")), "reopen",
+                  {"actor": actor, "reason": reason})
+
+    @precondition(_can("archive"))
+    @rule(pick=_PICK, actor=actors(), summary=st.sampled_from((None, "dye defect in batch B7")))
+    def archive(self, pick: int, actor: Actor, summary: str | None) -> None:
+        self._run(self._pick(pick, self._allowing("archive")), "archive",
+                  {"actor": actor, "summary": summary})
+
+    @precondition(_can("withdraw"))
+    @rule(pick=_PICK, actor=actors(), reason=_REASONS)
+    def withdraw(self, pick: int, actor: Actor, reason: str) -> None:
+        self._run(self._pick(pick, self._allowing("withdraw")), "withdraw",
+                  {"actor": actor, "reason": reason})
+
+    @precondition(_can("reject"))
+    @rule(pick=_PICK, actor=actors(), reason=_REASONS,
+          evidence=st.sampled_from(((), ("purchase records",))))
+    def reject(self, pick: int, actor: Actor, reason: str, evidence: tuple[str, ...]) -> None:
+        self._run(self._pick(pick, self._allowing("reject")), "reject",
+                  {"actor": actor, "reason": reason, "evidence": evidence})
+
+    @precondition(_can("escalate"))
+    @rule(pick=_PICK, actor=actors(), reason=_REASONS,
+          to=st.one_of(st.none(), st.sampled_from(Tier)))
+    def escalate(self, pick: int, actor: Actor, reason: str, to: Tier | None) -> None:
+        self._run(self._pick(pick, self._allowing("escalate")), "escalate",
+                  {"actor": actor, "reason": reason, "to": to})
+
+    @precondition(_can("await_customer"))
+    @rule(pick=_PICK, actor=actors(), reason=_REASONS)
+    def await_customer(self, pick: int, actor: Actor, reason: str) -> None:
+        self._run(self._pick(pick, self._allowing("await_customer")), "await_customer",
+                  {"actor": actor, "reason": reason})
+
+    @precondition(_can("customer_replied"))
+    @rule(pick=_PICK, actor=actors())
+    def customer_replied(self, pick: int, actor: Actor) -> None:
+        self._run(self._pick(pick, self._allowing("customer_replied")), "customer_replied",
+                  {"actor": actor})
+
+    @precondition(_can("message"))
+    @rule(pick=_PICK, text=texts(), channel=st.sampled_from((None, "wechat", "hotline")))
+    def message(self, pick: int, text: str, channel: str | None) -> None:
+        self._run(self._pick(pick, self._allowing("message")), "message",
+                  {"text": text, "channel": channel})
+
+    # -- anything, anywhere: refused cleanly or a legal step ------------------------------------
+    @precondition(lambda self: bool(self.complaints))
+    @rule(pick=_PICK, command=commands())
+    def any_command(self, pick: int, command: Command) -> None:
+        self._run(self._pick(pick), command.name, command.kwargs)
+
+    @precondition(lambda self: bool(self.complaints))
+    @rule(pick=_PICK, command=commands(invalid=True))
+    def bad_input(self, pick: int, command: Command) -> None:
+        self._run(self._pick(pick), command.name, command.kwargs, refused_only=True)
+
+    @precondition(lambda self: bool(self.complaints))
+    @rule(pick=_PICK, name=st.sampled_from(("teleport", "Acknowledge", "")))
+    def unknown_command(self, pick: int, name: str) -> None:
+        self._run(self._pick(pick), name, {"actor": "agent-1"}, refused_only=True)
+
+    # -- time ---------------------------------------------------------------------------------
+    @rule(step=_STEPS)
+    def advance_clock(self, step: timedelta) -> None:
+        self.changed = {}
+        self.clock.advance(step)
+
+    @precondition(lambda self: bool(self.complaints))
+    @rule(pick=_PICK, ahead=st.sampled_from((None, timedelta(0), timedelta(hours=2))))
+    def tick(self, pick: int, ahead: timedelta | None) -> None:
+        now = None if ahead is None else self.clock.now() + ahead
+        self._run(self._pick(pick), "tick", {"now": now})
+
+    # -- invariants ---------------------------------------------------------------------------
+    @invariant()
+    def legal_edges(self) -> None:
+        for c in self.changed.values():
+            inv.check_legal_edges(c, workflow=self.workflow)
+
+    @invariant()
+    def archived_terminal(self) -> None:
+        for c in self.changed.values():
+            inv.check_archived_terminal(c, workflow=self.workflow)
+
+    @invariant()
+    def version_is_history_length(self) -> None:
+        for c in self.changed.values():
+            inv.check_version(c)
+
+    @invariant()
+    def round_trip(self) -> None:
+        for c in self.changed.values():
+            inv.check_round_trip(c)
+
+    @invariant()
+    def deadlines_ordered(self) -> None:
+        for c in self.changed.values():
+            inv.check_deadlines_ordered(c)
+
+    @invariant()
+    def tier_never_down(self) -> None:
+        for c in self.changed.values():
+            inv.check_tier_never_down(c)
+
+    @invariant()
+    def breach_once_per_stage(self) -> None:
+        for c in self.changed.values():
+            inv.check_breach_once_per_stage(c)
+
+    @invariant()
+    def offers_within_authority(self) -> None:
+        for c in self.changed.values():
+            inv.check_offers_within_authority(c, workflow=self.workflow)
+
+    @invariant()
+    def goodwill_non_negative(self) -> None:
+        for c in self.changed.values():
+            inv.check_goodwill_non_negative(c)
+
+    @invariant()
+    def single_currency(self) -> None:
+        for c in self.changed.values():
+            inv.check_single_currency(c)
+
+    @invariant()
+    def store_matches(self) -> None:
+        for c in self.changed.values():
+            inv.check_store_matches(c, workflow=self.workflow)
+
+
+WorkflowMachine.TestCase.settings = settings(**DEFAULT_SETTINGS)  # type: ignore[arg-type]
+
+
+def workflow_machine(factory: Callable[[FrozenClock], Workflow], *,
+                     name: str | None = None) -> type[WorkflowMachine]:
+    """A :class:`WorkflowMachine` subclass whose workflow is ``factory(clock)``.
+
+    >>> import complaintflow as cf
+    >>> from complaintflow.testing import workflow_machine
+    >>> Machine = workflow_machine(lambda clock: cf.Workflow(clock=clock))
+    >>> TestMyWorkflow = Machine.TestCase
+    """
+    if not callable(factory):
+        raise TypeError(f"factory must be a callable taking the clock, got {factory!r}")
+
+    def make_workflow(self: WorkflowMachine, clock: FrozenClock) -> Workflow:
+        return factory(clock)
+
+    cls_name = name or f"WorkflowMachine_{getattr(factory, '__name__', 'factory')}"
+    cls_name = cls_name.replace("<", "").replace(">", "")
+    return type(cls_name, (WorkflowMachine,), {
+        "make_workflow": make_workflow, "__doc__": f"WorkflowMachine over {factory!r}.",
+        "__module__": getattr(factory, "__module__", __name__),
+    })

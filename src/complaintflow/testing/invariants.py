@@ -1,0 +1,484 @@
+"""Plain assertion helpers: every promise of the lifecycle, checkable from any test.
+
+Each ``check_*`` function returns ``None`` when the promise holds and raises
+:class:`InvariantViolation` (an ``AssertionError``) naming the invariant when it does not.
+They need neither Hypothesis nor a state machine:
+
+>>> from datetime import datetime, timezone
+>>> import complaintflow as cf
+>>> from complaintflow.testing import invariants
+>>> wf = cf.Workflow(clock=cf.FrozenClock(datetime(2026, 6, 18, 1, tzinfo=timezone.utc)))
+>>> c = wf.receive("衣服褪色了", customer_id="C-1", channel="hotline")
+>>> invariants.check_complaint(wf.acknowledge(c, actor="agent-7"), workflow=wf)
+
+:data:`INVARIANTS` lists every invariant by name with its promise in plain words;
+:class:`complaintflow.testing.WorkflowMachine` checks all of them after every step.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, Final
+
+from complaintflow._errors import ComplaintflowError
+from complaintflow._model import STAGES, Complaint, Money, Offer, State, Tier
+
+if TYPE_CHECKING:
+    from complaintflow._workflow import Workflow
+
+__all__ = [
+    "INVARIANTS",
+    "InvariantViolation",
+    "check_archived_terminal",
+    "check_breach_once_per_stage",
+    "check_complaint",
+    "check_deadlines_ordered",
+    "check_failed_command_changed_nothing",
+    "check_goodwill_non_negative",
+    "check_history_append_only",
+    "check_legal_edges",
+    "check_offers_within_authority",
+    "check_round_trip",
+    "check_single_currency",
+    "check_step",
+    "check_store_matches",
+    "check_tier_never_down",
+    "check_version",
+]
+
+#: Every invariant by name, with the promise it checks in plain words.
+INVARIANTS: Final[Mapping[str, str]] = {
+    "legal_edges": "a complaint's state is reached only through legal edges of the lifecycle "
+                   "graph, and each successful command moves it along the edge it names",
+    "archived_terminal": "an archived complaint stays archived: no command and no tick "
+                         "changes its state, and nothing that changes state follows "
+                         "'archived' in its history",
+    "version_is_history_length": "version equals the number of events, and events are "
+                                 "numbered 1, 2, 3 … without gaps",
+    "history_append_only": "a command only appends events: the history before it is kept "
+                           "unchanged as a prefix",
+    "round_trip": "Complaint.replay(history) and Complaint.from_dict(to_dict()) rebuild an "
+                  "equal complaint, and to_dict() is JSON",
+    "failed_command_changes_nothing": "a refused command raises a ComplaintflowError and "
+                                      "leaves the complaint, the store and the listeners "
+                                      "exactly as they were",
+    "bad_input_refused": "bad input is refused with a ComplaintflowError (never another "
+                         "exception, never accepted)",
+    "deadlines_ordered": "deadlines are aware, never before receipt, and the deadlines planned "
+                         "together fall in stage order (acknowledged … resolved); the "
+                         "follow-up is never before the resolution",
+    "tier_never_down": "the owning tier never goes down: not along the history, not from one "
+                       "command to the next",
+    "breach_once_per_stage": "a breach is recorded at most once per stage for each planned "
+                             "deadline, and never before that deadline",
+    "offers_within_authority": "the goodwill of every offer is within the limit of the tier "
+                               "that approved it (the approver, or else the proposing actor)",
+    "goodwill_non_negative": "no amount of an offer (goodwill, statutory, remedy value) is "
+                             "negative",
+    "single_currency": "money never mixes currencies: every amount of an offer, and every "
+                       "offer of a complaint, is in the complaint's currency",
+    "store_matches": "the store holds exactly the complaint the last command returned",
+}
+
+#: Event names that record a move along an edge of the graph → the command that makes them.
+_COMMAND_OF: Final = {
+    "acknowledged": "acknowledge",
+    "investigated": "investigate",
+    "proposed": "propose",
+    "declined": "decline",
+    "resolved": "resolve",
+    "revisited": "revisit",
+    "reopened": "reopen",
+    "archived": "archive",
+    "withdrawn": "withdraw",
+    "rejected": "reject",
+}
+#: Stages whose deadlines must be in order when they are planned together.
+_ORDERED: Final = tuple(s for s in STAGES if s is not State.REVISITED)
+
+
+class InvariantViolation(AssertionError):
+    """A promise of the lifecycle was broken; ``invariant`` names it (a key of :data:`INVARIANTS`)."""
+
+    def __init__(self, invariant: str, message: str, *, complaint: Complaint | None = None) -> None:
+        self.invariant = invariant
+        self.complaint = complaint
+        where = f" (complaint {complaint.id!r} at version {complaint.version})" if complaint else ""
+        super().__init__(f"invariant {invariant!r} violated{where}: {message}")
+
+
+def _fail(invariant: str, message: str, complaint: Complaint | None = None) -> InvariantViolation:
+    return InvariantViolation(invariant, message, complaint=complaint)
+
+
+def _edges(workflow: Workflow | None) -> dict[tuple[State, str], State]:
+    if workflow is not None:
+        edges = workflow.engine.edges()
+    else:
+        from complaintflow._engine import default_engine
+
+        edges = default_engine().edges()
+    return {(source, command): dest for source, command, dest in edges}
+
+
+# -- one complaint ------------------------------------------------------------------------------
+def check_version(complaint: Complaint) -> None:
+    """``version == len(history)`` and the events are numbered 1 … n."""
+    if complaint.version != len(complaint.history):
+        raise _fail("version_is_history_length",
+                    f"version is {complaint.version} but the history holds "
+                    f"{len(complaint.history)} events", complaint)
+    for i, event in enumerate(complaint.history, start=1):
+        if event.seq != i:
+            raise _fail("version_is_history_length",
+                        f"event {i} of the history has seq {event.seq}", complaint)
+
+
+def check_legal_edges(complaint: Complaint, *, workflow: Workflow | None = None) -> None:
+    """Walk the history through the lifecycle graph: every move is a legal edge and the
+    walk ends in ``complaint.state``."""
+    edges = _edges(workflow)
+    history = complaint.history
+    if not history or history[0].name != "received":
+        raise _fail("legal_edges", "the history does not start with 'received'", complaint)
+    state = State.RECEIVED
+    for event in history[1:]:
+        command = _COMMAND_OF.get(event.name)
+        if command is None:
+            continue
+        dest = edges.get((state, command))
+        if dest is None:
+            raise _fail("legal_edges",
+                        f"event {event.seq} {event.name!r} follows state {state.value!r}, "
+                        f"but {command!r} is not allowed there", complaint)
+        state = dest
+    if state is not complaint.state:
+        raise _fail("legal_edges",
+                    f"the history leads to {state.value!r} but the complaint says "
+                    f"{complaint.state.value!r}", complaint)
+
+
+def check_archived_terminal(complaint: Complaint, *, workflow: Workflow | None = None) -> None:
+    """No edge leaves ``archived``, and no state-changing event follows 'archived'."""
+    for (source, command), dest in _edges(workflow).items():
+        if source is State.ARCHIVED and dest is not State.ARCHIVED:
+            raise _fail("archived_terminal",
+                        f"the graph lets {command!r} lead from archived to {dest.value!r}")
+    archived = False
+    for event in complaint.history:
+        if archived and event.name in _COMMAND_OF:
+            raise _fail("archived_terminal",
+                        f"event {event.seq} {event.name!r} follows 'archived'", complaint)
+        archived = archived or event.name == "archived"
+    if archived and complaint.state is not State.ARCHIVED:
+        raise _fail("archived_terminal",
+                    f"archived earlier, now {complaint.state.value!r}", complaint)
+
+
+def check_round_trip(complaint: Complaint) -> None:
+    """Replay and the dict form rebuild an equal complaint; the dict form is JSON."""
+    try:
+        replayed = Complaint.replay(complaint.history)
+    except ComplaintflowError as exc:
+        raise _fail("round_trip", f"the history does not replay: {exc}", complaint) from exc
+    if replayed != complaint:
+        raise _fail("round_trip", _diff("replay(history)", replayed, complaint), complaint)
+    data = complaint.to_dict()
+    try:
+        text = json.dumps(data)
+    except (TypeError, ValueError) as exc:
+        raise _fail("round_trip", f"to_dict() is not JSON: {exc}", complaint) from exc
+    try:
+        rebuilt = Complaint.from_dict(json.loads(text))
+    except ComplaintflowError as exc:
+        raise _fail("round_trip", f"from_dict(to_dict()) refused: {exc}", complaint) from exc
+    if rebuilt != complaint:
+        raise _fail("round_trip", _diff("from_dict(to_dict())", rebuilt, complaint), complaint)
+
+
+def _diff(label: str, got: Complaint, want: Complaint) -> str:
+    import attrs
+
+    names = [a.name for a in attrs.fields(Complaint) if a.eq
+             and getattr(got, a.name) != getattr(want, a.name)]
+    return f"{label} differs in {', '.join(names) or 'identity'}"
+
+
+def _planned(complaint: Complaint) -> Iterable[tuple[int, datetime, dict[State, datetime], bool]]:
+    """(seq, at, deadlines planned by that event, whether it planned a resolution follow-up)."""
+    for event in complaint.history:
+        raw = event.data.get("deadlines")
+        if not raw or not isinstance(raw, Mapping):
+            continue
+        times = {State(k): datetime.fromisoformat(v) if isinstance(v, str) else v
+                 for k, v in raw.items()}
+        yield event.seq, event.at, times, event.name == "resolved"
+
+
+def check_deadlines_ordered(complaint: Complaint) -> None:
+    """Deadlines are aware, never before receipt, in stage order when planned together;
+    the follow-up is never before the resolution."""
+    received = complaint.received_at
+    for stage, when in complaint.deadlines.items():
+        if when.tzinfo is None or when.utcoffset() is None:
+            raise _fail("deadlines_ordered", f"the {stage.value} deadline is naive", complaint)
+        if when < received:
+            raise _fail("deadlines_ordered",
+                        f"the {stage.value} deadline {when.isoformat()} is before receipt "
+                        f"{received.isoformat()}", complaint)
+    for seq, at, times, resolution in _planned(complaint):
+        for stage, when in times.items():
+            if when < received:
+                raise _fail("deadlines_ordered",
+                            f"event {seq} planned {stage.value} at {when.isoformat()}, before "
+                            f"receipt {received.isoformat()}", complaint)
+        if resolution and State.REVISITED in times and times[State.REVISITED] < at:
+            raise _fail("deadlines_ordered",
+                        f"event {seq} planned the follow-up before the resolution", complaint)
+        ordered = [(s, times[s]) for s in _ORDERED if s in times]
+        for (s1, t1), (s2, t2) in zip(ordered, ordered[1:], strict=False):
+            if t2 < t1:
+                raise _fail("deadlines_ordered",
+                            f"event {seq} planned {s2.value} ({t2.isoformat()}) before "
+                            f"{s1.value} ({t1.isoformat()})", complaint)
+
+
+def _tier_of(value: object) -> Tier | None:
+    try:
+        return Tier.parse(value)
+    except ComplaintflowError:
+        return None
+
+
+def check_tier_never_down(complaint: Complaint, before: Complaint | None = None) -> None:
+    """The tier never goes down along the history, nor from ``before`` to ``complaint``."""
+    if before is not None and complaint.tier < before.tier:
+        raise _fail("tier_never_down",
+                    f"the tier went down from {before.tier.label} to {complaint.tier.label}",
+                    complaint)
+    tier: Tier | None = None
+    for event in complaint.history:
+        data = event.data
+        if event.name == "received":
+            tier = _tier_of(data.get("tier", "front_line"))
+            continue
+        for key in ("from", "to", "tier"):
+            if key not in data:
+                continue
+            named = _tier_of(data[key])
+            if named is not None and tier is not None and key != "from" and named < tier:
+                raise _fail("tier_never_down",
+                            f"event {event.seq} {event.name!r} sets {named.label} below "
+                            f"{tier.label}", complaint)
+            if named is not None and key != "from":
+                tier = max(tier, named) if tier is not None else named
+    if tier is not None and complaint.tier < tier:
+        raise _fail("tier_never_down",
+                    f"the history reached {tier.label} but the complaint is owned by "
+                    f"{complaint.tier.label}", complaint)
+
+
+def check_breach_once_per_stage(complaint: Complaint) -> None:
+    """At most one ``sla_breached`` per stage for each planned deadline, none before it."""
+    seen: set[State] = set()
+    for event in complaint.history:
+        data = event.data
+        for stage in data.get("reset", ()) or ():
+            seen.discard(State(stage))
+        if event.name != "sla_breached":
+            continue
+        stage = State(data["stage"])
+        if stage in seen:
+            raise _fail("breach_once_per_stage",
+                        f"event {event.seq} records a second breach of {stage.value}", complaint)
+        seen.add(stage)
+        deadline = data.get("deadline")
+        if isinstance(deadline, str) and event.at < datetime.fromisoformat(deadline):
+            raise _fail("breach_once_per_stage",
+                        f"event {event.seq} records a breach of {stage.value} at "
+                        f"{event.at.isoformat()}, before its deadline {deadline}", complaint)
+
+
+def _amount(raw: object) -> tuple[Decimal, str] | None:
+    if not isinstance(raw, Mapping):
+        return None
+    try:
+        return Decimal(str(raw.get("amount"))), str(raw.get("currency", "CNY"))
+    except InvalidOperation:
+        return None
+
+
+def _proposals(complaint: Complaint) -> Iterable[tuple[int, Mapping[str, Any]]]:
+    for event in complaint.history:
+        if event.name == "proposed":
+            yield event.seq, event.data
+
+
+def check_goodwill_non_negative(complaint: Complaint) -> None:
+    """No amount of any offer is negative (in the offers and in the proposal events)."""
+    for i, offer in enumerate(complaint.offers, start=1):
+        for name in ("goodwill", "statutory", "remedy_value"):
+            money: Money = getattr(offer, name)
+            if money.amount < 0:
+                raise _fail("goodwill_non_negative",
+                            f"offer {i} has {name} {money.amount}", complaint)
+    for seq, data in _proposals(complaint):
+        offer_data = data.get("offer")
+        if not isinstance(offer_data, Mapping):
+            continue
+        for name in ("goodwill", "statutory", "remedy_value"):
+            found = _amount(offer_data.get(name))
+            if found is not None and found[0] < 0:
+                raise _fail("goodwill_non_negative",
+                            f"event {seq} proposes {name} {found[0]}", complaint)
+
+
+def _currencies(offer: Offer) -> set[str]:
+    return {offer.goodwill.currency, offer.statutory.currency, offer.remedy_value.currency}
+
+
+def check_single_currency(complaint: Complaint) -> None:
+    """Every amount of an offer, and every offer that pays anything, is in one currency
+    (the complaint's amount's currency when it has one)."""
+    expected = complaint.amount.currency if complaint.amount is not None else None
+    for i, offer in enumerate(complaint.offers, start=1):
+        found = _currencies(offer)
+        if len(found) > 1:
+            raise _fail("single_currency",
+                        f"offer {i} mixes {', '.join(sorted(found))}", complaint)
+        paying = any(m.amount for m in (offer.goodwill, offer.statutory, offer.remedy_value))
+        if not paying:
+            continue
+        (currency,) = found
+        if expected is None:
+            expected = currency
+        elif currency != expected:
+            raise _fail("single_currency",
+                        f"offer {i} pays in {currency} on a complaint in {expected}", complaint)
+
+
+def check_offers_within_authority(complaint: Complaint, *, workflow: Workflow) -> None:
+    """Every offer's goodwill is within ``workflow.compensation.limit`` of the tier that
+    approved it: the approver's tier when there is one, else the proposing actor's."""
+    policy = workflow.compensation
+    if len(complaint.approvers) != len(complaint.offers):
+        raise _fail("offers_within_authority",
+                    f"{len(complaint.offers)} offers but {len(complaint.approvers)} approvers",
+                    complaint)
+    for seq, data in _proposals(complaint):
+        offer_data = data.get("offer")
+        if not isinstance(offer_data, Mapping):
+            continue
+        goodwill = _amount(offer_data.get("goodwill"))
+        if goodwill is None:
+            continue
+        approved_by = data.get("approved_by")
+        raw_tier = data.get("approver_tier") if approved_by is not None else data.get("actor_tier")
+        if raw_tier is None:
+            continue
+        tier = _tier_of(raw_tier)
+        if tier is None:
+            raise _fail("offers_within_authority",
+                        f"event {seq} names an unknown tier {raw_tier!r}", complaint)
+        limit = policy.limit(tier)
+        if limit is None:
+            continue
+        amount, currency = goodwill
+        if amount and currency != limit.currency:
+            raise _fail("single_currency",
+                        f"event {seq} grants goodwill in {currency} against a {tier.label} "
+                        f"limit in {limit.currency}", complaint)
+        if amount > limit.amount:
+            who = f"approver {approved_by!r}" if approved_by is not None else "the actor"
+            raise _fail("offers_within_authority",
+                        f"event {seq} grants goodwill {amount} {currency}, above the "
+                        f"{tier.label} limit of {limit} of {who}", complaint)
+
+
+def check_store_matches(complaint: Complaint, *, workflow: Workflow) -> None:
+    """The workflow's store (if any) holds exactly ``complaint``."""
+    store = workflow.store
+    if store is None:
+        return
+    try:
+        stored = store.get(complaint.id)
+    except ComplaintflowError as exc:
+        raise _fail("store_matches", f"the store cannot load it: {exc}", complaint) from exc
+    if stored.version != complaint.version or stored != complaint:
+        raise _fail("store_matches",
+                    f"the store holds version {stored.version}, the last command returned "
+                    f"{complaint.version}", complaint)
+
+
+def check_complaint(complaint: Complaint, *, workflow: Workflow | None = None) -> None:
+    """Every invariant that one complaint can be checked for on its own.
+
+    With ``workflow`` it also checks the lifecycle graph of that workflow, the offers
+    against its compensation policy and its store.
+    """
+    check_version(complaint)
+    check_legal_edges(complaint, workflow=workflow)
+    check_archived_terminal(complaint, workflow=workflow)
+    check_round_trip(complaint)
+    check_deadlines_ordered(complaint)
+    check_tier_never_down(complaint)
+    check_breach_once_per_stage(complaint)
+    check_goodwill_non_negative(complaint)
+    check_single_currency(complaint)
+    if workflow is not None:
+        check_offers_within_authority(complaint, workflow=workflow)
+        check_store_matches(complaint, workflow=workflow)
+
+
+# -- one step -----------------------------------------------------------------------------------
+def check_history_append_only(before: Complaint, after: Complaint) -> None:
+    """``after``'s history starts with ``before``'s, unchanged."""
+    if after.id != before.id:
+        raise _fail("history_append_only",
+                    f"the command returned complaint {after.id!r} for {before.id!r}", after)
+    if after.history[: len(before.history)] != before.history:
+        raise _fail("history_append_only", "the earlier history was changed", after)
+
+
+def check_step(before: Complaint, after: Complaint, command: str, *,
+               workflow: Workflow | None = None) -> None:
+    """A successful ``command`` took ``before`` to ``after`` along its edge, only appended
+    events, and did not lower the tier."""
+    check_history_append_only(before, after)
+    check_tier_never_down(after, before)
+    if command in ("tick", "message") or after.version == before.version:
+        return
+    if before.state is State.ARCHIVED and after.state is not State.ARCHIVED:
+        raise _fail("archived_terminal",
+                    f"{command!r} moved an archived complaint to {after.state.value!r}", after)
+    dest = _edges(workflow).get((before.state, command))
+    if dest is None:
+        raise _fail("legal_edges",
+                    f"{command!r} succeeded in state {before.state.value!r}, where the graph "
+                    "does not allow it", after)
+    if after.state is not dest:
+        raise _fail("legal_edges",
+                    f"{command!r} from {before.state.value!r} should lead to {dest.value!r}, "
+                    f"got {after.state.value!r}", after)
+
+
+def check_failed_command_changed_nothing(before: Complaint, snapshot: Mapping[str, Any],
+                                         *, workflow: Workflow | None = None,
+                                         published: int = 0) -> None:
+    """After a refused command: ``before`` still equals its ``snapshot`` (``to_dict()`` taken
+    before the command), the store still holds it and no event was published."""
+    if before.to_dict() != snapshot or Complaint.from_dict(snapshot) != before:
+        raise _fail("failed_command_changes_nothing",
+                    "the refused command changed the complaint it was given", before)
+    if published:
+        raise _fail("failed_command_changes_nothing",
+                    f"the refused command published {published} events", before)
+    if workflow is not None and workflow.store is not None:
+        stored = workflow.store.get(before.id)
+        if stored.version != before.version or stored != before:
+            raise _fail("failed_command_changes_nothing",
+                        f"the store moved from version {before.version} to {stored.version}",
+                        before)

@@ -138,6 +138,7 @@ class Workflow:
             "await_customer": self._d_await,
             "customer_replied": self._d_replied,
             "message": self._d_message,
+            "reclassify": self._d_reclassify,
         }
 
     # -- listeners ----------------------------------------------------------------------------
@@ -232,7 +233,7 @@ class Workflow:
             if primary is not None:
                 if primary.customer_id != cust:
                     raise ValidationError("customer_id", "a duplicate must belong to the same customer")
-                return self._run(primary, "message", None, now, [("merged", {
+                return self._run(primary, "message", None, max(now, primary.last_event_at), [("merged", {
                     "channel": channel, "duplicate_id": cid, "order_id": order_id,
                     "personal": {"text": text_},
                 }, None)])
@@ -412,6 +413,18 @@ class Workflow:
         """Record a message from the customer on the case (resumes a paused clock)."""
         return self.fire(complaint, "message", actor=actor, text=text, channel=channel)
 
+    def reclassify(self, complaint: Complaint, *, actor: Actor | str, reason: str,
+                   category: str | None = None, dimension: str | None = None,
+                   severity: int | None = None, scope: str | None = None) -> Complaint:
+        """Correct the classification with a reason.
+
+        The deadlines of stages still open are planned again under the new severity (from the
+        receipt, moved by the time already held); a stage already breached stays breached, and
+        the owning tier never goes down.
+        """
+        return self.fire(complaint, "reclassify", actor=actor, reason=reason, category=category,
+                         dimension=dimension, severity=severity, scope=scope)
+
     # -- deciding -----------------------------------------------------------------------------
     @staticmethod
     def _id(actor: Actor | None) -> str | None:
@@ -466,6 +479,46 @@ class Workflow:
             "actor_tier": actor.tier.label,
             "policy": {"compensation": type(policy).__name__, "compensation_v": policy.version},
         }, actor.id)]
+
+    def _d_reclassify(self, c: Complaint, actor: Actor, now: datetime, *, reason: str,
+                      category: str | None = None, dimension: str | None = None,
+                      severity: int | None = None, scope: str | None = None) -> Draft:
+        why = _reason(reason)
+        changes: dict[str, Any] = {}
+        if category is not None:
+            changes["category"] = _required("category", category)
+            if dimension is None:
+                lookup = getattr(self.classifier, "dimension_of", None)
+                found = lookup(category) if callable(lookup) else None
+                if isinstance(found, str):
+                    dimension = found
+        if dimension is not None:
+            changes["dimension"] = _required("dimension", dimension)
+        if severity is not None:
+            if isinstance(severity, bool) or severity not in (1, 2, 3):
+                raise ValidationError("severity", f"expected 1, 2 or 3, got {severity!r}")
+            changes["severity"] = severity
+        if scope is not None:
+            if scope not in ("point", "line", "plane"):
+                raise ValidationError("scope", f"expected point, line or plane, got {scope!r}")
+            changes["scope"] = scope
+        if not changes:
+            raise ValidationError("category", "reclassify needs a new category, severity or scope")
+        trial = replace(c, changes)
+        tier = max(c.tier, self.escalation.owner(trial))
+        if trial.scope != "point":
+            tier = max(tier, Tier.REGIONAL_HEAD)
+        planned = self.escalation.deadlines(trial)
+        still_open = {s for s in c.deadlines if s not in c.completed and s not in c.breached}
+        times: dict[State, datetime] = {
+            s: d + c.held for s, d in planned.items() if s in still_open
+        }
+        data: dict[str, Any] = {
+            "reason": why, **changes, "tier": tier.label,
+            "deadlines": stage_times_to_data(times),
+            "warnings": stage_times_to_data(self.escalation.warnings(trial, c.received_at, times)),
+        }
+        return [("reclassified", data, actor.id)]
 
     def _d_decline(self, c: Complaint, actor: Actor, now: datetime, *, reason: str) -> Draft:
         return [("declined", {"reason": _reason(reason)}, actor.id)]

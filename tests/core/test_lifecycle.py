@@ -330,3 +330,27 @@ def test_clock_behind_the_last_event_never_reorders_history() -> None:
     clock.set(T0)
     c = wf.escalate(c, actor="a", reason="x")
     assert c.history[-1].at == c.history[-2].at
+
+
+def test_reclassify_replans_open_stages_keeps_breaches_and_tier() -> None:
+    wf, c, clock = new("the zip is a bit stiff")
+    assert c.severity == 3
+    clock.advance(hours=2)
+    c = wf.tick(c)  # acknowledgement breached, tier up
+    assert S.ACKNOWLEDGED in c.breached
+    tier = c.tier
+    ack_deadline = c.deadlines[S.ACKNOWLEDGED]
+    c = wf.reclassify(c, actor="agent-7", reason="it is a burn injury", category="injury",
+                      severity=1)
+    assert c.category == "injury" and c.severity == 1
+    assert c.deadlines[S.ACKNOWLEDGED] == ack_deadline  # breached stays as it was
+    assert S.ACKNOWLEDGED in c.breached
+    assert c.deadlines[S.RESOLVED] == T0 + timedelta(hours=24)
+    assert c.tier >= max(tier, cf.Tier.REGIONAL_HEAD)
+    assert cf.Complaint.replay(c.history) == c
+    with pytest.raises(cf.ValidationError, match="severity"):
+        wf.reclassify(c, actor="a", reason="x", severity=7)
+    with pytest.raises(cf.ValidationError, match="reason"):
+        wf.reclassify(c, actor="a", reason="", severity=2)
+    lower = wf.reclassify(c, actor="a", reason="minor after all", severity=3)
+    assert lower.tier == c.tier  # the owning tier never goes down

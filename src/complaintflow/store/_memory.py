@@ -49,11 +49,14 @@ class MemoryStore:
     def __repr__(self) -> str:
         return f"MemoryStore({len(self._items)} complaints)"
 
-    def _outbox_add(self, complaint: Complaint, start: int) -> None:
+    def _outbox_items(self, complaint: Complaint, start: int) -> list[OutboxItem]:
+        """Built before anything changes, so a failure leaves the store as it was."""
+        items = []
         for event in complaint.history[start:]:
             oid = event_id(complaint.id, event.seq)
-            self._outbox[oid] = OutboxItem(
-                oid, complaint.id, outbox_event(event, include_personal=self.include_personal))
+            items.append(OutboxItem(
+                oid, complaint.id, outbox_event(event, include_personal=self.include_personal)))
+        return items
 
     def add(self, complaint: Complaint) -> Complaint:
         check_complaint(complaint)
@@ -63,8 +66,9 @@ class MemoryStore:
                 raise stale(attrs.evolve(complaint, committed=0),
                             self._items[complaint.id].version)
             stored = attrs.evolve(complaint, committed=complaint.version)
+            items = self._outbox_items(stored, 0)
             self._items[complaint.id] = stored
-            self._outbox_add(stored, 0)
+            self._outbox.update((i.id, i) for i in items)
             return stored
 
     def get(self, complaint_id: str) -> Complaint:
@@ -87,9 +91,10 @@ class MemoryStore:
             if complaint.version == current.version:
                 return current
             stored = attrs.evolve(complaint, committed=complaint.version)
+            items = self._outbox_items(stored, current.version)
             self._items[complaint.id] = stored
             self._claims.pop(complaint.id, None)
-            self._outbox_add(stored, current.version)
+            self._outbox.update((i.id, i) for i in items)
             return stored
 
     def _due(self, now: datetime) -> list[Complaint]:

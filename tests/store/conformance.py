@@ -1,0 +1,362 @@
+"""The conformance suite every store passes: subclass it and define ``make_store``.
+
+Like eventsourcing's ``tests/persistence.py``: one set of behaviours, each backend a small
+subclass (``test_memory.py``, ``test_sqlite.py``, ``test_postgres.py``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+from itertools import count
+from typing import Any, ClassVar
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import complaintflow as cf
+from complaintflow.store import NotFound, OutboxItem, Store, retry
+
+from ._helpers import T0, finding, receive, workflow
+
+_ids = count(1)
+
+
+class StoreConformance:
+    """Behaviour shared by every ``Store``. Subclasses set ``make_store`` and ``break_outbox``."""
+
+    #: Whether ``make_store`` accepts ``include_personal``.
+    personal_setting: ClassVar[bool] = True
+
+    def make_store(self, **kw: Any) -> Store:
+        raise NotImplementedError
+
+    def break_outbox(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Make writing the outbox fail half-way through a write."""
+        raise NotImplementedError
+
+    @pytest.fixture
+    def store(self) -> Store:
+        return self.make_store()
+
+    # -- add / get ---------------------------------------------------------------------------
+    def test_is_a_store(self, store: Store) -> None:
+        assert isinstance(store, Store)
+
+    def test_add_then_get_returns_the_same_complaint(self, store: Store) -> None:
+        wf, _ = workflow(store)
+        c = receive(wf, 1)
+        assert c.committed == c.version == 1
+        loaded = store.get(c.id)
+        assert loaded == c
+        assert loaded.committed == 1
+        assert loaded.history == c.history
+
+    def test_unknown_id_is_not_found(self, store: Store) -> None:
+        with pytest.raises(NotFound) as info:
+            store.get("CF-NOPE")
+        assert isinstance(info.value, cf.StoreError)
+        assert isinstance(info.value, KeyError)
+        assert "CF-NOPE" in str(info.value)
+
+    def test_adding_an_existing_id_is_refused_and_changes_nothing(self, store: Store) -> None:
+        wf, _ = workflow(store)
+        c = receive(wf, 1)
+        c2 = wf.acknowledge(c, actor="agent-7")
+        with pytest.raises(cf.ConcurrencyError):
+            store.add(c)
+        assert store.get(c.id) == c2
+
+    def test_add_refuses_non_complaints(self, store: Store) -> None:
+        with pytest.raises(cf.ValidationError, match="complaint"):
+            store.add("CF-1")  # type: ignore[arg-type]
+        with pytest.raises(cf.ValidationError, match="complaint"):
+            store.save({"id": "CF-1"})  # type: ignore[arg-type]
+
+    # -- save --------------------------------------------------------------------------------
+    def test_save_appends_and_marks_committed(self, store: Store) -> None:
+        wf, clock = workflow(store)
+        c = receive(wf, 1)
+        clock.advance(minutes=10)
+        c = wf.acknowledge(c, actor="agent-7")
+        c = wf.investigate(c, actor="agent-7", finding=finding())
+        assert c.committed == c.version == 3
+        assert store.get(c.id) == c
+        assert [e.name for e in store.get(c.id).history] == ["received", "acknowledged",
+                                                             "investigated"]
+
+    def test_stale_save_is_refused_and_changes_nothing(self, store: Store) -> None:
+        wf, _ = workflow(store)
+        c = receive(wf, 1)
+        first = wf.acknowledge(c, actor="agent-7")
+        outbox_before = [i.id for i in store.pending(1000)]
+        with pytest.raises(cf.ConcurrencyError) as info:
+            wf.reject(c, actor="agent-9", reason="not ours")
+        assert info.value.expected == 1
+        assert info.value.actual == 2
+        assert store.get(c.id) == first
+        assert [i.id for i in store.pending(1000)] == outbox_before
+
+    def test_two_agents_on_one_case_only_one_wins(self, store: Store) -> None:
+        wf, _ = workflow(store)
+        c = receive(wf, 1)
+        a, b = store.get(c.id), store.get(c.id)
+        won = wf.acknowledge(a, actor="agent-1")
+        with pytest.raises(cf.ConcurrencyError):
+            wf.acknowledge(b, actor="agent-2")
+        assert store.get(c.id) == won
+        assert store.get(c.id).history[-1].actor == "agent-1"
+
+    def test_save_without_new_events_checks_the_version(self, store: Store) -> None:
+        wf, _ = workflow(store)
+        c = receive(wf, 1)
+        assert store.save(c) == c
+        wf.acknowledge(c, actor="agent-7")
+        with pytest.raises(cf.ConcurrencyError):
+            store.save(c)
+
+    def test_save_of_an_unknown_complaint_is_not_found(self, store: Store) -> None:
+        wf, _ = workflow(self.make_store())
+        c = receive(wf, 1)
+        c2 = wf.acknowledge(c, actor="agent-7")
+        with pytest.raises(NotFound):
+            store.save(c2)
+
+    def test_a_failed_write_leaves_nothing_half_written(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        wf, _ = workflow(store)
+        c = receive(wf, 1)
+        self.break_outbox(monkeypatch)
+        with pytest.raises(RuntimeError, match="outbox broke"):
+            wf.acknowledge(c, actor="agent-7")
+        with pytest.raises(RuntimeError, match="outbox broke"):
+            receive(wf, 2)
+        monkeypatch.undo()
+        assert store.get(c.id) == c
+        with pytest.raises(NotFound):
+            store.get("CF-00002")
+        assert [i.id for i in store.pending(100)] == [f"{c.id}:1"]
+        assert store.counts("state") == {"received": 1}
+        assert wf.acknowledge(c, actor="agent-7").version == 2
+
+    # -- due and claims ----------------------------------------------------------------------
+    def test_due_returns_passed_deadlines_oldest_first(self, store: Store) -> None:
+        wf, clock = workflow(store)
+        made = []
+        for n in range(4):
+            made.append(receive(wf, n))
+            clock.advance(minutes=1)
+        closed = wf.withdraw(made[1], actor="agent-7", reason="solved itself")
+        assert closed.next_due is None
+        assert store.due(T0 - timedelta(days=1)) == []
+        far = T0 + timedelta(days=60)
+        due = store.due(far)
+        assert [c.id for c in due] == [c.id for c in sorted(
+            (m for m in made if m.id != closed.id), key=lambda c: (c.next_due, c.id))]
+        assert all(c.next_due is not None and c.next_due <= far for c in due)
+        assert [c.id for c in store.due(far, 2)] == [c.id for c in due[:2]]
+        first = min(c.next_due for c in due if c.next_due is not None)
+        assert {c.id for c in store.due(first)} == {c.id for c in due if c.next_due == first}
+
+    def test_claim_due_hands_each_complaint_to_one_worker(self, store: Store) -> None:
+        wf, _ = workflow(store)
+        for n in range(5):
+            receive(wf, n)
+        now = T0 + timedelta(days=60)
+        a = store.claim_due(now, 3, "worker-a")
+        b = store.claim_due(now, 10, "worker-b")
+        assert len(a) == 3
+        assert len(b) == 2
+        assert {c.id for c in a}.isdisjoint({c.id for c in b})
+        assert store.claim_due(now, 10, "worker-c") == []
+        # a claim runs out after its lease ...
+        later = now + timedelta(minutes=6)
+        assert len(store.claim_due(later, 10, "worker-c")) == 5
+        # ... and ends when the claimed complaint is saved
+        even_later = later + timedelta(minutes=6)
+        got = store.claim_due(even_later, 1, "worker-d", lease=timedelta(hours=1))
+        wf.message(got[0], text="any news?")
+        again = store.claim_due(even_later + timedelta(minutes=1), 10, "worker-e")
+        assert got[0].id in {c.id for c in again}
+        assert len(again) == 5
+
+    def test_claim_due_checks_its_arguments(self, store: Store) -> None:
+        with pytest.raises(cf.ValidationError, match="worker"):
+            store.claim_due(T0, 10, "")
+        with pytest.raises(cf.ValidationError, match="lease"):
+            store.claim_due(T0, 10, "w", lease=timedelta(0))
+        with pytest.raises(cf.ValidationError, match="limit"):
+            store.due(T0, -1)
+        with pytest.raises(cf.ValidationError, match="now"):
+            store.due(T0.replace(tzinfo=None))
+
+    def test_the_sweep_ticks_every_due_complaint(self, store: Store) -> None:
+        wf, clock = workflow(store)
+        for n in range(3):
+            receive(wf, n)
+        now = clock.advance(days=30)
+        for c in store.claim_due(now, 10, "sweeper"):
+            wf.tick(c, now)
+        assert store.due(now) == []
+        assert all("sla_breached" in {e.name for e in c.history}
+                   for c in store.recent(since=T0))
+
+    # -- outbox ------------------------------------------------------------------------------
+    def test_outbox_holds_every_committed_event_in_order(self, store: Store) -> None:
+        wf, _ = workflow(store)
+        a = receive(wf, 1)
+        b = receive(wf, 2)
+        a = wf.acknowledge(a, actor="agent-7")
+        pending = store.pending(100)
+        assert [i.id for i in pending] == [f"{a.id}:1", f"{b.id}:1", f"{a.id}:2"]
+        assert all(isinstance(i, OutboxItem) for i in pending)
+        assert pending[2].event == a.history[1]
+        assert pending[2].complaint_id == a.id
+        assert pending[0].to_dict()["event"] == a.history[0].to_dict()
+        assert [i.id for i in store.pending(2)] == [i.id for i in pending[:2]]
+
+    def test_mark_published_is_idempotent_and_ignores_unknown_ids(self, store: Store) -> None:
+        wf, _ = workflow(store)
+        a = receive(wf, 1)
+        a = wf.acknowledge(a, actor="agent-7")
+        store.mark_published([f"{a.id}:1", "CF-NOPE:1"])
+        store.mark_published([f"{a.id}:1"])
+        assert [i.id for i in store.pending()] == [f"{a.id}:2"]
+        store.mark_published(i.id for i in store.pending())
+        assert store.pending() == []
+        assert store.get(a.id) == a
+
+    def test_personal_data_can_be_left_out_of_the_outbox(self) -> None:
+        if not self.personal_setting:
+            pytest.skip("this store has no personal-data setting")
+        store = self.make_store(include_personal=False)
+        wf, _ = workflow(store)
+        c = receive(wf, 1)
+        c = wf.message(c, text="my phone is 138...")
+        items = store.pending()
+        assert [i.event.name for i in items] == ["received", "message"]
+        assert all("personal" not in i.event.data for i in items)
+        assert "138" not in repr([i.to_dict() for i in items])
+        assert items[0].event.data["sku"] == c.sku
+        # the history itself keeps it: the complaint still replays with its text
+        assert store.get(c.id).text == c.text
+        assert store.get(c.id).history[-1].data["personal"]["text"] == "my phone is 138..."
+
+    # -- queries -----------------------------------------------------------------------------
+    def test_recent_filters_in_the_store(self, store: Store) -> None:
+        wf, clock = workflow(store)
+        made = []
+        for n in range(9):
+            made.append(receive(wf, n, order_id=f"O-{n}", brand="acme" if n % 2 else "other"))
+            clock.advance(hours=1)
+        since = T0 + timedelta(hours=2)
+        got = store.recent(since=since, sku="SKU-1")
+        want = sorted((c for c in made if c.sku == "SKU-1" and c.received_at >= since),
+                      key=lambda c: c.received_at, reverse=True)
+        assert [c.id for c in got] == [c.id for c in want]
+        assert [c.id for c in store.recent(since=T0, customer_id="C-3")] == ["CF-00003"]
+        assert [c.id for c in store.recent(since=T0, order_id="O-4")] == ["CF-00004"]
+        assert {c.id for c in store.recent(since=T0, brand="acme", batch="B-1")} == {
+            c.id for c in made if c.brand == "acme" and c.batch == "B-1"}
+        assert len(store.recent(since=T0, limit=3)) == 3
+        assert store.recent(since=T0 + timedelta(days=1)) == []
+
+    @settings(max_examples=15)
+    @given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(["east", "west", None]),
+                              st.sampled_from(["SKU-A", "SKU-B"]), st.integers(0, 72)),
+                    min_size=1, max_size=8),
+           st.sampled_from(["region", "sku", "state", "store"]))
+    def test_counts_match_the_complaints(
+        self, rows: list[tuple[int, str | None, str, int]], by: str
+    ) -> None:
+        store = self.make_store()
+        wf, clock = workflow(store)
+        made = []
+        for i, (steps, region, sku, hours) in enumerate(rows):
+            clock.set(T0 + timedelta(hours=hours))
+            c = receive(wf, next(_ids), region=region, sku=sku, store=f"S-{i % 2}")
+            if steps % 3 == 1:
+                c = wf.acknowledge(c, actor="agent-7")
+            elif steps % 3 == 2:
+                c = wf.withdraw(c, actor="agent-7", reason="changed mind")
+            made.append(c)
+        assert store.counts(by) == dict(Counter(
+            None if getattr(c, by) is None else str(getattr(c, by)) for c in made))
+        lo, hi = T0 + timedelta(hours=10), T0 + timedelta(hours=40)
+        assert store.counts(by, since=lo, until=hi) == dict(Counter(
+            None if getattr(c, by) is None else str(getattr(c, by))
+            for c in made if lo <= c.received_at < hi))
+
+    def test_counts_refuses_unknown_columns(self, store: Store) -> None:
+        with pytest.raises(cf.ValidationError, match="by"):
+            store.counts("customer_text")
+
+    def test_policies_see_earlier_complaints_through_the_store(self, store: Store) -> None:
+        wf, clock = workflow(store)
+        first = receive(wf, 1, sku="SKU-X", batch="B-X")
+        clock.advance(hours=1)
+        second = receive(wf, 2, sku="SKU-X", batch="B-X")
+        assert [c.id for c in store.recent(since=T0, sku="SKU-X")] == [second.id, first.id]
+
+    # -- the whole road ----------------------------------------------------------------------
+    def test_a_lifecycle_reloads_identically_at_every_step(self, store: Store) -> None:
+        wf, clock = workflow(store)
+        c = receive(wf, 1)
+        steps: list[Callable[[cf.Complaint], cf.Complaint]] = [
+            lambda c: wf.acknowledge(c, actor="agent-7"),
+            lambda c: wf.await_customer(c, actor="agent-7", reason="photos"),
+            lambda c: wf.message(c, text="here are the photos"),
+            lambda c: wf.investigate(c, actor="agent-7", finding=finding()),
+            lambda c: wf.propose(c, actor="agent-7"),
+            lambda c: wf.resolve(c, actor="agent-7"),
+            lambda c: wf.revisit(c, actor="agent-7", satisfaction=4),
+            lambda c: wf.archive(c, actor="agent-7", summary="refunded"),
+        ]
+        for step in steps:
+            clock.advance(hours=2)
+            c = step(store.get(c.id))
+            assert store.get(c.id) == c
+            assert store.get(c.id) == cf.Complaint.replay(store.get(c.id).history)
+        assert c.state is cf.State.ARCHIVED
+        assert store.counts("state") == {"archived": 1}
+        assert store.due(T0 + timedelta(days=365)) == []
+        assert [i.id for i in store.pending(100)] == [f"{c.id}:{e.seq}" for e in c.history]
+        verify = getattr(store, "verify", None)
+        if verify is not None:
+            assert verify() == []
+
+    def test_retry_reruns_the_command_on_a_fresh_load(self, store: Store) -> None:
+        wf, _ = workflow(store)
+        c = receive(wf, 1)
+        calls: list[int] = []
+
+        def command(loaded: cf.Complaint) -> cf.Complaint:
+            calls.append(loaded.version)
+            if len(calls) == 1:  # another agent writes between our load and our save
+                wf.message(store.get(c.id), text="hello?")
+            return wf.acknowledge(loaded, actor="agent-7")
+
+        done = retry(store, c.id, command, sleep=lambda s: None)
+        assert calls == [1, 2]
+        assert [e.name for e in done.history] == ["received", "message", "acknowledged"]
+        assert store.get(c.id) == done
+
+    def test_retry_gives_up_after_its_attempts(self, store: Store) -> None:
+        wf, _ = workflow(store)
+        c = receive(wf, 1)
+        waits: list[float] = []
+
+        def always_beaten(loaded: cf.Complaint) -> cf.Complaint:
+            wf.message(store.get(c.id), text="again")
+            return wf.acknowledge(loaded, actor="agent-7")
+
+        with pytest.raises(cf.ConcurrencyError):
+            retry(store, c.id, always_beaten, attempts=3, backoff=0.01, sleep=waits.append)
+        assert len(waits) == 2
+        assert waits[1] > waits[0] * 0.6
+        assert store.get(c.id).state is cf.State.RECEIVED
+        with pytest.raises(cf.ValidationError, match="attempts"):
+            retry(store, c.id, always_beaten, attempts=0)

@@ -1,0 +1,189 @@
+"""SQLiteStore: the conformance suite, plus opening files that are not what they should be."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import complaintflow as cf
+from complaintflow.store import SCHEMA_VERSION, NotFound, SQLiteStore, _sqlite
+
+from ._helpers import receive, workflow
+from .conformance import StoreConformance
+
+
+def _broken(*args: Any, **kw: Any) -> Any:
+    raise RuntimeError("outbox broke")
+
+
+class TestSQLiteStore(StoreConformance):
+    @pytest.fixture(autouse=True)
+    def _dir(self, tmp_path: Path) -> None:
+        self.dir = tmp_path
+        self.n = 0
+
+    def make_store(self, **kw: Any) -> SQLiteStore:
+        self.n += 1
+        return SQLiteStore(self.dir / f"cf-{self.n}.db", **kw)
+
+    def break_outbox(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(_sqlite, "outbox_event", _broken)
+
+
+def test_complaints_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "cf.db"
+    with SQLiteStore(path) as store:
+        wf, _ = workflow(store)
+        c = wf.acknowledge(receive(wf, 1), actor="agent-7")
+    with SQLiteStore(path) as again:
+        assert again.get(c.id) == c
+        assert again.schema_version == SCHEMA_VERSION
+        assert again.verify() == []
+
+
+def test_uses_the_wal_journal(tmp_path: Path) -> None:
+    path = tmp_path / "cf.db"
+    SQLiteStore(path).close()
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        conn.close()
+
+
+def test_a_corrupted_file_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "cf.db"
+    path.write_bytes(b"this is not a database at all" * 200)
+    with pytest.raises(cf.StoreError, match="cf.db"):
+        SQLiteStore(path)
+    assert path.read_bytes().startswith(b"this is not a database")
+
+
+def test_a_foreign_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "crm.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(cf.StoreError, match="not a complaintflow database"):
+        SQLiteStore(path)
+    conn = sqlite3.connect(path)
+    try:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    finally:
+        conn.close()
+    assert names == {"customers"}
+
+
+def test_a_newer_schema_is_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "cf.db"
+    SQLiteStore(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE cf_schema SET version = ?", (SCHEMA_VERSION + 1,))
+    conn.commit()
+    conn.close()
+    with pytest.raises(cf.SchemaVersionError, match="upgrade complaintflow"):
+        SQLiteStore(path)
+
+
+def test_a_missing_table_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "cf.db"
+    SQLiteStore(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE cf_outbox")
+    conn.commit()
+    conn.close()
+    with pytest.raises(cf.StoreError, match="cf_outbox"):
+        SQLiteStore(path)
+
+
+def test_a_table_dropped_while_open_fails_cleanly(tmp_path: Path) -> None:
+    path = tmp_path / "cf.db"
+    store = SQLiteStore(path)
+    wf, _ = workflow(store)
+    c = receive(wf, 1)
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE cf_outbox")
+    conn.commit()
+    conn.close()
+    with pytest.raises(cf.StoreError, match="cf_outbox"):
+        wf.acknowledge(c, actor="agent-7")
+    assert store.get(c.id) == c  # the state row and the events were rolled back together
+    store.close()
+
+
+def test_a_closed_store_raises_store_errors(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "cf.db")
+    store.close()
+    with pytest.raises(cf.StoreError):
+        store.get("CF-1")
+
+
+def test_unreadable_place_is_a_store_error(tmp_path: Path) -> None:
+    with pytest.raises(cf.StoreError):
+        SQLiteStore(tmp_path / "no" / "such" / "dir" / "cf.db")
+
+
+def test_bad_settings_are_validation_errors(tmp_path: Path) -> None:
+    with pytest.raises(cf.ValidationError, match="synchronous"):
+        SQLiteStore(tmp_path / "cf.db", synchronous="SOMETIMES")
+    with pytest.raises(cf.ValidationError, match="timeout"):
+        SQLiteStore(tmp_path / "cf.db", timeout=-1)
+
+
+def test_verify_reports_a_tampered_state_row_and_outbox(tmp_path: Path) -> None:
+    path = tmp_path / "cf.db"
+    store = SQLiteStore(path)
+    wf, _ = workflow(store)
+    c = wf.acknowledge(receive(wf, 1), actor="agent-7")
+    assert store.verify() == []
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE cf_complaints SET state = 'resolved'")
+    conn.execute("DELETE FROM cf_outbox WHERE seq = 2")
+    conn.commit()
+    conn.close()
+    problems = store.verify()
+    assert f"{c.id}: the state row differs from the replay of its history" in problems
+    assert f"{c.id}:2: committed but missing from the outbox" in problems
+    store.close()
+
+
+def test_a_history_with_a_gap_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "cf.db"
+    store = SQLiteStore(path)
+    wf, _ = workflow(store)
+    c = wf.investigate(wf.acknowledge(receive(wf, 1), actor="a"), actor="a",
+                       finding=cf.Finding(cause="product_defect", party="store", evidence=("x",)))
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM cf_events WHERE seq = 2")
+    conn.commit()
+    conn.close()
+    with pytest.raises(cf.StoreError, match=c.id):
+        store.get(c.id)
+    assert any("does not replay" in p for p in store.verify())
+    with pytest.raises(NotFound):
+        store.get("CF-other")
+    store.close()
+
+
+def test_a_command_costs_little_beyond_its_commit(tmp_path: Path) -> None:
+    """Saving appends; it does not reread the history, so a long history costs no more."""
+    store = SQLiteStore(tmp_path / "cf.db", synchronous="NORMAL")
+    wf, _ = workflow(store)
+    c = receive(wf, 1)
+
+    def per_save(c: cf.Complaint, n: int) -> tuple[cf.Complaint, float]:
+        start = time.perf_counter()
+        for i in range(n):
+            c = wf.message(c, text=f"note {i}")
+        return c, (time.perf_counter() - start) / n
+
+    c, short = per_save(c, 30)
+    c, _ = per_save(c, 300)
+    c, long = per_save(c, 30)
+    assert c.version == 361
+    assert long < short * 3 + 0.002

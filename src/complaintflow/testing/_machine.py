@@ -21,7 +21,7 @@ from hypothesis.stateful import (  # noqa: E402
 
 from complaintflow._clock import FrozenClock  # noqa: E402
 from complaintflow._errors import ComplaintflowError  # noqa: E402
-from complaintflow._model import Actor, Complaint, Event, Finding, Offer, Tier  # noqa: E402
+from complaintflow._model import Actor, Complaint, Event, Finding, Offer, State, Tier  # noqa: E402
 from complaintflow._workflow import CHANNELS, Workflow  # noqa: E402
 from complaintflow.testing import invariants as inv  # noqa: E402
 from complaintflow.testing.strategies import (  # noqa: E402
@@ -48,6 +48,15 @@ _REASONS: Final = st.sampled_from(("customer asked for photos", "顧客不滿意
 _STEPS: Final = st.sampled_from((timedelta(minutes=10), timedelta(minutes=50), timedelta(hours=3),
                                  timedelta(hours=20), timedelta(days=3)))
 _PICK: Final = st.integers(min_value=0, max_value=15)
+#: The main road: the command that moves a complaint one state on.
+_ROAD: Final = {
+    State.RECEIVED: "acknowledge",
+    State.ACKNOWLEDGED: "investigate",
+    State.INVESTIGATED: "propose",
+    State.PROPOSED: "resolve",
+    State.RESOLVED: "revisit",
+    State.REVISITED: "archive",
+}
 
 
 def _can(command: str) -> Callable[[WorkflowMachine], bool]:
@@ -74,6 +83,8 @@ class WorkflowMachine(RuleBasedStateMachine):
 
     #: Where the machine's clock starts.
     start: ClassVar[datetime] = datetime(2026, 6, 18, 1, 0, tzinfo=UTC)
+    #: How many complaints one run receives at most (few, so each goes a long way).
+    max_complaints: ClassVar[int] = 3
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -142,6 +153,7 @@ class WorkflowMachine(RuleBasedStateMachine):
         return after
 
     # -- intake -------------------------------------------------------------------------------
+    @precondition(lambda self: len(self.complaints) < self.max_complaints)
     @rule(text=texts(), channel=st.sampled_from(CHANNELS), customer=st.integers(1, 4),
           order=st.sampled_from((None, "O-1", "O-2")))
     def receive(self, text: str, channel: str, customer: int, order: str | None) -> None:
@@ -246,6 +258,36 @@ class WorkflowMachine(RuleBasedStateMachine):
         self._run(self._pick(pick, self._allowing("message")), "message",
                   {"text": text, "channel": channel})
 
+    @precondition(lambda self: any(c.state in _ROAD for c in self.complaints.values()))
+    @rule(pick=_PICK, hops=st.integers(1, 5), actor=actors(), finding=findings(),
+          mood=st.integers(1, 5))
+    def forward(self, pick: int, hops: int, actor: Actor, finding: Finding, mood: int) -> None:
+        """Take up to ``hops`` steps along the main road (received … archived); a customer
+        in a bad ``mood`` (1 or 2) declines offers and reopens after the follow-up."""
+        c: Complaint | None = self._pick(
+            pick, [c for c in self.complaints.values() if c.state in _ROAD])
+        changed: dict[str, Complaint] = {}
+        for _ in range(hops):
+            if c is None or c.state not in _ROAD:
+                break
+            command = _ROAD[c.state]
+            kwargs: dict[str, Any] = {"actor": actor}
+            if command == "acknowledge":
+                kwargs["promise"] = self.clock.now() + timedelta(hours=4)
+            elif command == "investigate":
+                kwargs["finding"] = finding
+            elif command == "revisit":
+                kwargs["satisfaction"] = mood
+            elif command == "resolve" and mood <= 2:
+                command, kwargs["reason"] = "decline", "not enough"
+            elif command == "archive" and mood <= 2:
+                command, kwargs["reason"] = "reopen", "still fading"
+            c = self._run(c, command, kwargs)
+            changed.update(self.changed)
+            if c is not None:
+                inv.check_complaint(c, workflow=self.workflow)
+        self.changed = changed
+
     # -- anything, anywhere: refused cleanly or a legal step ------------------------------------
     @precondition(lambda self: bool(self.complaints))
     @rule(pick=_PICK, command=commands())
@@ -267,6 +309,17 @@ class WorkflowMachine(RuleBasedStateMachine):
     def advance_clock(self, step: timedelta) -> None:
         self.changed = {}
         self.clock.advance(step)
+
+    @precondition(lambda self: bool(self.complaints))
+    @rule(step=_STEPS)
+    def time_passes(self, step: timedelta) -> None:
+        """Advance the clock and tick every complaint, as a scheduler's sweep would."""
+        self.clock.advance(step)
+        changed: dict[str, Complaint] = {}
+        for c in list(self.complaints.values()):
+            self._run(c, "tick", {})
+            changed.update(self.changed)
+        self.changed = changed
 
     @precondition(lambda self: bool(self.complaints))
     @rule(pick=_PICK, ahead=st.sampled_from((None, timedelta(0), timedelta(hours=2))))

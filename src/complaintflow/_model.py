@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from types import MappingProxyType
-from typing import Any, Final, Literal, TypeAlias, get_args
+from typing import Any, Final, Literal, NoReturn, TypeAlias, get_args
 
 import attrs
 
@@ -420,20 +420,46 @@ EVENT_NAMES: Final = frozenset({
 _SCALARS: Final = (str, int, bool, type(None))
 
 
+class FrozenDict(dict[str, Any]):
+    """A read-only ``dict``: event data is immutable yet still plain JSON for ``json.dumps``."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("event data is immutable")
+
+    __setitem__ = __delitem__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __ior__(self, other: object) -> NoReturn:  # type: ignore[misc]
+        raise TypeError("event data is immutable")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenDict, (dict(self),))
+
+    def __copy__(self) -> FrozenDict:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenDict:
+        return self
+
+    def __repr__(self) -> str:
+        return f"FrozenDict({dict.__repr__(self)})"
+
+
 def freeze(value: object, field: str = "data") -> Any:
-    """A deeply immutable copy of JSON-compatible data (dicts become read-only mappings)."""
+    """A deeply immutable copy of JSON-compatible data (dicts become :class:`FrozenDict`,
+    lists become tuples)."""
     kind = type(value)
-    if kind in _SCALARS:
-        return value
-    if kind is MappingProxyType:
+    if kind in _SCALARS or kind is FrozenDict:
         return value
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for k, v in value.items():
             if type(k) is not str:
                 raise ValidationError(field, f"keys must be strings, got {k!r}")
-            out[k] = v if type(v) in _SCALARS else freeze(v, f"{field}.{k}")
-        return MappingProxyType(out)
+            out[k] = v if type(v) in _SCALARS else freeze(v, field)
+        return FrozenDict(out)
     if isinstance(value, list | tuple):
         return tuple(v if type(v) in _SCALARS else freeze(v, field) for v in value)
     if isinstance(value, float):

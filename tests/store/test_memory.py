@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
+from typing import TYPE_CHECKING, Any
 
 from complaintflow.store import MemoryStore, _memory
 
 from .conformance import StoreConformance
+
+if TYPE_CHECKING:
+    import pytest
 
 
 def _broken(*args: Any, **kw: Any) -> Any:

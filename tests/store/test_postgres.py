@@ -1,0 +1,150 @@
+"""SQLStore against the real PostgreSQL: the conformance suite, opening, bringing your own engine.
+
+Enabled by ``COMPLAINTFLOW_TEST_POSTGRES=postgresql+psycopg://...`` (and always under CI);
+each module works in a schema of its own that is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+from itertools import count
+from typing import Any
+
+import pytest
+
+sa = pytest.importorskip("sqlalchemy")
+
+import complaintflow as cf  # noqa: E402
+from complaintflow.store import SCHEMA_VERSION, SQLStore, _sql, sql_tables  # noqa: E402
+
+from ._helpers import receive, workflow  # noqa: E402
+from .conformance import StoreConformance  # noqa: E402
+
+pytestmark = pytest.mark.services
+_prefixes = count(1)
+
+
+def _broken(*args: Any, **kw: Any) -> Any:
+    raise RuntimeError("outbox broke")
+
+
+class TestPostgresStore(StoreConformance):
+    @pytest.fixture(autouse=True)
+    def _server(self, pg_url: str, pg_schema: str) -> Any:
+        self.url, self.schema = pg_url, pg_schema
+        self.engine = sa.create_engine(pg_url)
+        yield
+        self.engine.dispose()
+
+    def make_store(self, **kw: Any) -> SQLStore:
+        return SQLStore(self.engine, schema=self.schema, prefix=f"t{next(_prefixes)}_", **kw)
+
+    def break_outbox(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(_sql, "outbox_event", _broken)
+
+
+def test_reopening_finds_the_complaints(pg_url: str, pg_schema: str) -> None:
+    prefix = f"t{next(_prefixes)}_"
+    with SQLStore(pg_url, schema=pg_schema, prefix=prefix) as store:
+        wf, _ = workflow(store)
+        c = wf.acknowledge(receive(wf, 1), actor="agent-7")
+    with SQLStore(pg_url, schema=pg_schema, prefix=prefix) as again:
+        assert again.get(c.id) == c
+        assert again.schema_version == SCHEMA_VERSION
+        assert again.verify() == []
+
+
+def test_a_bare_postgresql_url_means_psycopg(pg_url: str, pg_schema: str) -> None:
+    bare = "postgresql://" + pg_url.split("://", 1)[1]
+    with SQLStore(bare, schema=pg_schema, prefix=f"t{next(_prefixes)}_") as store:
+        assert store.engine.dialect.driver == "psycopg"
+
+
+def test_a_wrong_url_is_a_store_error() -> None:
+    with pytest.raises(cf.StoreError, match="URL"):
+        SQLStore("not a url at all")
+    with pytest.raises(cf.StoreError):
+        SQLStore("nosuchdialect://user@host/db")
+    with pytest.raises(cf.ValidationError, match="url"):
+        SQLStore("")
+
+
+def test_an_unreachable_server_is_a_store_error_without_the_password() -> None:
+    with pytest.raises(cf.StoreError) as info:
+        SQLStore("postgresql+psycopg://cf:secret@127.0.0.1:1/none")
+    assert "secret" not in str(info.value)
+
+
+def test_a_wrong_database_is_a_store_error(pg_url: str) -> None:
+    url = sa.engine.make_url(pg_url).set(database="cf_no_such_database")
+    with pytest.raises(cf.StoreError, match="cf_no_such_database"):
+        SQLStore(url.render_as_string(hide_password=False))
+
+
+def test_a_newer_schema_is_refused_clearly(pg_url: str, pg_schema: str) -> None:
+    prefix = f"t{next(_prefixes)}_"
+    store = SQLStore(pg_url, schema=pg_schema, prefix=prefix)
+    with store.engine.begin() as conn:
+        conn.execute(sa.update(store.tables.schema).values(version=SCHEMA_VERSION + 1))
+    store.close()
+    with pytest.raises(cf.SchemaVersionError, match="upgrade complaintflow"):
+        SQLStore(pg_url, schema=pg_schema, prefix=prefix)
+
+
+def test_a_missing_table_is_a_store_error(pg_url: str, pg_schema: str) -> None:
+    prefix = f"t{next(_prefixes)}_"
+    store = SQLStore(pg_url, schema=pg_schema, prefix=prefix)
+    wf, _ = workflow(store)
+    c = receive(wf, 1)
+    with store.engine.begin() as conn:
+        conn.execute(sa.text(f'DROP TABLE "{pg_schema}"."{prefix}outbox"'))
+    with pytest.raises(cf.StoreError, match=f"{prefix}outbox"):
+        wf.acknowledge(c, actor="agent-7")
+    assert store.get(c.id) == c
+    store.close()
+    with pytest.raises(cf.StoreError, match=f"{prefix}outbox"):
+        SQLStore(pg_url, schema=pg_schema, prefix=prefix)
+
+
+def test_a_foreign_table_set_is_refused(pg_url: str, pg_schema: str) -> None:
+    prefix = f"t{next(_prefixes)}_"
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE TABLE "{pg_schema}"."{prefix}complaints" (x int)'))
+    with pytest.raises(cf.StoreError, match="not a complaintflow database"):
+        SQLStore(engine, schema=pg_schema, prefix=prefix)
+    engine.dispose()
+
+
+def test_your_own_engine_metadata_and_migrations(pg_url: str, pg_schema: str) -> None:
+    """An application declares our tables on its MetaData and creates them itself."""
+    engine = sa.create_engine(pg_url)
+    metadata = sa.MetaData(schema=pg_schema)
+    sa.Table("crm_users", metadata, sa.Column("id", sa.Integer, primary_key=True))
+    prefix = f"t{next(_prefixes)}_"
+    tables = sql_tables(metadata, prefix=prefix, schema=pg_schema)
+    with pytest.raises(cf.StoreError, match="create=True"):
+        SQLStore(engine, metadata=sa.MetaData(), prefix=prefix, schema=pg_schema, create=False)
+    metadata.create_all(engine)  # what the application's migration tool does
+    store = SQLStore(engine, metadata=sa.MetaData(), prefix=prefix, schema=pg_schema,
+                     create=False)
+    assert store.schema_version == SCHEMA_VERSION
+    wf, _ = workflow(store)
+    c = receive(wf, 1)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(tables.complaints.c.state)).scalar_one() == "received"
+    store.close()
+    assert engine.pool.checkedout() == 0  # the store never disposes an engine it was given
+    assert SQLStore(engine, prefix=prefix, schema=pg_schema).get(c.id) == c
+    engine.dispose()
+
+
+def test_events_are_queryable_json(pg_url: str, pg_schema: str) -> None:
+    prefix = f"t{next(_prefixes)}_"
+    store = SQLStore(pg_url, schema=pg_schema, prefix=prefix)
+    wf, _ = workflow(store)
+    c = receive(wf, 1)
+    with store.engine.connect() as conn:
+        sku = conn.execute(sa.text(
+            f"SELECT data->>'sku' FROM \"{pg_schema}\".\"{prefix}events\"")).scalar_one()
+    assert sku == c.sku
+    store.close()

@@ -1,17 +1,69 @@
-"""Compensation: which offer comes next, and who may grant how much goodwill."""
+"""Compensation: which offer comes next, who may grant how much goodwill, what the law owes.
+
+:class:`CompensationLadder` implements DOMAIN.md section 5: an apology first, then the
+three rungs (a small payment no larger than the return shipping, an exchange, a refund),
+then the goodwill layer; each declined offer steps up one rung. When the finding says we
+were at fault (a service error or a process gap at the store) the first offer already
+carries the goodwill layer. Legal floors (:class:`LegalFloor`) put what the law makes us
+owe into the offer's ``statutory`` amount, which no authority limit applies to, and the
+ladder never offers less than a floor.
+
+>>> from decimal import Decimal
+>>> import complaintflow as cf
+>>> ladder = CompensationLadder()
+>>> [str(ladder.limit(t)) for t in cf.Tier]
+['50.00 CNY', '500.00 CNY', '5000.00 CNY', 'None']
+>>> ladder.approver_for(cf.Money(Decimal("120"))).label
+'store_supervisor'
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar, Final
 
 import attrs
 
-from complaintflow._model import Complaint, Money, Offer, Tier
+from complaintflow._errors import ValidationError
+from complaintflow._model import CAUSES, PARTIES, REMEDIES, Complaint, Finding, Money, Offer, Tier
+from complaintflow.policies._config import ConfigContext, default_text, register_section
 
-__all__ = ["CompensationLadder", "CompensationPolicy"]
+__all__ = [
+    "ONLINE_CHANNELS",
+    "REMEDY_RANK",
+    "CompensationLadder",
+    "CompensationPolicy",
+    "CounterfeitFloor",
+    "Floor",
+    "FoodSafetyFloor",
+    "GoodwillLayer",
+    "LegalFloor",
+    "NoReasonReturnFloor",
+]
+
+#: How much each remedy gives the customer, lowest first: a floor's remedy is a minimum.
+REMEDY_RANK: Final[Mapping[str, int]] = {
+    "none": 0, "partial_refund": 1, "repair": 2, "exchange": 3, "refund": 4,
+}
+#: Channels that imply a purchase at a distance (the 7-day no-reason return applies).
+ONLINE_CHANNELS: Final = frozenset({"online_chat", "app", "wechat", "email", "social_media"})
+
+
+def _below(amount: Money, floor: Money) -> bool:
+    """``amount < floor``; a zero amount carries no currency of its own."""
+    if not amount.amount:
+        return bool(floor.amount)
+    return amount < floor
+
+
+def _max(a: Money, b: Money) -> Money:
+    if not a.amount:
+        return b
+    if not b.amount:
+        return a
+    return b if a < b else a
 
 
 class CompensationPolicy(ABC):
@@ -39,20 +91,208 @@ class CompensationPolicy(ABC):
         return Tier.EXECUTIVE
 
     def fit_authority(self, complaint: Complaint, offer: Offer, tier: Tier) -> Offer:
-        """Bring an automatic offer within ``tier``'s authority (default: cap the goodwill)."""
+        """Bring an automatic offer within ``tier``'s authority: cap the goodwill at the
+        tier's limit. The remedy and the statutory amount are never reduced."""
         lim = self.limit(tier)
         if lim is None or offer.goodwill <= lim:
             return offer
         return attrs.evolve(offer, goodwill=lim)
 
-    def check(self, complaint: Complaint, offer: Offer) -> None:
+    def check(self, complaint: Complaint, offer: Offer) -> None:  # noqa: B027 - optional hook
         """Refuse an offer the law or the policy does not allow (default: accept all)."""
 
 
+# -- legal floors -----------------------------------------------------------------------------
+
+@attrs.frozen(slots=True)
+class Floor:
+    """What the law owes on one complaint: at least ``remedy`` plus ``statutory`` money."""
+
+    remedy: str
+    statutory: Money
+    rule: str
+    source: str
+
+
+class LegalFloor(ABC):
+    """One legal minimum. Subclass and return a :class:`Floor` from :meth:`minimum`
+    (``None`` when the rule does not cover the complaint) to plug in another jurisdiction."""
+
+    #: Short name used in TOML (``[compensation.floors.<name>]``) and in messages.
+    name: ClassVar[str] = "floor"
+    #: The legal source, cited in messages and the docs.
+    source: ClassVar[str] = ""
+
+    @abstractmethod
+    def minimum(self, complaint: Complaint) -> Floor | None:
+        """The floor this rule puts under ``complaint``'s offers, or ``None``."""
+
+
+def _money_param(value: Money | int | str | Decimal, field: str) -> Money:
+    if isinstance(value, Money):
+        return value
+    return Money(value)
+
+
+def _multiple(value: object, field: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+        raise ValidationError(field, f"expected a whole or decimal number, got {value!r}")
+    dec = Decimal(value)
+    if dec <= 0:
+        raise ValidationError(field, f"must be positive, got {value!r}")
+    return dec
+
+
+class CounterfeitFloor(LegalFloor):
+    """Fraud by the seller (e.g. a counterfeit confirmed): refund plus ``multiple`` × the
+    price, at least ``minimum`` (PRC Consumer Rights Protection Law art. 55: 3 × the price,
+    at least 500 CNY). Fraud by the customer (``finding.party == "customer"``) owes nothing."""
+
+    name = "cn_consumer_fraud"
+    source = "PRC Consumer Rights Protection Law (消费者权益保护法), art. 55(1)"
+
+    def __init__(self, multiple: int | Decimal = 3, minimum: Money | int | str = 500) -> None:
+        self.multiple = _multiple(multiple, "multiple")
+        self.minimum_amount = _money_param(minimum, "minimum")
+
+    def minimum(self, complaint: Complaint) -> Floor | None:
+        f = complaint.finding
+        if f is None or f.cause != "fraud" or f.party == "customer":
+            return None
+        owed = self.minimum_amount
+        if complaint.amount is not None:
+            owed = _max(complaint.amount * self.multiple, owed)
+        return Floor("refund", owed, self.name, self.source)
+
+
+class FoodSafetyFloor(LegalFloor):
+    """Food not meeting safety standards: refund plus ``price_multiple`` × the price or
+    ``loss_multiple`` × the loss, whichever is more, at least ``minimum`` (PRC Food Safety
+    Law art. 148(2): 10 × the price or 3 × the loss, at least 1,000 CNY). Applies to a
+    ``safety_violation`` finding on a complaint in ``categories``. The loss is unknown
+    to complaintflow: override :meth:`loss` where your system knows it."""
+
+    name = "cn_food_safety"
+    source = "PRC Food Safety Law (食品安全法), art. 148(2)"
+
+    def __init__(self, price_multiple: int | Decimal = 10, loss_multiple: int | Decimal = 3,
+                 minimum: Money | int | str = 1000,
+                 categories: Iterable[str] = ("food_safety",)) -> None:
+        self.price_multiple = _multiple(price_multiple, "price_multiple")
+        self.loss_multiple = _multiple(loss_multiple, "loss_multiple")
+        self.minimum_amount = _money_param(minimum, "minimum")
+        self.categories = frozenset(categories)
+
+    def loss(self, complaint: Complaint) -> Money | None:
+        """The customer's loss beyond the price, when known (default: unknown)."""
+        return None
+
+    def minimum(self, complaint: Complaint) -> Floor | None:
+        f = complaint.finding
+        if f is None or f.cause != "safety_violation" or complaint.category not in self.categories:
+            return None
+        owed = self.minimum_amount
+        if complaint.amount is not None:
+            owed = _max(complaint.amount * self.price_multiple, owed)
+        loss = self.loss(complaint)
+        if loss is not None:
+            owed = _max(loss * self.loss_multiple, owed)
+        return Floor("refund", owed, self.name, self.source)
+
+
+class NoReasonReturnFloor(LegalFloor):
+    """Goods bought at a distance may be returned within ``days`` days without a reason
+    (PRC Consumer Rights Protection Law art. 25): a complaint that arrived on an online
+    channel is offered at least a refund, unless the finding puts the fault on the
+    customer (goods no longer in good condition). complaintflow does not know the
+    delivery date, so it presumes the complaint is within the window; override
+    :meth:`in_window` where your order system knows it."""
+
+    name = "cn_online_return"
+    source = "PRC Consumer Rights Protection Law (消费者权益保护法), art. 25"
+
+    def __init__(self, days: int = 7, channels: Iterable[str] = ONLINE_CHANNELS) -> None:
+        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            raise ValidationError("days", f"expected a whole number of days >= 1, got {days!r}")
+        self.days = days
+        self.channels = frozenset(channels)
+
+    def in_window(self, complaint: Complaint) -> bool:
+        """Whether the return window is still open (default: presumed)."""
+        return True
+
+    def minimum(self, complaint: Complaint) -> Floor | None:
+        if complaint.channel not in self.channels or not self.in_window(complaint):
+            return None
+        f = complaint.finding
+        if f is not None and (f.cause == "customer_error" or f.party == "customer"):
+            return None
+        currency = complaint.amount.currency if complaint.amount is not None else "CNY"
+        return Floor("refund", Money.zero(currency), self.name, self.source)
+
+
+#: The floors every default ladder applies (the law of the People's Republic of China).
+DEFAULT_FLOORS: Final[tuple[LegalFloor, ...]] = (
+    CounterfeitFloor(), FoodSafetyFloor(), NoReasonReturnFloor(),
+)
+FLOOR_KINDS: Final[Mapping[str, type[LegalFloor]]] = {
+    CounterfeitFloor.name: CounterfeitFloor,
+    FoodSafetyFloor.name: FoodSafetyFloor,
+    NoReasonReturnFloor.name: NoReasonReturnFloor,
+}
+
+
+# -- the ladder -------------------------------------------------------------------------------
+
+@attrs.frozen(slots=True)
+class GoodwillLayer:
+    """What we add when we were at fault: goodwill money and gestures (DOMAIN.md section 5's
+    model case: a 500 CNY voucher, a handwritten apology letter, an invitation to a
+    customer programme). It is part of the first offer when the finding's cause is in
+    ``causes`` and its party in ``parties``, and the top rung of every ladder."""
+
+    goodwill: Money = attrs.field(factory=lambda: Money(Decimal(500)))
+    extras: tuple[str, ...] = ("apology_letter", "service_upgrade", "vip_programme")
+    causes: frozenset[str] = frozenset({"service_error", "process_gap"})
+    parties: frozenset[str] = frozenset({"store"})
+
+    def at_fault(self, finding: Finding | None) -> bool:
+        """Whether ``finding`` says we were at fault in the layer's sense."""
+        return finding is not None and finding.cause in self.causes and finding.party in self.parties
+
+
+def _limits(limits: Mapping[Tier, Money | None]) -> dict[Tier, Money | None]:
+    out = {Tier.parse(t, "limits"): v for t, v in limits.items()}
+    previous: Money | None = Money.zero()
+    unlimited = False
+    for tier in Tier:
+        if tier not in out:
+            raise ValidationError(f"limits.{tier.label}", "every tier needs a limit (None: unlimited)")
+        lim = out[tier]
+        if lim is None:
+            unlimited = True
+            continue
+        if not isinstance(lim, Money):
+            raise ValidationError(f"limits.{tier.label}", f"expected cf.Money or None, got {lim!r}")
+        if unlimited or (previous is not None and previous.amount and lim < previous):
+            raise ValidationError(f"limits.{tier.label}", "a higher tier never has a lower limit")
+        previous = lim
+    return out
+
+
 class CompensationLadder(CompensationPolicy):
-    """Apology first, then partial refund → exchange → refund, each decline one rung up."""
+    """Apology first, then partial refund → exchange → refund, then the goodwill layer.
+
+    ``rungs`` are offer templates (their ``remedy_value`` is filled from the price paid:
+    a refund moves the price, a partial refund the return shipping, at most the price).
+    ``layer`` is the goodwill layer, ``limits`` the goodwill each tier may grant, and
+    ``floors`` the legal minimums no offer goes below.
+    """
+
+    version: ClassVar[str] = "2"
 
     DEFAULT_RUNGS: ClassVar[tuple[Offer, ...]] = (
+        Offer("none", extras=("apology",)),
         Offer("partial_refund", extras=("apology",)),
         Offer("exchange", extras=("apology",)),
         Offer("refund", extras=("apology",)),
@@ -63,14 +303,244 @@ class CompensationLadder(CompensationPolicy):
         Tier.REGIONAL_HEAD: Money(Decimal(5000)),
         Tier.EXECUTIVE: None,
     }
+    #: *(default)* the return shipping a partial refund pays at most.
+    DEFAULT_RETURN_SHIPPING: ClassVar[Money] = Money(Decimal(15))
 
-    def __init__(self, rungs: tuple[Offer, ...] | None = None,
-                 limits: Mapping[Tier, Money | None] | None = None) -> None:
+    def __init__(self, rungs: Sequence[Offer] | None = None,
+                 limits: Mapping[Tier, Money | None] | None = None, *,
+                 layer: GoodwillLayer | None = None,
+                 floors: Iterable[LegalFloor] = DEFAULT_FLOORS,
+                 return_shipping: Money | None = None) -> None:
         self.rungs = tuple(rungs if rungs is not None else self.DEFAULT_RUNGS)
-        self.limits = dict(limits if limits is not None else self.DEFAULT_LIMITS)
-
-    def next_offer(self, complaint: Complaint) -> Offer:
-        return self.rungs[min(complaint.declines, len(self.rungs) - 1)]
+        if not self.rungs or not all(isinstance(r, Offer) for r in self.rungs):
+            raise ValidationError("rungs", "expected at least one cf.Offer")
+        self.limits = _limits(limits if limits is not None else self.DEFAULT_LIMITS)
+        self.layer = layer if layer is not None else GoodwillLayer()
+        self.floors = tuple(floors)
+        for floor in self.floors:
+            if not isinstance(floor, LegalFloor):
+                raise ValidationError("floors", f"expected LegalFloor instances, got {floor!r}")
+        self.return_shipping = (return_shipping if return_shipping is not None
+                                else self.DEFAULT_RETURN_SHIPPING)
 
     def limit(self, tier: Tier) -> Money | None:
         return self.limits.get(tier)
+
+    # -- the floors ---------------------------------------------------------------------------
+    def floor(self, complaint: Complaint) -> Floor | None:
+        """The combined legal floor of ``complaint``: the highest remedy and the highest
+        statutory amount any rule owes (``None`` when no rule applies)."""
+        found = [f for f in (rule.minimum(complaint) for rule in self.floors) if f is not None]
+        if not found:
+            return None
+        remedy = max(found, key=lambda f: REMEDY_RANK[f.remedy])
+        statutory = remedy.statutory
+        rules = [remedy.rule]
+        for f in found:
+            if f is not remedy:
+                if _below(statutory, f.statutory):
+                    statutory = f.statutory
+                rules.append(f.rule)
+        source = "; ".join(dict.fromkeys(f.source for f in found))
+        return Floor(remedy.remedy, statutory, ", ".join(dict.fromkeys(rules)), source)
+
+    def _remedy_value(self, complaint: Complaint, remedy: str) -> Money:
+        price = complaint.amount
+        if remedy == "refund":
+            return price if price is not None else Money.zero(self.return_shipping.currency)
+        if remedy == "partial_refund":
+            if price is not None and price < self.return_shipping:
+                return price
+            return self.return_shipping
+        return Money.zero(price.currency if price is not None else self.return_shipping.currency)
+
+    # -- the ladder ---------------------------------------------------------------------------
+    def rung_for(self, complaint: Complaint) -> tuple[Offer, bool]:
+        """The rung template for the next offer and whether the goodwill layer is added."""
+        step = complaint.declines
+        if step < len(self.rungs):
+            return self.rungs[step], self.layer.at_fault(complaint.finding)
+        return self.rungs[-1], True
+
+    def next_offer(self, complaint: Complaint) -> Offer:
+        rung, layered = self.rung_for(complaint)
+        remedy: Any = rung.remedy
+        goodwill = rung.goodwill
+        extras = list(rung.extras)
+        if layered:
+            goodwill = goodwill + self.layer.goodwill if goodwill.amount else self.layer.goodwill
+            extras += [e for e in self.layer.extras if e not in extras]
+        statutory: Money | None = None
+        floor = self.floor(complaint)
+        if floor is not None:
+            if REMEDY_RANK[remedy] < REMEDY_RANK[floor.remedy]:
+                remedy = floor.remedy
+            statutory = floor.statutory
+        value = self._remedy_value(complaint, remedy)
+        return Offer(remedy, goodwill=goodwill,
+                     statutory=statutory if statutory is not None else Money.zero(value.currency),
+                     extras=tuple(extras), remedy_value=value)
+
+    def check(self, complaint: Complaint, offer: Offer) -> None:
+        """Refuse an offer below a legal floor: a lesser remedy, or less statutory money."""
+        floor = self.floor(complaint)
+        if floor is None:
+            return
+        if REMEDY_RANK[offer.remedy] < REMEDY_RANK[floor.remedy]:
+            raise ValidationError(
+                "offer.remedy", f"{offer.remedy!r} is below the {floor.remedy!r} the law owes "
+                f"here ({floor.source})")
+        if _below(offer.statutory, floor.statutory):
+            raise ValidationError(
+                "offer.statutory", f"{offer.statutory} is below the {floor.statutory} the law "
+                f"owes here ({floor.source}); statutory money needs no approval")
+
+
+# -- TOML: [compensation] ---------------------------------------------------------------------
+
+_KEYS: Final = frozenset({"currency", "return_shipping", "rungs", "layer", "authority", "floors"})
+_FLOOR_KEYS: Final[Mapping[str, frozenset[str]]] = {
+    "cn_consumer_fraud": frozenset({"multiple", "minimum"}),
+    "cn_food_safety": frozenset({"price_multiple", "loss_multiple", "minimum", "categories"}),
+    "cn_online_return": frozenset({"days", "channels"}),
+}
+
+
+def _cfg_money(ctx: ConfigContext, table: Mapping[str, Any], key: str, currency: str) -> Money:
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        ctx.error(key, f"write money as a string or whole number (never a float), got {value!r}")
+    try:
+        return Money(value, currency)
+    except ValidationError as exc:
+        ctx.error(key, str(exc))
+
+
+def _cfg_words(ctx: ConfigContext, table: Mapping[str, Any], key: str,
+               allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    value = ctx.get(table, key, list, [])
+    if not all(isinstance(v, str) and v for v in value):
+        ctx.error(key, "expected a list of names")
+    if allowed is not None:
+        for v in value:
+            if v not in allowed:
+                ctx.error(key, f"unknown value {v!r}; expected one of {', '.join(allowed)}")
+    return tuple(value)
+
+
+def _cfg_number(ctx: ConfigContext, table: Mapping[str, Any], key: str) -> Decimal:
+    value = ctx.get(table, key, (int, str))
+    try:
+        return _multiple(value, key)
+    except (ValidationError, ArithmeticError):
+        ctx.error(key, f"expected a positive number, got {value!r}")
+
+
+def _rungs_from(raw: object, ctx: ConfigContext, currency: str) -> tuple[Offer, ...]:
+    if not isinstance(raw, list) or not raw:
+        ctx.error("rungs", "expected [[compensation.rungs]] tables")
+    out = []
+    for i, row in enumerate(raw):
+        rc = ctx.sub(f"rungs[{i}]")
+        if not isinstance(row, Mapping):
+            ctx.error("rungs", "expected a table per rung")
+        rc.unknown(row, {"remedy", "goodwill", "extras"})
+        remedy = row.get("remedy")
+        if remedy not in REMEDIES:
+            ctx.error("rungs", f"rung {i + 1}: remedy {remedy!r} is not one of {', '.join(REMEDIES)}")
+        goodwill = (_cfg_money(ctx, row, "goodwill", currency) if "goodwill" in row
+                    else Money.zero(currency))
+        out.append(Offer(remedy, goodwill=goodwill, extras=_cfg_words(ctx, row, "extras")))
+    return tuple(out)
+
+
+def _floors_from(raw: object, ctx: ConfigContext, currency: str) -> tuple[LegalFloor, ...]:
+    if not isinstance(raw, Mapping):
+        ctx.error("floors", "expected [compensation.floors.<name>] tables")
+    out: list[LegalFloor] = []
+    for name, table in raw.items():
+        fc = ctx.sub(f"floors.{name}")
+        if name not in FLOOR_KINDS:
+            ctx.error(f"floors.{name}", f"unknown floor; expected one of {', '.join(FLOOR_KINDS)}")
+        if not isinstance(table, Mapping):
+            ctx.error(f"floors.{name}", "expected a table")
+        fc.unknown(table, _FLOOR_KEYS[name])
+        kwargs: dict[str, Any] = {}
+        for key in table:
+            if key == "minimum":
+                kwargs[key] = _cfg_money(fc, table, key, currency)
+            elif key in ("categories", "channels"):
+                kwargs[key] = _cfg_words(fc, table, key)
+            elif key == "days":
+                days = fc.get(table, key, int)
+                if days < 1:
+                    fc.error(key, "expected a whole number of days >= 1")
+                kwargs[key] = days
+            else:
+                kwargs[key] = _cfg_number(fc, table, key)
+        out.append(FLOOR_KINDS[name](**kwargs))
+    return tuple(out)
+
+
+def compensation_from_config(table: Mapping[str, Any], ctx: ConfigContext) -> CompensationLadder:
+    """Build :class:`CompensationLadder` from the ``[compensation]`` table."""
+    ctx.unknown(table, _KEYS)
+    currency = ctx.get(table, "currency", str, "CNY")
+    try:
+        Money.zero(currency)
+    except ValidationError as exc:
+        ctx.error("currency", str(exc))
+    kwargs: dict[str, Any] = {}
+    if "return_shipping" in table:
+        kwargs["return_shipping"] = _cfg_money(ctx, table, "return_shipping", currency)
+    if "rungs" in table:
+        kwargs["rungs"] = _rungs_from(table["rungs"], ctx, currency)
+    if "layer" in table:
+        raw = table["layer"]
+        lc = ctx.sub("layer")
+        if not isinstance(raw, Mapping):
+            ctx.error("layer", "expected a table")
+        lc.unknown(raw, {"goodwill", "extras", "causes", "parties"})
+        default = GoodwillLayer()
+        kwargs["layer"] = GoodwillLayer(
+            goodwill=(_cfg_money(lc, raw, "goodwill", currency) if "goodwill" in raw
+                      else Money(default.goodwill.amount, currency)),
+            extras=_cfg_words(lc, raw, "extras") if "extras" in raw else default.extras,
+            causes=(frozenset(_cfg_words(lc, raw, "causes", CAUSES)) if "causes" in raw
+                    else default.causes),
+            parties=(frozenset(_cfg_words(lc, raw, "parties", PARTIES)) if "parties" in raw
+                     else default.parties),
+        )
+    elif currency != "CNY":
+        kwargs["layer"] = GoodwillLayer(goodwill=Money(GoodwillLayer().goodwill.amount, currency))
+    if "authority" in table:
+        raw = table["authority"]
+        ac = ctx.sub("authority")
+        if not isinstance(raw, Mapping):
+            ctx.error("authority", "expected a table of tier = amount")
+        ac.unknown(raw, {t.label for t in Tier})
+        limits: dict[Tier, Money | None] = {
+            t: (None if m is None else Money(m.amount, currency))
+            for t, m in CompensationLadder.DEFAULT_LIMITS.items()
+        }
+        for label, value in raw.items():
+            limits[Tier.parse(label)] = (None if value == "unlimited"
+                                         else _cfg_money(ac, raw, label, currency))
+        kwargs["limits"] = limits
+    elif currency != "CNY":
+        ctx.error("authority", f"give the tier limits in {currency} ([compensation.authority])")
+    if "floors" in table:
+        kwargs["floors"] = _floors_from(table["floors"], ctx, currency)
+    try:
+        return CompensationLadder(**kwargs)
+    except ValidationError as exc:
+        key = exc.field.replace("limits.", "authority.")
+        ctx.error(key, str(exc))
+
+
+register_section("compensation", "compensation")(compensation_from_config)
+
+
+def default_compensation_text() -> str:
+    """The bundled ``compensation.toml``: the defaults, written in the schema users write."""
+    return default_text("compensation.toml")

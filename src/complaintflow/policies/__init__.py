@@ -7,7 +7,16 @@ from complaintflow.policies.classification import (
     ClassificationPolicy,
     KeywordClassifier,
 )
-from complaintflow.policies.compensation import CompensationLadder, CompensationPolicy
+from complaintflow.policies.compensation import (
+    CompensationLadder,
+    CompensationPolicy,
+    CounterfeitFloor,
+    Floor,
+    FoodSafetyFloor,
+    GoodwillLayer,
+    LegalFloor,
+    NoReasonReturnFloor,
+)
 from complaintflow.policies.duplicates import ChannelDuplicates, DuplicatePolicy
 from complaintflow.policies.escalation import (
     EscalationPolicy,
@@ -27,11 +36,17 @@ __all__ = [
     "ClassificationPolicy",
     "CompensationLadder",
     "CompensationPolicy",
+    "CounterfeitFloor",
     "DefaultRisk",
     "DuplicatePolicy",
     "EscalationPolicy",
+    "Floor",
+    "FoodSafetyFloor",
+    "GoodwillLayer",
     "KeywordClassifier",
+    "LegalFloor",
     "LineDetection",
+    "NoReasonReturnFloor",
     "Period",
     "RecentComplaints",
     "RegulatoryProfile",

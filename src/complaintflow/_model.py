@@ -413,7 +413,7 @@ EVENT_NAMES: Final = frozenset({
     "received", "acknowledged", "investigated", "proposed", "declined", "resolved",
     "revisited", "reopened", "archived", "withdrawn", "rejected", "escalated", "paused",
     "resumed", "sla_warning", "sla_breached", "merged", "reclassified", "message",
-    "scope_changed", "erased",
+    "scope_changed", "erased", "outreach_requested",
 })
 
 
@@ -845,7 +845,7 @@ def _tier_changes(c: Complaint, d: Mapping[str, Any]) -> _Changes:
     return {}
 
 
-@_handles("acknowledged", "archived", "withdrawn", "rejected", "message")
+@_handles("acknowledged", "archived", "withdrawn", "rejected", "message", "outreach_requested")
 def _simple(c: Complaint, e: Event) -> _Changes:
     d = e.data
     out: _Changes = {}

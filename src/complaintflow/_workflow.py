@@ -248,7 +248,7 @@ class Workflow:
         same_item: list[Complaint] = []
         since = now - self.scope.window
         seen: set[str] = set()
-        for key in ("sku", "batch"):
+        for key in ("sku", "batch", "brand"):
             value = getattr(draft, key)
             if value:
                 for c in recent.recent(since=since, **{key: value}):
@@ -288,9 +288,19 @@ class Workflow:
             "deadlines": MappingProxyType({s: ensure_aware(d, "deadlines") for s, d in deadlines.items()}),
             "warnings": MappingProxyType({s: ensure_aware(d, "warnings") for s, d in warnings.items()}),
         })
+        folded = [(first, complaint)]
+        if scope != "point":
+            # a line or plane asks for proactive outreach to the other buyers
+            outreach = Event(2, "outreach_requested", now, None, {
+                "scope": scope, "sku": draft.sku, "batch": draft.batch, "brand": draft.brand,
+                "related": list(self.scope.related(classified, same_item, scope)),
+            })
+            complaint = apply(complaint, outreach)
+            folded.append((outreach, complaint))
         if self.store is not None:
             complaint = self.store.add(complaint)
-        self._notify([(first, complaint)])
+            folded[-1] = (folded[-1][0], complaint)
+        self._notify(folded)
         return complaint
 
     # -- the generic command ------------------------------------------------------------------

@@ -29,6 +29,7 @@ __all__ = [
     "ClassificationPolicy",
     "KeywordClassifier",
     "KeywordMatcher",
+    "default_fold",
 ]
 
 #: The dimensions of DOMAIN.md section 3 (``other`` for what matches nothing).
@@ -343,6 +344,11 @@ def _defaults() -> _Rules:
     ctx = ConfigContext(text, "complaintflow/policies/data/classification.toml")
     table = tomllib.loads(text)["classification"]
     return _rules(table, ctx.sub("classification"), base=None)
+
+
+def default_fold() -> dict[str, str]:
+    """The ``fold`` replacements of the bundled classification rules."""
+    return dict(_defaults().fold)
 
 
 def _category_from_mapping(name: str, spec: Mapping[str, Any]) -> Category:

@@ -1,19 +1,30 @@
-"""Duplicates: the same complaint arriving on a second channel is one case."""
+"""Duplicates: the same complaint arriving on a second channel is one case (DOMAIN.md §6).
+
+When :meth:`DuplicatePolicy.find` names an earlier case, ``Workflow.receive`` does not open
+a new one: it records a ``merged`` event (channel, duplicate id, text) on that case and
+returns it. A duplicate only ever joins a case of the same customer.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from complaintflow._errors import ValidationError
 from complaintflow._model import Complaint
+from complaintflow.policies._config import ConfigContext, register_section
 
 __all__ = ["ChannelDuplicates", "DuplicatePolicy"]
 
 
 class DuplicatePolicy(ABC):
-    """Finds the case a new complaint duplicates among the customer's recent ones."""
+    """Finds the case a new complaint duplicates among the customer's recent ones.
+
+    ``recent`` holds the customer's complaints received within :attr:`window`. Override
+    :meth:`find`; a case returned for another customer is refused by the workflow.
+    """
 
     version: ClassVar[str] = "1"
     window: timedelta = timedelta(hours=48)
@@ -24,17 +35,41 @@ class DuplicatePolicy(ABC):
 
 
 class ChannelDuplicates(DuplicatePolicy):
-    """Same customer and same order within 48 h, on a case that is not closed."""
+    """Same customer and same order within ``window_hours`` (inclusive), on any channel.
+
+    Only a case still open (received … proposed) takes the duplicate: a case already
+    resolved, closed, withdrawn or rejected is never reopened by it — the new message
+    becomes a new case. Among several candidates the earliest received is the primary.
+    A complaint without an order id is never a duplicate.
+    """
 
     def __init__(self, window_hours: float = 48) -> None:
+        if isinstance(window_hours, bool) or not isinstance(window_hours, int | float) or not (
+            window_hours > 0
+        ):
+            raise ValidationError("window_hours", f"expected a positive number, got {window_hours!r}")
         self.window = timedelta(hours=window_hours)
 
     def find(self, complaint: Complaint, recent: Sequence[Complaint]) -> Complaint | None:
         if not complaint.order_id:
             return None
-        for other in sorted(recent, key=lambda c: c.received_at):
-            if (other.customer_id == complaint.customer_id and other.order_id == complaint.order_id
-                    and not other.is_final
-                    and complaint.received_at - other.received_at <= self.window):
+        start = complaint.received_at - self.window
+        for other in sorted(recent, key=lambda c: (c.received_at, c.id)):
+            if (other.id != complaint.id
+                    and other.customer_id == complaint.customer_id
+                    and other.order_id == complaint.order_id
+                    and other.is_open
+                    and start <= other.received_at <= complaint.received_at):
                 return other
         return None
+
+    @classmethod
+    def from_config(cls, table: Mapping[str, Any], ctx: ConfigContext) -> ChannelDuplicates:
+        """Build from a ``[duplicates]`` table: ``window_hours``."""
+        ctx.unknown(table, {"window_hours"})
+        return cls(window_hours=ctx.positive(table, "window_hours", 48))
+
+
+@register_section("duplicates", "duplicates")
+def _section(table: Mapping[str, Any], ctx: ConfigContext) -> ChannelDuplicates:
+    return ChannelDuplicates.from_config(table, ctx)

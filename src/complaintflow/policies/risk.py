@@ -1,19 +1,40 @@
-"""Risk: flags about the customer (frequent complainer, churn, unverified purchase)."""
+"""Risk: flags about the customer (frequent complainer, churn, unverified purchase).
+
+DOMAIN.md section 3: high-frequency complainers get a dedicated account manager, customers
+likely to churn get a retention package, and claims without a purchase record are
+verified before any remedy (never rejected automatically).
+"""
 
 from __future__ import annotations
 
+import functools
+import tomllib
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
-from typing import ClassVar
+from typing import Any, ClassVar, Final
 
+from complaintflow._errors import ValidationError
 from complaintflow._model import Complaint
+from complaintflow.policies._config import ConfigContext, default_text, register_section
+from complaintflow.policies.classification import KeywordMatcher, default_fold
 
-__all__ = ["DefaultRisk", "RiskPolicy"]
+__all__ = ["RISK_ACTIONS", "DefaultRisk", "RiskPolicy"]
+
+#: Each signal flag and the action flag that goes with it.
+RISK_ACTIONS: Final = {
+    "high_frequency": "account_manager",
+    "churn_risk": "retention_package",
+    "unverified_purchase": "verify_purchase",
+}
 
 
 class RiskPolicy(ABC):
-    """Flags a new complaint. ``recent`` holds the customer's complaints in :attr:`window`."""
+    """Flags a new complaint. ``recent`` holds the customer's complaints in :attr:`window`.
+
+    Override :meth:`assess`. Flags are plain names recorded on the complaint
+    (``complaint.flags``); they inform people and other policies and never reject.
+    """
 
     version: ClassVar[str] = "1"
     window: timedelta = timedelta(days=30)
@@ -23,18 +44,94 @@ class RiskPolicy(ABC):
         """Return the risk flags of ``complaint``."""
 
 
-class DefaultRisk(RiskPolicy):
-    """3 complaints in 30 days → ``high_frequency``; no order id → ``unverified_purchase``."""
+@functools.cache
+def _defaults() -> dict[str, Any]:
+    table: dict[str, Any] = tomllib.loads(default_text("risk.toml"))["risk"]
+    return table
 
-    def __init__(self, frequent_count: int = 3, window_days: float = 30) -> None:
+
+class DefaultRisk(RiskPolicy):
+    """The DOMAIN.md defaults, every number and word configurable.
+
+    - ``high_frequency`` + ``account_manager``: ``frequent_count`` complaints of this
+      customer (this one included) within ``window_days`` (inclusive);
+    - ``churn_risk`` + ``retention_package``: a churn keyword in the text ("再也不買",
+      "never again", "cancel my membership" …), or an earlier complaint in the window
+      revisited with a satisfaction of ``churn_satisfaction`` or less;
+    - ``unverified_purchase`` + ``verify_purchase``: no order id — verify the purchase
+      before any remedy; the complaint is received as usual, never rejected.
+    """
+
+    def __init__(self, frequent_count: int = 3, window_days: float = 30,
+                 churn_satisfaction: int = 2,
+                 churn_keywords: Iterable[str] | None = None) -> None:
+        if isinstance(frequent_count, bool) or not isinstance(frequent_count, int) or (
+            frequent_count < 1
+        ):
+            raise ValidationError("frequent_count", f"expected an integer >= 1, got {frequent_count!r}")
+        if isinstance(window_days, bool) or not isinstance(window_days, int | float) or not (
+            window_days > 0
+        ):
+            raise ValidationError("window_days", f"expected a positive number, got {window_days!r}")
+        if isinstance(churn_satisfaction, bool) or churn_satisfaction not in range(6):
+            raise ValidationError("churn_satisfaction",
+                                  f"expected an integer 0-5, got {churn_satisfaction!r}")
         self.frequent_count = frequent_count
         self.window = timedelta(days=window_days)
+        self.churn_satisfaction = churn_satisfaction
+        words = tuple(_defaults()["churn_keywords"] if churn_keywords is None else churn_keywords)
+        if any(not isinstance(w, str) or not w.strip("~* ") for w in words):
+            raise ValidationError("churn_keywords", "expected non-empty strings")
+        self.churn_keywords = words
+        self._churn = KeywordMatcher(dict.fromkeys(words, ("churn",)), default_fold())
+
+    def churn_words(self, text: str) -> list[str]:
+        """The churn keywords (as written) that occur in ``text``."""
+        return [word for _, word in self._churn.find(text)]
 
     def assess(self, complaint: Complaint, recent: Sequence[Complaint]) -> frozenset[str]:
-        flags = set()
-        others = [c for c in recent if c.id != complaint.id]
-        if len(others) + 1 >= self.frequent_count:
+        start = complaint.received_at - self.window
+        earlier = [c for c in recent if c.id != complaint.id
+                   and c.customer_id == complaint.customer_id
+                   and start <= c.received_at <= complaint.received_at]
+        flags: set[str] = set()
+        if len(earlier) + 1 >= self.frequent_count:
             flags.add("high_frequency")
+        unhappy = any(c.satisfaction is not None and c.satisfaction <= self.churn_satisfaction
+                      for c in earlier)
+        if unhappy or self.churn_words(complaint.text or ""):
+            flags.add("churn_risk")
         if not complaint.order_id:
             flags.add("unverified_purchase")
+        flags.update(RISK_ACTIONS[f] for f in list(flags))
         return frozenset(flags)
+
+    @classmethod
+    def from_config(cls, table: Mapping[str, Any], ctx: ConfigContext) -> DefaultRisk:
+        """Build from a ``[risk]`` table (``frequent_count``, ``window_days``,
+        ``churn_satisfaction``, ``churn_keywords``, ``add_churn_keywords``)."""
+        ctx.unknown(table, {"frequent_count", "window_days", "churn_satisfaction",
+                            "churn_keywords", "add_churn_keywords"})
+        count = ctx.get(table, "frequent_count", int, 3)
+        if count < 1:
+            ctx.error("frequent_count", f"must be at least 1, got {count}")
+        days = ctx.positive(table, "window_days", 30)
+        score = ctx.get(table, "churn_satisfaction", int, 2)
+        if not 0 <= score <= 5:
+            ctx.error("churn_satisfaction", f"expected 0-5 (0: never), got {score}")
+        words: list[str] = list(_defaults()["churn_keywords"])
+        for key in ("churn_keywords", "add_churn_keywords"):
+            value = ctx.get(table, key, list)
+            if value is None:
+                continue
+            for i, item in enumerate(value):
+                if not isinstance(item, str) or not item.strip("~* "):
+                    ctx.error(key, f"item {i + 1} must be a non-empty string, got {item!r}")
+            words = list(value) if key == "churn_keywords" else words + list(value)
+        return cls(frequent_count=count, window_days=days, churn_satisfaction=score,
+                   churn_keywords=words)
+
+
+@register_section("risk", "risk")
+def _section(table: Mapping[str, Any], ctx: ConfigContext) -> DefaultRisk:
+    return DefaultRisk.from_config(table, ctx)

@@ -1,20 +1,34 @@
-"""Scope (點/線/面): one customer's problem, a product line's, or the brand's."""
+"""Scope (點/線/面): one customer's problem, a product line's, or the brand's.
+
+DOMAIN.md section 3: a *point* is one customer's problem; a *line* is a product series or
+batch failing for a group of buyers (by default 5 complaints on the same SKU or batch
+within 7 days); a *plane* is brand-wide (lines on several SKUs of one brand, or a case
+marked as a media storm). A line or plane asks for proactive outreach to the other buyers.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import ClassVar
+from typing import Any, ClassVar, Final
 
+from complaintflow._errors import ValidationError
 from complaintflow._model import Complaint
+from complaintflow.policies._config import ConfigContext, register_section
 
-__all__ = ["LineDetection", "ScopePolicy"]
+__all__ = ["SCOPES", "LineDetection", "ScopePolicy"]
+
+#: The three scopes, narrowest first.
+SCOPES: Final = ("point", "line", "plane")
 
 
 class ScopePolicy(ABC):
-    """Decides ``point``, ``line`` or ``plane``; ``recent`` holds complaints on the same
-    SKU or batch received within :attr:`window`."""
+    """Decides ``point``, ``line`` or ``plane`` for a new complaint.
+
+    ``recent`` holds the complaints received within :attr:`window` before it that share its
+    SKU, its batch or its brand (the workflow asks the store). Override :meth:`scope`.
+    """
 
     version: ClassVar[str] = "1"
     window: timedelta = timedelta(days=7)
@@ -23,19 +37,93 @@ class ScopePolicy(ABC):
     def scope(self, complaint: Complaint, recent: Sequence[Complaint]) -> str:
         """Return ``"point"``, ``"line"`` or ``"plane"``."""
 
+    def related(self, complaint: Complaint, recent: Sequence[Complaint],
+                scope: str) -> tuple[str, ...]:
+        """Ids of the complaints that share the problem, oldest first (for outreach).
+
+        A line: those on the same SKU or batch; a plane: also those of the same brand.
+        """
+        def shares(c: Complaint) -> bool:
+            if complaint.sku and c.sku == complaint.sku:
+                return True
+            if complaint.batch and c.batch == complaint.batch:
+                return True
+            return scope == "plane" and bool(complaint.brand) and c.brand == complaint.brand
+
+        found = sorted((c for c in recent if c.id != complaint.id and shares(c)),
+                       key=lambda c: (c.received_at, c.id))
+        return tuple(dict.fromkeys(c.id for c in found))
+
 
 class LineDetection(ScopePolicy):
-    """``threshold`` complaints (this one included) on one SKU or batch within the window."""
+    """The DOMAIN.md defaults, every number configurable.
 
-    def __init__(self, threshold: int = 5, window_days: float = 7) -> None:
+    - *line*: ``threshold`` complaints (this one included) on its SKU, or on its batch,
+      received within ``window_days`` (inclusive) up to this one;
+    - *plane*: its brand has lines on at least ``plane_skus`` different SKUs within the
+      window (a SKU has a line when it reaches ``threshold`` complaints, or when one of its
+      complaints was already scoped line or plane), this complaint's own included.
+
+    Complaints received after this one (a back-dated intake) do not count.
+    """
+
+    def __init__(self, threshold: int = 5, window_days: float = 7, plane_skus: int = 3) -> None:
+        for name, value, low in (("threshold", threshold, 1), ("plane_skus", plane_skus, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValidationError(name, f"expected an integer >= {low}, got {value!r}")
+        if isinstance(window_days, bool) or not isinstance(window_days, int | float) or not (
+            window_days > 0
+        ):
+            raise ValidationError("window_days", f"expected a positive number, got {window_days!r}")
         self.threshold = threshold
+        self.plane_skus = plane_skus
         self.window = timedelta(days=window_days)
 
+    def _in_window(self, complaint: Complaint, recent: Sequence[Complaint]) -> list[Complaint]:
+        start = complaint.received_at - self.window
+        return [c for c in recent if c.id != complaint.id
+                and start <= c.received_at <= complaint.received_at]
+
     def scope(self, complaint: Complaint, recent: Sequence[Complaint]) -> str:
+        earlier = self._in_window(complaint, recent)
+
         def count(attr: str) -> int:
             key = getattr(complaint, attr)
             if not key:
                 return 0
-            return 1 + sum(1 for c in recent if c.id != complaint.id and getattr(c, attr) == key)
+            return 1 + sum(1 for c in earlier if getattr(c, attr) == key)
 
-        return "line" if max(count("sku"), count("batch")) >= self.threshold else "point"
+        line = max(count("sku"), count("batch")) >= self.threshold
+        if complaint.brand:
+            per_sku: dict[str, int] = {}
+            marked: set[str] = set()
+            for c in (*earlier, complaint):
+                if c.brand != complaint.brand or not c.sku:
+                    continue
+                per_sku[c.sku] = per_sku.get(c.sku, 0) + 1
+                if c.scope != "point":
+                    marked.add(c.sku)
+            lines = {sku for sku, n in per_sku.items() if n >= self.threshold} | marked
+            if line and complaint.sku:
+                lines.add(complaint.sku)
+            if len(lines) >= self.plane_skus:
+                return "plane"
+        return "line" if line else "point"
+
+    @classmethod
+    def from_config(cls, table: Mapping[str, Any], ctx: ConfigContext) -> LineDetection:
+        """Build from a ``[scope]`` table: ``threshold``, ``window_days``, ``plane_skus``."""
+        ctx.unknown(table, {"threshold", "window_days", "plane_skus"})
+        threshold = ctx.get(table, "threshold", int, 5)
+        if threshold < 1:
+            ctx.error("threshold", f"must be at least 1, got {threshold}")
+        plane = ctx.get(table, "plane_skus", int, 3)
+        if plane < 1:
+            ctx.error("plane_skus", f"must be at least 1, got {plane}")
+        days = ctx.positive(table, "window_days", 7)
+        return cls(threshold=threshold, window_days=days, plane_skus=plane)
+
+
+@register_section("scope", "scope")
+def _section(table: Mapping[str, Any], ctx: ConfigContext) -> LineDetection:
+    return LineDetection.from_config(table, ctx)

@@ -48,7 +48,7 @@ def run_in_child(target: str, args: tuple[Any, ...], index: int, results: Any) -
         raise
 
 
-def hammer(spec: Spec, worker: str, ids: list[str], rounds: int, seed: int,
+def hammer(spec: Spec, worker: str, ids: list[str], rounds: int, seed: int,  # noqa: PLR0917
            start: Any) -> dict[str, Any]:
     """Load → message → save on a few shared complaints, without retrying.
 
@@ -75,7 +75,7 @@ def hammer(spec: Spec, worker: str, ids: list[str], rounds: int, seed: int,
     return {"committed": committed, "refused": refused, "attempts": rounds}
 
 
-def hammer_with_retry(spec: Spec, worker: str, ids: list[str], rounds: int, seed: int,
+def hammer_with_retry(spec: Spec, worker: str, ids: list[str], rounds: int, seed: int,  # noqa: PLR0917
                       start: Any) -> list[tuple[str, int, str]]:
     """The same load → command → save loop through ``retry``: nothing is ever given up."""
     store = open_store(spec)

@@ -76,7 +76,7 @@ _DESCRIBE: dict[str, Callable[[Mapping[str, Any]], str]] = {
                           + _t((d.get("deadlines") or {}).get(State.REVISITED.value)),
     "revisited": lambda d: f"satisfaction {d['satisfaction']}/5",
     "escalated": lambda d: f"{d.get('from')} → {d.get('to')}: {d.get('reason')}",
-    "sla_warning": lambda d: f"{d.get('stage')} is due {_t(d.get('deadline'))}",
+    "sla_warning": lambda d: f"{d.get('stage')} due {_t(d.get('deadline'))}",
     "sla_breached": lambda d: f"{d.get('stage')} was due {_t(d.get('deadline'))}",
     "paused": lambda d: f"{d.get('reason')}; waits at most until {_t(d.get('until'))}",
     "resumed": _resumed,

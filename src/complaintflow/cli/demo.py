@@ -102,7 +102,7 @@ class Demo:
     def new_year_tv(self) -> Complaint:
         wf = self.wf
         c = wf.receive("大年初一新買的電視突然壞了，400熱線兩天都沒人接", customer_id="C-1002",
-                       channel="app", order_id="O-2718", sku="TV-55Q", store="BJ-03",
+                       channel="in_store", order_id="O-2718", sku="TV-55Q", store="BJ-03",
                        region="north", amount=_cny("4299.00"))
         self._later(hours=2)
         c = wf.tick(c)  # nobody answered: the acknowledgement is breached and escalates
@@ -135,7 +135,7 @@ class Demo:
     def late_delivery(self) -> Complaint:
         wf = self.wf
         c = wf.receive("My order has not arrived, the delivery is delayed by five days.",
-                       customer_id="C-1004", channel="online_chat", order_id="O-1618",
+                       customer_id="C-1004", channel="hotline", order_id="O-1618",
                        sku="LAMP-7", region="south", amount=_cny("129.00"))
         self._later(minutes=30)
         c = wf.acknowledge(c, actor=AGENT)
@@ -169,9 +169,7 @@ class Demo:
             cause="safety_violation", party="supply_chain",
             evidence=("cold-chain temperature log", "lab test of batch M-0612")))
         self._later(hours=1)
-        c = wf.propose(c, actor=HEAD, offer=Offer(
-            "refund", remedy_value=_cny("59.00"), statutory=_cny("590.00"),
-            extras=("apology", "medical costs covered")))
+        c = wf.propose(c, actor=HEAD)  # the ladder puts what the food-safety law owes in
         return self._close(c, HEAD, 5, "batch M-0612 withdrawn; supplier audit")
 
     def duplicate(self) -> Complaint:
@@ -226,7 +224,7 @@ class Demo:
     def declined_offer(self) -> Complaint:
         wf = self.wf
         c = wf.receive("The blender stopped working after two days.", customer_id="C-1009",
-                       channel="app", order_id="O-9009", sku="BLEND-3", store="SZ-01",
+                       channel="in_store", order_id="O-9009", sku="BLEND-3", store="SZ-01",
                        region="south", amount=_cny("299.00"))
         self._later(minutes=20)
         c = wf.acknowledge(c, actor=AGENT)
@@ -243,7 +241,7 @@ class Demo:
 
     def waiting_for_photos(self) -> Complaint:
         wf = self.wf
-        c = wf.receive("沙發送到家時表面有明顯劃痕", customer_id="C-1010", channel="wechat",
+        c = wf.receive("沙發送到家時表面有明顯劃痕", customer_id="C-1010", channel="hotline",
                        order_id="O-1010", sku="SOFA-3", region="north",
                        amount=_cny("3999.00"))
         self._later(minutes=30)

@@ -63,6 +63,7 @@ __all__ = [
 COMMAND_NAMES: Final = (
     "acknowledge", "investigate", "propose", "decline", "resolve", "revisit", "reopen",
     "archive", "withdraw", "reject", "escalate", "await_customer", "customer_replied", "message",
+    "reclassify",
 )
 
 #: Where generated complaints are received unless told otherwise: 2026, Shanghai office hours.
@@ -201,26 +202,20 @@ def offers(*, remedies: SearchStrategy[str] | None = None,
 
 
 def calendars(*, timezones: SearchStrategy[str] | None = None,
+              hours: SearchStrategy[tuple[str, str]] | None = None,
               holidays: SearchStrategy[str | None] | None = None) -> SearchStrategy[Any]:
-    """Business calendars (``complaintflow.policies.calendar.BusinessCalendar``): working
-    hours in a time zone, with or without a country's public holidays."""
+    """Business calendars (:class:`complaintflow.BusinessCalendar`): working hours in a
+    time zone, with a country's public holidays or weekends only."""
+    from complaintflow.policies.calendar import BusinessCalendar
 
-    def build() -> SearchStrategy[Any]:
-        try:
-            from complaintflow.policies.calendar import BusinessCalendar
-        except ImportError as exc:  # pragma: no cover - depends on the installed version
-            raise ImportError("calendars() needs complaintflow.policies.calendar") from exc
-        hours = st.sampled_from((("09:00", "18:00"), ("08:30", "17:30"), ("10:00", "22:00"),
-                                 ("00:00", "23:59")))
-        return st.builds(
-            BusinessCalendar,
-            timezone=timezones if timezones is not None else st.sampled_from(
-                ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Europe/Berlin", "UTC")),
-            hours=hours,
-            holidays=holidays if holidays is not None else st.sampled_from(("CN", "HK", None)),
-        )
-
-    return st.deferred(build)
+    return st.builds(
+        BusinessCalendar,
+        timezone=timezones if timezones is not None else st.sampled_from(
+            ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Europe/Berlin", "UTC")),
+        hours=hours if hours is not None else st.sampled_from(
+            (("09:00", "18:00"), ("08:30", "17:30"), ("10:00", "22:00"), ("00:00", "24:00"))),
+        holidays=holidays if holidays is not None else st.sampled_from(("CN", "HK", None)),
+    )
 
 
 # -- commands -----------------------------------------------------------------------------------
@@ -264,6 +259,8 @@ def _valid_kwargs(name: str, who: SearchStrategy[Actor]) -> SearchStrategy[dict[
         "await_customer": {**a, "reason": _REASONS},
         "customer_replied": a,
         "message": {"text": texts()},
+        "reclassify": {**a, "reason": _REASONS, "severity": st.sampled_from((None, 1, 2, 3)),
+                       "scope": st.sampled_from(("point", "line", "plane"))},
     }
     return st.fixed_dictionaries(specs[name])
 
@@ -282,6 +279,8 @@ _BAD: Final[Mapping[str, tuple[Any, ...]]] = {
     "promise": (_NAIVE, "tomorrow", datetime(2000, 1, 1, tzinfo=UTC)),
     "text": ("", "  ", None, 3),
     "channel": ("pigeon",),
+    "severity": (0, 4, True, "1"),
+    "scope": ("galaxy", ""),
 }
 _BAD_ARGS: Final[Mapping[str, tuple[str, ...]]] = {
     "acknowledge": ("actor", "promise"),
@@ -298,6 +297,7 @@ _BAD_ARGS: Final[Mapping[str, tuple[str, ...]]] = {
     "await_customer": ("actor", "reason"),
     "customer_replied": ("actor",),
     "message": ("text", "channel"),
+    "reclassify": ("actor", "reason", "severity", "scope"),
 }
 
 

@@ -1,0 +1,301 @@
+"""The default classifier against DOMAIN.md section 3, with real customer phrasing."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import complaintflow as cf
+from complaintflow.policies import Classification, ClassificationPolicy, KeywordClassifier
+from complaintflow.policies.classification import DIMENSIONS, Category, KeywordMatcher
+from complaintflow.store import MemoryStore
+
+T0 = datetime(2026, 6, 18, 9, 0, tzinfo=UTC)
+
+#: category → texts written the way customers write (simplified, traditional, English).
+CASES: dict[str, list[str]] = {
+    "quality_defect": [
+        "衣服洗一次就掉色了", "穿了兩天就開膠", "新买的电饭煲用了三天就坏了，按键失灵",
+        "連衣裙第一次冷水手洗就嚴重褪色", "毛衣起球太厉害了，质量太差",
+        "the sole came off after a week", "my jumper shrank after one wash",
+        "kettle stopped working after two uses", "The zip broke and the seams are coming apart",
+    ],
+    "not_as_described": [
+        "收到的跟图片不一样，货不对板", "顏色和描述不符，色差很大", "发错货了，我买的是黑色",
+        "item is not as described, the fabric is thin", "they sent me the wrong size",
+        "looks nothing like the photo on the website",
+    ],
+    "authenticity": [
+        "買到假貨", "怀疑是高仿，防伪码查不到", "这双鞋是不是正品？感觉是山寨的",
+        "I think this bag is a fake", "the perfume is counterfeit",
+        "received a refurbished phone sold as new, not genuine",
+    ],
+    "staff_attitude": [
+        "客服愛理不理", "店员态度很差还翻白眼", "收银员直接骂人", "打电话过去客服不耐烦，直接挂了",
+        "the guy at the counter was so rude", "staff were condescending and laughed at me",
+        "the manager yelled at my mother",
+    ],
+    "slow_after_sales": [
+        "售后一直没有回复，石沉大海", "退款还没到，都等了半个月了", "热线电话打不通，没人接",
+        "申請售後一個星期了還沒處理", "still waiting for my refund after 2 weeks",
+        "I emailed three times and never heard back", "no one picks up the hotline",
+    ],
+    "rigid_policy": [
+        "门店拒绝退换，说是公司规定", "吊牌剪了就不给退", "超过七天就不能退，太死板了",
+        "they refused to exchange it without a receipt", "only offered store credit, no refunds",
+        "they charged a restocking fee for an unopened box",
+    ],
+    "delivery_delay": [
+        "快递三天了还没到", "下单一周了还没发货", "物流信息一直不更新", "外賣超時一個多小時",
+        "my parcel still hasn't arrived", "the delivery is two weeks late",
+        "tracking hasn't updated since Monday, where is my order?",
+    ],
+    "delivery_damage": [
+        "快递压坏了，盒子都扁了", "收到的时候杯子就碎了", "外包裝破損，裡面的東西摔壞了",
+        "the parcel arrived smashed", "box was crushed and the vase shattered",
+        "the TV arrived cracked, damaged in transit",
+    ],
+    "channel_inconsistency": [
+        "网上比店里便宜", "官网价格和门店价格不一致", "線上買的門店不承認",
+        "it is cheaper online than in your store", "the store wouldn't honour the online price",
+        "website says in stock but the shop had none",
+    ],
+    "membership_benefit": [
+        "积分不能用", "会员折扣没有给我", "我的積分被清零了", "生日券没发给我",
+        "my loyalty points disappeared", "the member discount was not given at the till",
+        "my gift card balance is wrong",
+    ],
+    "promotion_dispute": [
+        "満減活動不給算", "优惠券用不了，结账没算上", "刚买就降价，要求价保退差价",
+        "雙十一的滿減沒算上", "the coupon code doesn't work", "I was overcharged, the shelf price said 99",
+        "buy one get one free was not applied at checkout",
+    ],
+    "food_safety": [
+        "吃了拉肚子", "外賣里有頭髮", "面包发霉了还在卖", "牛奶过了保质期", "吃完上吐下泻，怀疑食物中毒",
+        "found a cockroach in my salad", "the chicken was undercooked and we got sick",
+        "my son had diarrhoea after eating your sandwich",
+    ],
+    "injury": [
+        "吹风机漏电把我电到了", "椅子断了摔倒受伤", "充電寶爆炸把手燙傷了", "用了面霜脸上起疹子过敏",
+        "the heater caught fire", "I cut myself on a sharp edge of the table",
+        "the toy gave my child a rash", "she slipped on the wet floor and fell",
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def clf() -> KeywordClassifier:
+    return KeywordClassifier()
+
+
+def _draft(text: str) -> cf.Complaint:
+    return cf.Complaint(id="X", state=cf.State.RECEIVED, version=1, history=(), customer_id="C",
+                        channel="hotline", received_at=T0, text=text)
+
+
+@pytest.mark.parametrize(("category", "text"),
+                         [(c, t) for c, ts in CASES.items() for t in ts])
+def test_customer_phrasing(clf: KeywordClassifier, category: str, text: str) -> None:
+    verdict = clf.classify(_draft(text))
+    assert verdict.category == category, verdict.evidence
+    assert verdict.evidence, "evidence must say which keywords fired"
+    assert verdict.evidence[0].startswith(f"{category}:")
+
+
+def test_every_default_category_is_covered() -> None:
+    names = set(KeywordClassifier().categories)
+    assert names == set(CASES)
+    # the exact names and dimensions of DOMAIN.md section 3
+    dims = {n: c.dimension for n, c in KeywordClassifier().categories.items()}
+    assert dims == {
+        "quality_defect": "product", "not_as_described": "product", "authenticity": "product",
+        "staff_attitude": "service", "slow_after_sales": "service", "rigid_policy": "service",
+        "delivery_delay": "experience", "delivery_damage": "experience",
+        "channel_inconsistency": "experience", "membership_benefit": "experience",
+        "promotion_dispute": "operations", "food_safety": "safety", "injury": "safety",
+    }
+
+
+def test_nothing_matches_is_other(clf: KeywordClassifier) -> None:
+    v = clf.classify(_draft("你好，请问营业时间是几点？"))
+    assert (v.category, v.dimension, v.severity, v.evidence) == ("other", "other", 3, ())
+
+
+def test_safety_is_severity_one_and_regional_head(clf: KeywordClassifier) -> None:
+    for text in CASES["food_safety"] + CASES["injury"]:
+        v = clf.classify(_draft(text))
+        assert v.severity == 1
+        assert v.dimension == "safety"
+        assert v.min_tier is not None and v.min_tier >= cf.Tier.REGIONAL_HEAD
+
+
+def test_staff_attitude_is_severity_two(clf: KeywordClassifier) -> None:
+    for text in CASES["staff_attitude"]:
+        assert clf.classify(_draft(text)).severity == 2
+
+
+def test_safety_beats_everything(clf: KeywordClassifier) -> None:
+    text = "店员态度很差，快递也晚到，优惠券没算上，而且吃了拉肚子"
+    v = clf.classify(_draft(text))
+    assert v.category == "food_safety"
+    cats = {e.split(":", 1)[0] for e in v.evidence}
+    assert {"staff_attitude", "delivery_delay", "promotion_dispute"} <= cats
+
+
+def test_severity_then_hits_then_order(clf: KeywordClassifier) -> None:
+    # severity: attitude (2) beats a defect (3) with more hits
+    v = clf.classify(_draft("衣服掉色又起球还开线，店员态度很差"))
+    assert v.category == "staff_attitude"
+    # hits: two delivery-delay keywords beat one quality keyword
+    v = clf.classify(_draft("快递三天了还没到，拉链也坏"))
+    assert v.category == "delivery_delay"
+
+
+def test_weak_keywords_only_decide_alone(clf: KeywordClassifier) -> None:
+    # "不能用" is weak: the strong "积分" decides
+    assert clf.classify(_draft("积分不能用")).category == "membership_benefit"
+    # alone, a weak keyword still classifies
+    assert clf.classify(_draft("这个东西不能用")).category == "quality_defect"
+
+
+def test_scripts_are_equivalent(clf: KeywordClassifier) -> None:
+    pairs = [("退款还没到，售后一直没有回复", "退款還沒到，售後一直沒有回覆"),
+             ("门店拒绝退换", "門店拒絕退換"), ("外卖里有头发", "外賣裡有頭髮")]
+    for simplified, traditional in pairs:
+        a, b = clf.classify(_draft(simplified)), clf.classify(_draft(traditional))
+        assert (a.category, a.evidence) == (b.category, b.evidence)
+
+
+def test_english_is_case_and_plural_insensitive(clf: KeywordClassifier) -> None:
+    for text in ("The PARCEL ARRIVED SMASHED", "two parcels arrived smashed"):
+        assert clf.classify(_draft(text)).category == "delivery_damage"
+    # whole words only: "later" is not "late", "prudent" is not "rude"
+    assert clf.classify(_draft("call me later please, be prudent")).category == "other"
+    # full-width letters are read as ASCII
+    assert clf.classify(_draft("ＲＵＤＥ ｓｔａｆｆ")).category == "staff_attitude"
+
+
+def test_evidence_lists_every_match(clf: KeywordClassifier) -> None:
+    v = clf.classify(_draft("連衣裙第一次冷水手洗就嚴重褪色，門店拒絕退換"))
+    assert v.category == "quality_defect"
+    assert "quality_defect:褪色" in v.evidence
+    assert "rigid_policy:拒绝退换" in v.evidence
+    assert clf.matches("褪色褪色") == {"quality_defect": ["褪色", "褪色"]}
+
+
+def test_classify_is_fast(clf: KeywordClassifier) -> None:
+    texts = [t for ts in CASES.values() for t in ts]
+    start = time.perf_counter()
+    rounds = 20
+    for _ in range(rounds):
+        for t in texts:
+            clf.decide(t)
+    per = (time.perf_counter() - start) / (rounds * len(texts))
+    assert per < 500e-6, f"{per * 1e6:.1f} µs per classification"
+
+
+def test_workflow_records_classification_and_owner() -> None:
+    wf = cf.Workflow(clock=cf.FrozenClock(T0), store=MemoryStore())
+    c = wf.receive("吃了你們的麵包上吐下瀉", customer_id="C1", channel="hotline", order_id="O1")
+    assert (c.category, c.dimension, c.severity) == ("food_safety", "safety", 1)
+    assert c.tier >= cf.Tier.REGIONAL_HEAD
+    assert any(e.startswith("food_safety:") for e in c.evidence)
+    assert list(c.history[0].data["evidence"]) == list(c.evidence)
+
+
+# -- replacing the policy -------------------------------------------------------------------
+
+
+class EverythingIsPromotion(ClassificationPolicy):
+    def classify(self, complaint: cf.Complaint) -> Classification:
+        return Classification("promotion_dispute", "operations", 3, ("always",))
+
+
+def test_overriding_classify_changes_the_outcome() -> None:
+    wf = cf.Workflow(clock=cf.FrozenClock(T0), classifier=EverythingIsPromotion())
+    c = wf.receive("快递三天了还没到", customer_id="C1", channel="app", order_id="O1")
+    assert c.category == "promotion_dispute"
+    assert c.evidence == ("always",)
+
+
+class Stricter(KeywordClassifier):
+    """A subclass that only changes the decision for one word."""
+
+    def classify(self, complaint: cf.Complaint) -> Classification:
+        if "12315" in (complaint.text or ""):
+            return Classification("staff_attitude", "service", 2, ("regulator",))
+        return super().classify(complaint)
+
+
+def test_subclass_of_default_can_refine() -> None:
+    s = Stricter()
+    assert s.classify(_draft("快递慢，我要打12315")).category == "staff_attitude"
+    assert s.classify(_draft("快递慢")).category == "delivery_delay"
+
+
+def test_categories_can_be_built_in_code() -> None:
+    clf = KeywordClassifier([Category("warranty", "service", 3, ("保修卡", "warranty card"))])
+    assert clf.classify(_draft("没有保修卡")).category == "warranty"
+    assert clf.classify(_draft("lost my warranty cards")).category == "warranty"
+    assert clf.classify(_draft("掉色")).category == "other"
+
+
+def test_a_safety_category_is_always_severity_one() -> None:
+    cat = Category("allergen", "safety", 3, ("花生",))
+    assert cat.severity == 1 and cat.min_tier == cf.Tier.REGIONAL_HEAD
+    with pytest.raises(cf.ValidationError, match="dimension"):
+        Category("x", "nonsense", 3, ("a",))
+
+
+# -- properties ------------------------------------------------------------------------------
+
+words = st.text(alphabet=st.characters(codec="utf-8", categories=["Lo", "Ll", "Lu", "Nd", "Zs",
+                                                                   "Po"]),
+                max_size=40)
+
+
+@settings(max_examples=80)
+@given(words)
+def test_any_text_gets_a_valid_classification(text: str) -> None:
+    clf = _shared()
+    v = clf.decide(text)
+    assert v.dimension in DIMENSIONS
+    assert v.severity in (1, 2, 3)
+    if v.category == "other":
+        assert v.evidence == ()
+    else:
+        assert v.evidence and v.evidence[0].startswith(v.category + ":")
+        assert (v.dimension == "safety") == (v.severity == 1)
+
+
+@settings(max_examples=60)
+@given(prefix=words, suffix=words, category=st.sampled_from(["food_safety", "injury"]))
+def test_a_safety_keyword_anywhere_wins(prefix: str, suffix: str, category: str) -> None:
+    clf = _shared()
+    keyword = next(k for k in clf.categories[category].keywords if not k.startswith("~"))
+    v = clf.decide(f"{prefix}。{keyword.rstrip('*')} 。{suffix}")
+    assert v.dimension == "safety"
+    assert v.severity == 1
+
+
+@settings(max_examples=60)
+@given(st.lists(st.sampled_from(["开胶", "快递慢", "rude", "假货", "pointless"]), max_size=6))
+def test_matcher_finds_each_occurrence_in_order(parts: list[str]) -> None:
+    m = KeywordMatcher({"开胶": ["a"], "快递慢": ["b"], "rude": ["c"], "假货": ["d"]})
+    text = " ".join(parts)
+    expected = [{"开胶": "a", "快递慢": "b", "rude": "c", "假货": "d"}[p]
+                for p in parts if p != "pointless"]
+    assert [label for label, _ in m.find(text)] == expected
+
+
+_CLF: list[KeywordClassifier] = []
+
+
+def _shared() -> KeywordClassifier:
+    if not _CLF:
+        _CLF.append(KeywordClassifier())
+    return _CLF[0]

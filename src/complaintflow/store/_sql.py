@@ -260,8 +260,6 @@ class SQLStore:
                 yield conn
         except ComplaintflowError:
             raise
-        except sa_exc.IntegrityError:
-            raise
         except (sa_exc.SQLAlchemyError, OSError) as exc:
             raise StoreError(f"{self._where}: cannot {doing}: {exc}") from exc
 
@@ -324,7 +322,16 @@ class SQLStore:
                 .order_by(ev.c.complaint_id, ev.c.seq))
             for r in rows:
                 events[r[0]].append(event_from_row(*r[1:]))
-        return [replay_rows(cid, events[cid], version) for cid, version in ids]
+        # Under READ COMMITTED the events may be a commit newer than the rows just read
+        # (never older): replaying them gives the newer, equally committed, complaint.
+        out = []
+        for cid, version in ids:
+            complaint = replay_rows(cid, events[cid])
+            if complaint.version < version:
+                raise StoreError(f"complaint {cid!r}: state row says version {version} but the "
+                                 f"history holds {complaint.version} events")
+            out.append(complaint)
+        return out
 
     def _append(self, conn: Connection, complaint: Complaint, events: Sequence[Event]) -> None:
         cid = complaint.id
@@ -355,8 +362,10 @@ class SQLStore:
             with self._tx("add a complaint") as conn:
                 conn.execute(sa.insert(c).values(id=complaint.id, **self._values(complaint)))
                 self._append(conn, complaint, events)
-        except sa_exc.IntegrityError as exc:
-            raise ConcurrencyError(complaint.id, 0, None) from exc
+        except StoreError as exc:
+            if isinstance(exc.__cause__, sa_exc.IntegrityError):
+                raise ConcurrencyError(complaint.id, 0, None) from exc
+            raise
         return replace(complaint, {"committed": complaint.version})
 
     def save(self, complaint: Complaint) -> Complaint:
@@ -381,8 +390,10 @@ class SQLStore:
                         raise stale(complaint, actual)
                     return complaint
                 self._append(conn, complaint, events)
-        except sa_exc.IntegrityError as exc:
-            raise stale(complaint, None) from exc
+        except StoreError as exc:
+            if isinstance(exc.__cause__, sa_exc.IntegrityError):
+                raise stale(complaint, None) from exc
+            raise
         return replace(complaint, {"committed": complaint.version})
 
     # -- reads -------------------------------------------------------------------------------

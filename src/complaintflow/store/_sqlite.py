@@ -7,7 +7,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -161,7 +161,9 @@ class SQLiteStore:
                 yield cur
             except BaseException:
                 if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
+                    # when the connection is gone, SQLite has dropped the transaction itself
+                    with suppress(sqlite3.Error):
+                        self._conn.execute("ROLLBACK")
                 raise
             cur.execute("COMMIT")
 

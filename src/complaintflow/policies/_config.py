@@ -83,6 +83,26 @@ class ConfigContext:
             self.error(key, f"must be positive, got {value!r}")
         return float(value)
 
+    def integer(self, table: Mapping[str, Any], key: str, default: int,
+                minimum: int | None = None, maximum: int | None = None) -> int:
+        """``table[key]`` as an integer within ``minimum`` … ``maximum`` (inclusive)."""
+        value: int = self.get(table, key, int, default)
+        if minimum is not None and value < minimum:
+            self.error(key, f"must be at least {minimum}, got {value!r}")
+        if maximum is not None and value > maximum:
+            self.error(key, f"must be at most {maximum}, got {value!r}")
+        return value
+
+    def strings(self, table: Mapping[str, Any], key: str) -> list[str] | None:
+        """``table[key]`` as a list of non-empty strings, or ``None`` when absent."""
+        value = self.get(table, key, list)
+        if value is None:
+            return None
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                self.error(key, f"item {i + 1} must be a non-empty string, got {item!r}")
+        return list(value)
+
     def unknown(self, table: Mapping[str, Any], allowed: set[str] | frozenset[str]) -> None:
         """Refuse keys this table does not know (typos must not pass silently)."""
         for key in table:

@@ -112,22 +112,14 @@ class DefaultRisk(RiskPolicy):
         ``churn_satisfaction``, ``churn_keywords``, ``add_churn_keywords``)."""
         ctx.unknown(table, {"frequent_count", "window_days", "churn_satisfaction",
                             "churn_keywords", "add_churn_keywords"})
-        count = ctx.get(table, "frequent_count", int, 3)
-        if count < 1:
-            ctx.error("frequent_count", f"must be at least 1, got {count}")
+        count = ctx.integer(table, "frequent_count", 3, minimum=1)
         days = ctx.positive(table, "window_days", 30)
-        score = ctx.get(table, "churn_satisfaction", int, 2)
-        if not 0 <= score <= 5:
-            ctx.error("churn_satisfaction", f"expected 0-5 (0: never), got {score}")
+        score = ctx.integer(table, "churn_satisfaction", 2, minimum=0, maximum=5)
         words: list[str] = list(_defaults()["churn_keywords"])
-        for key in ("churn_keywords", "add_churn_keywords"):
-            value = ctx.get(table, key, list)
-            if value is None:
-                continue
-            for i, item in enumerate(value):
-                if not isinstance(item, str) or not item.strip("~* "):
-                    ctx.error(key, f"item {i + 1} must be a non-empty string, got {item!r}")
-            words = list(value) if key == "churn_keywords" else words + list(value)
+        replaced = ctx.strings(table, "churn_keywords")
+        if replaced is not None:
+            words = replaced
+        words += ctx.strings(table, "add_churn_keywords") or []
         return cls(frequent_count=count, window_days=days, churn_satisfaction=score,
                    churn_keywords=words)
 

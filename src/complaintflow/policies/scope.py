@@ -114,12 +114,8 @@ class LineDetection(ScopePolicy):
     def from_config(cls, table: Mapping[str, Any], ctx: ConfigContext) -> LineDetection:
         """Build from a ``[scope]`` table: ``threshold``, ``window_days``, ``plane_skus``."""
         ctx.unknown(table, {"threshold", "window_days", "plane_skus"})
-        threshold = ctx.get(table, "threshold", int, 5)
-        if threshold < 1:
-            ctx.error("threshold", f"must be at least 1, got {threshold}")
-        plane = ctx.get(table, "plane_skus", int, 3)
-        if plane < 1:
-            ctx.error("plane_skus", f"must be at least 1, got {plane}")
+        threshold = ctx.integer(table, "threshold", 5, minimum=1)
+        plane = ctx.integer(table, "plane_skus", 3, minimum=1)
         days = ctx.positive(table, "window_days", 7)
         return cls(threshold=threshold, window_days=days, plane_skus=plane)
 

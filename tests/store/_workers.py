@@ -86,8 +86,11 @@ def hammer_with_retry(spec: Spec, worker: str, ids: list[str], rounds: int, seed
     for i in range(rounds):
         cid = rng.choice(ids)
         text = f"{worker}/{i}"
-        after = retry(store, cid, lambda c, text=text: wf.message(c, text=text), attempts=1000,
-                      backoff=0.0005)
+
+        def command(c: cf.Complaint, text: str = text) -> cf.Complaint:
+            return wf.message(c, text=text)
+
+        after = retry(store, cid, command, attempts=1000, backoff=0.0005)
         done.append((cid, after.version, text))
     close(store)
     return done

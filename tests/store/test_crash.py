@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from . import _workers
+from ._helpers import T0
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
 
@@ -81,7 +82,7 @@ def _kill_and_check(spec: _workers.Spec, tmp_path: Path, kills: int, seed: int) 
             assert store.verify() == []  # type: ignore[attr-defined]
             # the outbox: nothing missing, nothing that was not committed
             pending = {i.id for i in store.pending(1_000_000)}
-            every = {f"{c.id}:{e.seq}" for c in store.recent(since=_workers.T0 - _DAY)
+            every = {f"{c.id}:{e.seq}" for c in store.recent(since=T0 - _DAY)
                      for e in c.history}
             assert pending <= every
         finally:

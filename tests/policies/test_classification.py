@@ -299,3 +299,11 @@ def _shared() -> KeywordClassifier:
     if not _CLF:
         _CLF.append(KeywordClassifier())
     return _CLF[0]
+
+
+def test_any_safety_verdict_is_severity_one_and_regional_head() -> None:
+    v = Classification("choking", "safety", 3, ["model"], cf.Tier.FRONT_LINE)  # type: ignore[arg-type]
+    assert v.severity == 1
+    assert v.min_tier == cf.Tier.REGIONAL_HEAD
+    assert v.evidence == ("model",)
+    assert Classification("x", "safety", 2, (), cf.Tier.EXECUTIVE).min_tier == cf.Tier.EXECUTIVE

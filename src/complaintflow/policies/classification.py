@@ -49,8 +49,10 @@ _HAS_WORD = re.compile(r"[a-z0-9]")
 class Classification:
     """A classifier's verdict.
 
-    ``evidence`` says why: ``"category:keyword"`` for every keyword that matched, the
-    winning category's first. ``min_tier`` is the lowest tier that may own the case.
+    ``evidence`` says why (the default classifier: ``"category:keyword"`` for every keyword
+    that matched, the winning category's first). ``min_tier`` is the lowest tier that may
+    own the case. Whatever classifier made it, a verdict of dimension ``safety`` is
+    severity 1 and owned by at least the regional head (DOMAIN.md section 3).
     """
 
     category: str
@@ -62,6 +64,13 @@ class Classification:
     def __attrs_post_init__(self) -> None:
         if self.severity not in (1, 2, 3):
             raise ValidationError("severity", f"expected 1, 2 or 3, got {self.severity!r}")
+        if not isinstance(self.category, str) or not self.category:
+            raise ValidationError("category", "expected a non-empty string")
+        object.__setattr__(self, "evidence", tuple(self.evidence))
+        if self.dimension == "safety":
+            object.__setattr__(self, "severity", 1)
+            tier = SAFETY_TIER if self.min_tier is None else max(self.min_tier, SAFETY_TIER)
+            object.__setattr__(self, "min_tier", tier)
 
 
 class ClassificationPolicy(ABC):

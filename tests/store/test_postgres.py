@@ -148,3 +148,28 @@ def test_events_are_queryable_json(pg_url: str, pg_schema: str) -> None:
             f"SELECT data->>'sku' FROM \"{pg_schema}\".\"{prefix}events\"")).scalar_one()
     assert sku == c.sku
     store.close()
+
+
+def test_opening_an_older_database_migrates_it_forward(
+    pg_url: str, pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prefix = f"t{next(_prefixes)}_"
+    with SQLStore(pg_url, schema=pg_schema, prefix=prefix) as store:
+        wf, _ = workflow(store)
+        c = receive(wf, 1)
+
+    def add_note(conn: Any, tables: Any) -> None:
+        conn.execute(sa.text(
+            f'ALTER TABLE "{pg_schema}"."{tables.complaints.name}" ADD COLUMN note text'))
+
+    monkeypatch.setattr(_sql, "SQL_MIGRATIONS", {SCHEMA_VERSION + 1: add_note})
+    monkeypatch.setattr(_sql, "LATEST", SCHEMA_VERSION + 1)
+    with SQLStore(pg_url, schema=pg_schema, prefix=prefix) as newer:
+        assert newer.schema_version == SCHEMA_VERSION + 1
+        assert newer.get(c.id) == c
+        cols = {col["name"] for col in sa.inspect(newer.engine).get_columns(
+            f"{prefix}complaints", schema=pg_schema)}
+        assert "note" in cols
+    monkeypatch.undo()
+    with pytest.raises(cf.SchemaVersionError):
+        SQLStore(pg_url, schema=pg_schema, prefix=prefix)

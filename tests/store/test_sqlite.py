@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ import pytest
 
 import complaintflow as cf
 from complaintflow.store import SCHEMA_VERSION, NotFound, SQLiteStore, _sqlite
+from complaintflow.store._schema import SQLITE_MIGRATIONS
 
 from ._helpers import receive, workflow
 from .conformance import StoreConformance
@@ -187,3 +190,74 @@ def test_a_command_costs_little_beyond_its_commit(tmp_path: Path) -> None:
     c, long = per_save(c, 30)
     assert c.version == 361
     assert long < short * 3 + 0.002
+
+
+def test_sql_store_without_the_extra_says_what_to_install() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['sqlalchemy'] = None\n"
+        "import complaintflow as cf, complaintflow.store as s\n"
+        "try:\n"
+        "    s.SQLStore('postgresql://x/y')\n"
+        "except cf.StoreError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert "pip install 'complaintflow[sql]'" in out.stdout
+
+
+def test_importing_the_stores_does_not_import_sqlalchemy() -> None:
+    code = "import sys, complaintflow.store; print('sqlalchemy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_opening_an_older_database_migrates_it_forward(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "cf.db"
+    with SQLiteStore(path) as store:
+        wf, _ = workflow(store)
+        c = receive(wf, 1)
+    steps = dict(SQLITE_MIGRATIONS)
+    steps[SCHEMA_VERSION + 1] = ("ALTER TABLE cf_complaints ADD COLUMN note TEXT",)
+    monkeypatch.setattr(_sqlite, "SQLITE_MIGRATIONS", steps)
+    monkeypatch.setattr(_sqlite, "LATEST", SCHEMA_VERSION + 1)
+    with SQLiteStore(path) as newer:
+        assert newer.schema_version == SCHEMA_VERSION + 1
+        assert newer.get(c.id) == c
+    conn = sqlite3.connect(path)
+    try:
+        cols = {r[1] for r in conn.execute("PRAGMA table_info(cf_complaints)")}
+        version = conn.execute("SELECT version FROM cf_schema").fetchone()[0]
+    finally:
+        conn.close()
+    assert "note" in cols
+    assert version == SCHEMA_VERSION + 1
+    monkeypatch.undo()
+    with pytest.raises(cf.SchemaVersionError):
+        SQLiteStore(path)  # and the older library now refuses it
+
+
+def test_a_failing_migration_leaves_the_database_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "cf.db"
+    SQLiteStore(path).close()
+    steps = dict(SQLITE_MIGRATIONS)
+    steps[SCHEMA_VERSION + 1] = ("ALTER TABLE cf_complaints ADD COLUMN note TEXT",
+                                 "THIS IS NOT SQL")
+    monkeypatch.setattr(_sqlite, "SQLITE_MIGRATIONS", steps)
+    monkeypatch.setattr(_sqlite, "LATEST", SCHEMA_VERSION + 1)
+    with pytest.raises(cf.StoreError):
+        SQLiteStore(path)
+    monkeypatch.undo()
+    with SQLiteStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+    conn = sqlite3.connect(path)
+    try:
+        assert "note" not in {r[1] for r in conn.execute("PRAGMA table_info(cf_complaints)")}
+    finally:
+        conn.close()

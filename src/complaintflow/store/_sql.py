@@ -4,7 +4,7 @@ reference server. Imported only when ``SQLStore`` or ``sql_tables`` is first use
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -52,6 +52,10 @@ except ImportError as _exc:  # pragma: no cover - exercised without the extra in
 __all__ = ["SQLStore", "Tables", "sql_tables"]
 
 _CHUNK: Final = 500
+
+#: Steps that bring a database from layout version ``n - 1`` to ``n`` (version 1 is made by
+#: ``create_all``), run in the transaction that opens the store.
+SQL_MIGRATIONS: dict[int, Callable[[Connection, Tables], None]] = {}
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -303,12 +307,13 @@ class SQLStore:
                 self.metadata.create_all(conn, tables=list(t.all))
                 conn.execute(sa.insert(t.schema).values(id=1, version=1))
                 version = 1
-            # forward migrations from version n - 1 to n go here as the layout evolves
-            missing = {tb.name for tb in t.all if not inspector.has_table(tb.name,
-                                                                           schema=self._schema)}
-            if missing and version == LATEST and present:
+            missing = {tb.name for tb in t.all} - present
+            if present and missing:
                 raise StoreError(f"{self._where}: missing table(s) {', '.join(sorted(missing))}")
-            return int(version)
+            for target in range(version + 1, LATEST + 1):
+                SQL_MIGRATIONS[target](conn, t)
+                conn.execute(sa.update(t.schema).values(version=target))
+            return LATEST
 
     def _load(self, conn: Connection, ids: Sequence[tuple[str, int]]) -> list[Complaint]:
         ev = self.tables.events

@@ -16,7 +16,6 @@ from typing import Any, ClassVar, Final
 
 import ahocorasick_rs
 import attrs
-import opencc
 
 from complaintflow._errors import ValidationError
 from complaintflow._model import Complaint, Tier
@@ -30,6 +29,7 @@ __all__ = [
     "KeywordClassifier",
     "KeywordMatcher",
     "default_fold",
+    "shared_matcher",
 ]
 
 #: The dimensions of DOMAIN.md section 3 (``other`` for what matches nothing).
@@ -129,6 +129,8 @@ class Category:
 def _script_table() -> dict[int, str]:
     """Character → replacement: traditional → simplified Chinese (OpenCC's ``t2s``, one
     character at a time) and full-width ASCII → ASCII."""
+    import opencc  # only needed once, when the first matcher is built
+
     chars = "".join(chr(i) for ranges in ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
                     for i in range(*ranges))
     converted = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")
@@ -219,6 +221,22 @@ class KeywordMatcher:
         return [pair for _, pairs in hits for pair in pairs]
 
 
+def shared_matcher(keywords: Mapping[str, Iterable[str]],
+                   fold: Mapping[str, str] | None = None) -> KeywordMatcher:
+    """A :class:`KeywordMatcher`, shared with every other caller asking for the same
+    keywords and fold (building one takes milliseconds; matchers never change)."""
+    key = (tuple((w, tuple(labels)) for w, labels in keywords.items()),
+           tuple(sorted((fold or {}).items())))
+    return _cached_matcher(key)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_matcher(key: tuple[tuple[tuple[str, tuple[str, ...]], ...],
+                               tuple[tuple[str, str], ...]]) -> KeywordMatcher:
+    words, fold = key
+    return KeywordMatcher(dict(words), dict(fold))
+
+
 def _trie(words: Iterable[str], *, guard: bool = False) -> str:
     """One regular expression matching any of ``words``, longest first, as a trie.
 
@@ -292,7 +310,7 @@ class KeywordClassifier(ClassificationPolicy):
         for cat in self.categories.values():
             for word in cat.keywords:
                 table.setdefault(word, []).append(cat.name)
-        self.matcher = KeywordMatcher(table, self.fold)
+        self.matcher = shared_matcher(table, self.fold)
 
     @classmethod
     def from_config(cls, table: Mapping[str, Any], ctx: ConfigContext) -> KeywordClassifier:

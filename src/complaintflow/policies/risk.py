@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Final
 from complaintflow._errors import ValidationError
 from complaintflow._model import Complaint
 from complaintflow.policies._config import ConfigContext, default_text, register_section
-from complaintflow.policies.classification import KeywordMatcher, default_fold
+from complaintflow.policies.classification import default_fold, shared_matcher
 
 __all__ = ["RISK_ACTIONS", "DefaultRisk", "RiskPolicy"]
 
@@ -83,7 +83,7 @@ class DefaultRisk(RiskPolicy):
         if any(not isinstance(w, str) or not w.strip("~* ") for w in words):
             raise ValidationError("churn_keywords", "expected non-empty strings")
         self.churn_keywords = words
-        self._churn = KeywordMatcher(dict.fromkeys(words, ("churn",)), default_fold())
+        self._churn = shared_matcher(dict.fromkeys(words, ("churn",)), default_fold())
 
     def churn_words(self, text: str) -> list[str]:
         """The churn keywords (as written) that occur in ``text``."""

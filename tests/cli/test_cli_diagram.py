@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from complaintflow._engine import default_engine
@@ -44,3 +45,11 @@ def test_python_dash_m_runs_the_same_command_line() -> None:
                           capture_output=True, text=True, check=False, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout == default_engine().diagram() + "\n"
+
+
+def test_plain_is_accepted_before_or_after_the_command(run: Run, demo_db: Path) -> None:
+    before = run("--plain", "report", "--db", str(demo_db))
+    after = run("report", "--db", str(demo_db), "--plain")
+    assert before.code == after.code == 0
+    assert before.out == after.out
+    assert "┃" not in after.out

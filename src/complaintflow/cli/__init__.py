@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in (demo, report, diagram, sweep):
         module.add_parser(sub)
+    for command in sub.choices.values():  # `complaintflow demo --plain` works too
+        command.add_argument("--plain", action="store_true", default=argparse.SUPPRESS,
+                             help="plain text output even when rich is installed")
     return parser
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli_helpers import fresh_workflow, lives
+from cli_helpers import T0, fresh_workflow, lives
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -65,9 +66,34 @@ def test_sql_counts_agree_with_the_histories(data: st.DataObject) -> None:
         wf, clock = fresh_workflow(store)
         for _ in range(data.draw(st.integers(1, 5))):
             data.draw(lives(wf, clock))
-        from_sql = figures_of(store)
-        from_python = figures(all_complaints(store))
+        hours = st.none() | st.integers(-1, 24 * 12).map(lambda h: T0 + timedelta(hours=h))
+        since, until = data.draw(hours), data.draw(hours)
+        from_sql = figures_of(store, since=since, until=until)
+        chosen = [c for c in all_complaints(store)
+                  if (since is None or c.received_at >= since)
+                  and (until is None or c.received_at < until)]
+        from_python = figures(chosen)
     assert from_sql == from_python
+
+
+def test_report_window(run: Run, demo_db: Path) -> None:
+    with SQLiteStore(demo_db) as store:
+        everything = all_complaints(store)
+    middle = sorted(c.received_at for c in everything)[len(everything) // 2]
+    first = run("--plain", "report", "--db", str(demo_db), "--until", middle.isoformat())
+    second = run("--plain", "report", "--db", str(demo_db), "--since", middle.isoformat())
+    assert first.code == second.code == 0
+    n_first = int(first.out.split(" complaints")[0].split()[-1])
+    n_second = int(second.out.split(" complaints")[0].split()[-1])
+    assert n_first + n_second == len(everything)
+    assert n_first == sum(c.received_at < middle for c in everything)
+
+
+def test_report_window_refuses_nonsense(run: Run, demo_db: Path) -> None:
+    bad = run("report", "--db", str(demo_db), "--since", "2026-06-30", "--until", "2026-06-01")
+    assert bad.code == 2 and "--until" in bad.err
+    bad = run("report", "--db", str(demo_db), "--since", "June")
+    assert bad.code == 2 and "--since" in bad.err
 
 
 def test_spend_counts_what_accepted_offers_paid() -> None:

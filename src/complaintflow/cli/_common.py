@@ -21,6 +21,7 @@ __all__ = [
     "fmt_time",
     "open_store",
     "parse_now",
+    "parse_since",
     "sqlite_store_class",
 ]
 
@@ -35,17 +36,27 @@ class UsageError(Exception):
     """Bad input on the command line: printed as one line on stderr, exit code 2."""
 
 
-def parse_now(text: str) -> datetime:
-    """An aware datetime from an ISO 8601 ``--now`` value (a time zone is required)."""
+def parse_now(text: str, option: str = "--now") -> datetime:
+    """An aware UTC datetime from an ISO 8601 value (a time zone is required)."""
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise UsageError(
-            f"--now: {text!r} is not an ISO 8601 time, e.g. 2026-06-18T09:00:00+08:00"
+            f"{option}: {text!r} is not an ISO 8601 time, e.g. 2026-06-18T09:00:00+08:00"
         ) from None
     if value.tzinfo is None or value.utcoffset() is None:
-        raise UsageError(f"--now: {text!r} has no time zone; add one, e.g. {text}+00:00")
+        raise UsageError(f"{option}: {text!r} has no time zone; add one, e.g. {text}+00:00")
     return value.astimezone(UTC)
+
+
+def parse_since(text: str, option: str) -> datetime:
+    """``2026-06-01`` (midnight UTC) or an aware ISO 8601 time."""
+    if len(text) == 10:
+        try:
+            return datetime.fromisoformat(text).replace(tzinfo=UTC)
+        except ValueError:
+            raise UsageError(f"{option}: {text!r} is not a date like 2026-06-01") from None
+    return parse_now(text, option)
 
 
 def fmt_time(value: datetime | None) -> str:

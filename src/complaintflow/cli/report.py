@@ -13,14 +13,21 @@ from pathlib import Path
 import attrs
 
 from complaintflow._model import Complaint, Offer
-from complaintflow.cli._common import all_complaints, close_store, open_store
+from complaintflow.cli._common import (
+    UsageError,
+    all_complaints,
+    close_store,
+    fmt_time,
+    open_store,
+    parse_since,
+)
 from complaintflow.cli._output import Output
 from complaintflow.store import Store
 from complaintflow.store._base import COUNT_FIELDS
 
 __all__ = ["Figures", "add_parser", "figures", "figures_of", "run", "show_figures"]
 
-_BY = ("state", "category", "severity", "region", "store")
+_BY = ("state", "category", "severity", "region", "store", "sku")
 
 
 @attrs.frozen
@@ -28,7 +35,7 @@ class Figures:
     """What a complaint desk reports each month, computed from complaints' histories."""
 
     total: int
-    #: dimension ("state", "category", "severity", "region", "store") → value → count
+    #: dimension ("state", "category", "severity", "region", "store", "sku") → value → count
     counts: Mapping[str, Mapping[str, int]]
     #: hours from receipt to resolution, of cases never reopened
     cycle_hours: tuple[float, ...]
@@ -75,6 +82,7 @@ def figures(complaints: Iterable[Complaint]) -> Figures:
         counts["severity"][str(c.severity)] += 1
         counts["region"][c.region or "-"] += 1
         counts["store"][c.store or "-"] += 1
+        counts["sku"][c.sku or "-"] += 1
         offer: Offer | None = None
         last_resolved: datetime | None = None
         score: int | None = None
@@ -112,17 +120,21 @@ def figures(complaints: Iterable[Complaint]) -> Figures:
     )
 
 
-def figures_of(store: Store) -> Figures:
-    """:func:`figures` of every complaint in ``store``; the counts come from the store's own
-    (SQL) ``counts`` query for the fields it can group by."""
-    found = figures(all_complaints(store))
+def figures_of(store: Store, *, since: datetime | None = None,
+               until: datetime | None = None) -> Figures:
+    """:func:`figures` of the complaints of ``store`` received in ``[since, until)``; the
+    counts come from the store's own (SQL) ``counts`` query for the fields it groups by."""
+    chosen = [c for c in all_complaints(store)
+              if (since is None or c.received_at >= since)
+              and (until is None or c.received_at < until)]
+    found = figures(chosen)
     counts = getattr(store, "counts", None)
     if counts is None:
         return found
     merged = dict(found.counts)
     for by in _BY:
         if by in COUNT_FIELDS:
-            rows = counts(by)
+            rows = counts(by, since=since, until=until)
             merged[by] = {("-" if k is None else str(k)): int(n)
                           for k, n in sorted(rows.items(), key=lambda kv: (-kv[1], str(kv[0])))}
     return attrs.evolve(found, counts=merged)
@@ -167,14 +179,23 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                                    "cycle time, satisfaction, escalation and reopen rates, "
                                    "compensation spend per currency and breached deadlines.")
     p.add_argument("--db", required=True, type=Path, help="the complaintflow SQLite database")
+    p.add_argument("--since", help="only complaints received at or after this date or time "
+                                   "(2026-06-01 is midnight UTC)")
+    p.add_argument("--until", help="only complaints received before this date or time")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, output: Output) -> int:
+    since = None if args.since is None else parse_since(args.since, "--since")
+    until = None if args.until is None else parse_since(args.until, "--until")
+    if since is not None and until is not None and until <= since:
+        raise UsageError("--until must be later than --since")
     store = open_store(args.db)
     try:
-        found = figures_of(store)
+        found = figures_of(store, since=since, until=until)
     finally:
         close_store(store)
-    show_figures(output, found, title=f"Report of {args.db}")
+    window = "".join((f" from {fmt_time(since)}" if since else "",
+                      f" until {fmt_time(until)}" if until else ""))
+    show_figures(output, found, title=f"Report of {args.db}{window}")
     return 0

@@ -162,6 +162,15 @@ def test_weak_keywords_only_decide_alone(clf: KeywordClassifier) -> None:
     assert clf.classify(_draft("这个东西不能用")).category == "quality_defect"
 
 
+def test_a_weak_safety_word_alone_does_not_make_a_safety_case(clf: KeywordClassifier) -> None:
+    v = clf.classify(_draft("这张券什么时候过期"))
+    assert v.category == "promotion_dispute"
+    assert "food_safety:过期" in v.evidence
+    assert clf.classify(_draft("我气炸了，客服一直不回")).dimension != "safety"
+    # with nothing else to go on, the weak safety word still counts
+    assert clf.classify(_draft("这东西过期了")).category == "food_safety"
+
+
 def test_scripts_are_equivalent(clf: KeywordClassifier) -> None:
     pairs = [("退款还没到，售后一直没有回复", "退款還沒到，售後一直沒有回覆"),
              ("门店拒绝退换", "門店拒絕退換"), ("外卖里有头发", "外賣裡有頭髮")]

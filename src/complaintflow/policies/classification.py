@@ -277,7 +277,8 @@ class KeywordClassifier(ClassificationPolicy):
     Choosing among the categories whose keywords occur in the text:
 
     1. only categories with a strong keyword count, unless none has one (keywords written
-       with a leading ``~`` are weak: generic words such as "不能用" or "price");
+       with a leading ``~`` are weak: generic words such as "不能用" or "price"); a weak
+       keyword alone makes a safety case only when nothing else matched;
     2. the lowest severity number wins (safety, always 1, beats everything);
     3. then the highest score (a strong keyword occurrence counts 1, a weak one 0.5);
     4. then the order of the categories in the rules.
@@ -334,7 +335,9 @@ class KeywordClassifier(ClassificationPolicy):
         def strong(words: list[str]) -> bool:
             return any(not w.startswith(WEAK) for w in words)
 
-        candidates = [c for c, ws in found.items() if strong(ws)] or list(found)
+        candidates = ([c for c, ws in found.items() if strong(ws)]
+                      or [c for c in found if self.categories[c].dimension != "safety"]
+                      or list(found))
 
         def rank(name: str) -> tuple[int, float, int]:
             score = sum(_WEAK_WEIGHT if w.startswith(WEAK) else 1.0 for w in found[name])

@@ -467,7 +467,8 @@ class Workflow:
         policy.check(c, offer)
         approver = None if approved_by is None else Actor.of(approved_by, "approved_by")
         limit = policy.limit(actor.tier)
-        if limit is not None and offer.goodwill > limit:
+        # a named approver must hold the authority too, even where the actor alone would do
+        if (limit is not None and offer.goodwill > limit) or approver is not None:
             needed = policy.approver_for(offer.goodwill)
             if approver is None:
                 raise AuthorityExceeded(

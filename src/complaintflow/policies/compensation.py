@@ -202,11 +202,14 @@ class FoodSafetyFloor(LegalFloor):
 
 class NoReasonReturnFloor(LegalFloor):
     """Goods bought at a distance may be returned within ``days`` days without a reason
-    (PRC Consumer Rights Protection Law art. 25): a complaint that arrived on an online
-    channel is offered at least a refund, unless the finding puts the fault on the
-    customer (goods no longer in good condition). complaintflow does not know the
-    delivery date, so it presumes the complaint is within the window; override
-    :meth:`in_window` where your order system knows it."""
+    (PRC Consumer Rights Protection Law art. 25).
+
+    complaintflow does not record where the goods were bought, so the rule reads a
+    distance purchase off the complaint: it arrived on an online channel (``channels``)
+    and names no store. Such a complaint is offered at least a refund, unless the finding
+    puts the fault on the customer (goods no longer in good condition). The delivery date
+    is unknown too, so the complaint is presumed within the window; override
+    :meth:`in_window` (and :meth:`distance_purchase`) where your order system knows better."""
 
     name = "cn_online_return"
     source = "PRC Consumer Rights Protection Law (消费者权益保护法), art. 25"
@@ -221,8 +224,13 @@ class NoReasonReturnFloor(LegalFloor):
         """Whether the return window is still open (default: presumed)."""
         return True
 
+    def distance_purchase(self, complaint: Complaint) -> bool:
+        """Whether the goods were bought at a distance (default: an online channel and no
+        store named on the complaint)."""
+        return complaint.channel in self.channels and complaint.store is None
+
     def minimum(self, complaint: Complaint) -> Floor | None:
-        if complaint.channel not in self.channels or not self.in_window(complaint):
+        if not self.distance_purchase(complaint) or not self.in_window(complaint):
             return None
         f = complaint.finding
         if f is not None and (f.cause == "customer_error" or f.party == "customer"):

@@ -135,6 +135,9 @@ def test_your_own_engine_metadata_and_migrations(pg_url: str, pg_schema: str) ->
     store.close()
     assert engine.pool.checkedout() == 0  # the store never disposes an engine it was given
     assert SQLStore(engine, prefix=prefix, schema=pg_schema).get(c.id) == c
+    shared = SQLStore(engine, metadata=metadata, prefix=prefix, schema=pg_schema, create=False)
+    assert shared.tables == tables
+    assert shared.get(c.id) == c
     engine.dispose()
 
 

@@ -97,6 +97,8 @@ class Tables:
 def sql_tables(metadata: sa.MetaData, *, prefix: str = "cf_", schema: str | None = None) -> Tables:
     """Define complaintflow's tables on ``metadata`` (yours, so your migrations see them).
 
+    Calling it again with the same metadata, prefix and schema returns the same tables.
+
     >>> import sqlalchemy as sa
     >>> from complaintflow.store import sql_tables
     >>> t = sql_tables(sa.MetaData(), prefix="crm_cf_")
@@ -106,6 +108,11 @@ def sql_tables(metadata: sa.MetaData, *, prefix: str = "cf_", schema: str | None
     if not isinstance(prefix, str) or not prefix.replace("_", "").isalnum():
         raise ValidationError("prefix", f"expected letters, digits and underscores, got {prefix!r}")
     p = prefix
+    names = [f"{p}{n}" for n in ("schema", "complaints", "events", "outbox")]
+    keys = [n if (schema or metadata.schema) is None else f"{schema or metadata.schema}.{n}"
+            for n in names]
+    if all(k in metadata.tables for k in keys):  # declared on this metadata already
+        return Tables(*(metadata.tables[k] for k in keys))
     version = sa.Table(
         f"{p}schema", metadata,
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),

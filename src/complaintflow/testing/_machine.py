@@ -52,8 +52,8 @@ _REASONS: Final = st.sampled_from(("customer asked for photos", "顧客不滿意
 _STEPS: Final = st.sampled_from((timedelta(minutes=10), timedelta(minutes=50), timedelta(hours=3),
                                  timedelta(hours=20), timedelta(days=3)))
 _PICK: Final = st.integers(min_value=0, max_value=15)
-_STRETCH: Final = st.sampled_from(
-    (None, Decimal("-0.01"), Decimal(0), Decimal("0.01"), Decimal(1000)))
+_STRETCH: Final = st.one_of(st.none(), st.sampled_from(
+    (Decimal("-0.01"), Decimal(0), Decimal("0.01"), Decimal(1000))))
 #: The main road: the command that moves a complaint one state on.
 _ROAD: Final = {
     State.RECEIVED: "acknowledge",
@@ -122,6 +122,25 @@ class WorkflowMachine(RuleBasedStateMachine):
     def _pick(self, pick: int, among: list[Complaint] | None = None) -> Complaint:
         pool = list(self.complaints.values()) if among is None else among
         return pool[pick % len(pool)]
+
+    def _stretched(self, complaint: Complaint, actor: Actor, offer: Offer | None,
+                   stretch: Decimal | None) -> Offer | None:
+        """``offer``, or with ``stretch`` the ladder's next offer with its goodwill set to
+        the actor's limit plus ``stretch``: the edge of the actor's authority."""
+        policy = self.workflow.compensation
+        limit = policy.limit(actor.tier)
+        if stretch is None or limit is None or limit.amount + stretch < 0:
+            return offer
+        try:
+            base = policy.fit_authority(complaint, policy.next_offer(complaint), actor.tier)
+        except ComplaintflowError:
+            return offer
+        if base.currency != limit.currency and base.total:
+            return offer
+        return attrs.evolve(
+            base, goodwill=Money(limit.amount + stretch, limit.currency),
+            statutory=Money(base.statutory.amount, limit.currency),
+            remedy_value=Money(base.remedy_value.amount, limit.currency))
 
     def _keep(self, complaint: Complaint) -> None:
         self.complaints[complaint.id] = complaint
@@ -196,14 +215,10 @@ class WorkflowMachine(RuleBasedStateMachine):
                 approved_by: Actor | None, stretch: Decimal | None) -> None:
         """Propose the ladder's next offer, or ``offer``; with ``stretch`` its goodwill is
         set to the actor's limit plus ``stretch`` (the edge of their authority)."""
-        limit = self.workflow.compensation.limit(actor.tier)
-        if offer is not None and stretch is not None and limit is not None and (
-                limit.amount + stretch >= 0):
-            offer = attrs.evolve(offer, goodwill=Money(limit.amount + stretch, limit.currency),
-                                 statutory=Money.zero(limit.currency),
-                                 remedy_value=Money.zero(limit.currency))
-        self._run(self._pick(pick, self._allowing("propose")), "propose",
-                  {"actor": actor, "offer": offer, "approved_by": approved_by})
+        c = self._pick(pick, self._allowing("propose"))
+        self._run(c, "propose",
+                  {"actor": actor, "offer": self._stretched(c, actor, offer, stretch),
+                   "approved_by": approved_by})
 
     @precondition(_can("decline"))
     @rule(pick=_PICK, actor=actors(), reason=_REASONS)
@@ -274,10 +289,13 @@ class WorkflowMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: any(c.state in _ROAD for c in self.complaints.values()))
     @rule(pick=_PICK, hops=st.integers(1, 5), actor=actors(), finding=findings(),
-          mood=st.integers(1, 5))
-    def forward(self, pick: int, hops: int, actor: Actor, finding: Finding, mood: int) -> None:
+          mood=st.integers(1, 5), offer=st.one_of(st.none(), offers()), stretch=_STRETCH,
+          approved_by=st.one_of(st.none(), actors()))
+    def forward(self, pick: int, hops: int, actor: Actor, finding: Finding, mood: int,
+                offer: Offer | None, stretch: Decimal | None, approved_by: Actor | None) -> None:
         """Take up to ``hops`` steps along the main road (received … archived); a customer
-        in a bad ``mood`` (1 or 2) declines offers and reopens after the follow-up."""
+        in a bad ``mood`` (1 or 2) declines offers and reopens after the follow-up. The
+        proposal is the ladder's, or ``offer`` (see :meth:`propose`)."""
         c: Complaint | None = self._pick(
             pick, [c for c in self.complaints.values() if c.state in _ROAD])
         changed: dict[str, Complaint] = {}
@@ -290,6 +308,9 @@ class WorkflowMachine(RuleBasedStateMachine):
                 kwargs["promise"] = self.clock.now() + timedelta(hours=4)
             elif command == "investigate":
                 kwargs["finding"] = finding
+            elif command == "propose":
+                kwargs["offer"] = self._stretched(c, actor, offer, stretch)
+                kwargs["approved_by"] = approved_by
             elif command == "revisit":
                 kwargs["satisfaction"] = mood
             elif command == "resolve" and mood <= 2:

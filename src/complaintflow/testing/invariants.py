@@ -362,7 +362,8 @@ def check_single_currency(complaint: Complaint) -> None:
 
 def check_offers_within_authority(complaint: Complaint, *, workflow: Workflow) -> None:
     """Every offer's goodwill is within ``workflow.compensation.limit`` of the tier that
-    approved it: the approver's tier when there is one, else the proposing actor's."""
+    approved it: the proposing actor's tier, or the approver's when one signed it (the
+    higher of the two limits applies)."""
     policy = workflow.compensation
     if len(complaint.approvers) != len(complaint.offers):
         raise _fail("offers_within_authority",
@@ -370,32 +371,37 @@ def check_offers_within_authority(complaint: Complaint, *, workflow: Workflow) -
                     complaint)
     for seq, data in _proposals(complaint):
         offer_data = data.get("offer")
-        if not isinstance(offer_data, Mapping):
+        if not isinstance(offer_data, Mapping) or data.get("actor_tier") is None:
             continue
         goodwill = _amount(offer_data.get("goodwill"))
         if goodwill is None:
             continue
-        approved_by = data.get("approved_by")
-        raw_tier = data.get("approver_tier") if approved_by is not None else data.get("actor_tier")
-        if raw_tier is None:
-            continue
-        tier = _tier_of(raw_tier)
-        if tier is None:
-            raise _fail("offers_within_authority",
-                        f"event {seq} names an unknown tier {raw_tier!r}", complaint)
-        limit = policy.limit(tier)
-        if limit is None:
-            continue
         amount, currency = goodwill
-        if amount and currency != limit.currency:
-            raise _fail("single_currency",
-                        f"event {seq} grants goodwill in {currency} against a {tier.label} "
-                        f"limit in {limit.currency}", complaint)
-        if amount > limit.amount:
-            who = f"approver {approved_by!r}" if approved_by is not None else "the actor"
+        raw = [data["actor_tier"]]
+        if data.get("approved_by") is not None:
+            raw.append(data.get("approver_tier"))
+        limits: list[tuple[Tier, Money | None]] = []
+        for value in raw:
+            tier = _tier_of(value)
+            if tier is None:
+                raise _fail("offers_within_authority",
+                            f"event {seq} names an unknown tier {value!r}", complaint)
+            limits.append((tier, policy.limit(tier)))
+        if any(limit is None for _, limit in limits):
+            continue
+        for tier, limit in limits:
+            assert limit is not None
+            if amount and currency != limit.currency:
+                raise _fail("single_currency",
+                            f"event {seq} grants goodwill in {currency} against a "
+                            f"{tier.label} limit in {limit.currency}", complaint)
+        tier, best = max(limits, key=lambda pair: pair[1].amount if pair[1] else Decimal(0))
+        assert best is not None
+        if amount > best.amount:
+            names = " or ".join(f"{t.label} ({lim})" for t, lim in limits)
             raise _fail("offers_within_authority",
-                        f"event {seq} grants goodwill {amount} {currency}, above the "
-                        f"{tier.label} limit of {limit} of {who}", complaint)
+                        f"event {seq} grants goodwill {amount} {currency}, above the limit of "
+                        f"{names}", complaint)
 
 
 def check_store_matches(complaint: Complaint, *, workflow: Workflow) -> None:

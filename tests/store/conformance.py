@@ -24,6 +24,24 @@ from ._helpers import T0, finding, receive, workflow
 _ids = count(1)
 
 
+def _tick(wf: cf.Workflow, c: cf.Complaint, now: Any) -> cf.Complaint:
+    return wf.tick(c, now)
+
+
+_COMMANDS: dict[str, Callable[[cf.Workflow, cf.Complaint, Any], cf.Complaint]] = {
+    "acknowledge": lambda wf, c, now: wf.acknowledge(c, actor="agent-7"),
+    "investigate": lambda wf, c, now: wf.investigate(c, actor="agent-7", finding=finding()),
+    "propose": lambda wf, c, now: wf.propose(c, actor="agent-7"),
+    "resolve": lambda wf, c, now: wf.resolve(c, actor="agent-7"),
+    "escalate": lambda wf, c, now: wf.escalate(c, actor="agent-7", reason="loud customer"),
+    "message": lambda wf, c, now: wf.message(c, text="and another thing"),
+    "await_customer": lambda wf, c, now: wf.await_customer(c, actor="agent-7", reason="photos"),
+    "withdraw": lambda wf, c, now: wf.withdraw(c, actor="agent-7", reason="sorted out"),
+    "tick": _tick,
+}
+
+
+
 class StoreConformance:
     """Behaviour shared by every ``Store``. Subclasses set ``make_store`` and ``break_outbox``."""
 
@@ -361,3 +379,48 @@ class StoreConformance:
         assert store.get(c.id).state is cf.State.RECEIVED
         with pytest.raises(cf.ValidationError, match="attempts"):
             retry(store, c.id, always_beaten, attempts=0)
+
+    # -- property: any sequence of commands and stale saves ----------------------------------
+    @settings(max_examples=12, suppress_health_check=[HealthCheck.differing_executors])
+    @given(st.lists(st.tuples(st.sampled_from(sorted(_COMMANDS)), st.booleans(),
+                              st.integers(0, 30)), min_size=1, max_size=12))
+    def test_any_command_sequence_stores_exactly_what_was_committed(
+        self, ops: list[tuple[str, bool, int]]
+    ) -> None:
+        store = self.make_store()
+        wf, clock = workflow(store)
+        latest = receive(wf, next(_ids))
+        snapshots = [latest]
+        committed_events = list(latest.history)
+        for name, stale_copy, hours in ops:
+            clock.advance(hours=hours)
+            old = snapshots[hours % len(snapshots)]  # some version loaded earlier
+            if stale_copy and old.version < latest.version:
+                # an agent acting on what they loaded long ago is always refused
+                if name not in wf.available(old) and name != "tick":
+                    continue
+                # (or by the command's own guards, which see the old state, first)
+                with pytest.raises(cf.ComplaintflowError):
+                    _COMMANDS[name](wf, old, clock.now())
+            else:
+                fresh = store.get(latest.id)
+                assert fresh == latest
+                if name not in wf.available(fresh) and name != "tick":
+                    continue
+                try:
+                    after = _COMMANDS[name](wf, fresh, clock.now())
+                except cf.ConcurrencyError:
+                    raise
+                except cf.ComplaintflowError:
+                    after = fresh  # refused by the workflow's guards: nothing to store
+                committed_events.extend(after.history[fresh.version:])
+                if after.version > latest.version:
+                    latest = after
+                    snapshots.append(after)
+            stored = store.get(latest.id)
+            assert stored == latest
+            assert stored.history == tuple(committed_events)
+            assert cf.Complaint.replay(stored.history) == stored
+            assert [i.id for i in store.pending(10_000)] == [
+                f"{latest.id}:{e.seq}" for e in committed_events]
+

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -316,3 +318,29 @@ def test_any_safety_verdict_is_severity_one_and_regional_head() -> None:
     assert v.min_tier == cf.Tier.REGIONAL_HEAD
     assert v.evidence == ("model",)
     assert Classification("x", "safety", 2, (), cf.Tier.EXECUTIVE).min_tier == cf.Tier.EXECUTIVE
+
+
+def test_every_default_keyword_can_match(clf: KeywordClassifier) -> None:
+    for name, cat in clf.categories.items():
+        for keyword in cat.keywords:
+            text = keyword.removeprefix("~").removesuffix("*")
+            assert keyword in clf.matches(text).get(name, []), (name, keyword)
+
+
+@settings(max_examples=60)
+@given(st.data())
+def test_traditional_script_matches_like_simplified(data: st.DataObject) -> None:
+    clf = _shared()
+    s2t = _s2t()
+    name = data.draw(st.sampled_from(sorted(clf.categories)))
+    cjk = [k.removeprefix("~") for k in clf.categories[name].keywords if not k.isascii()]
+    keyword = data.draw(st.sampled_from(cjk))
+    simplified, traditional = clf.decide(keyword), clf.decide(s2t.convert(keyword))
+    assert (traditional.category, traditional.evidence) == (simplified.category, simplified.evidence)
+
+
+@functools.cache
+def _s2t() -> Any:
+    import opencc
+
+    return opencc.OpenCC("s2t")

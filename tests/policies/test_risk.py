@@ -83,6 +83,16 @@ def test_no_order_is_unverified_but_never_rejected() -> None:
     assert "unverified_purchase" not in with_order.flags
 
 
+def test_purchase_records_can_be_consulted() -> None:
+    known = {"O-1"}
+    wf = _wf(risk=DefaultRisk(purchase_found=lambda c: c.order_id in known))
+    ours = wf.receive("开胶", customer_id="C1", channel="app", order_id="O-1", at=T0)
+    theirs = wf.receive("开胶", customer_id="C2", channel="app", order_id="X-9", at=T0)
+    assert "unverified_purchase" not in ours.flags
+    assert {"unverified_purchase", "verify_purchase"} <= theirs.flags
+    assert theirs.state is cf.State.RECEIVED
+
+
 def test_every_signal_comes_with_its_action() -> None:
     c = _wf().receive("再也不买了", customer_id="C1", channel="app", at=T0)
     for signal, action in RISK_ACTIONS.items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import tomllib
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar, Final
 
@@ -58,13 +58,15 @@ class DefaultRisk(RiskPolicy):
     - ``churn_risk`` + ``retention_package``: a churn keyword in the text ("再也不買",
       "never again", "cancel my membership" …), or an earlier complaint in the window
       revisited with a satisfaction of ``churn_satisfaction`` or less;
-    - ``unverified_purchase`` + ``verify_purchase``: no order id — verify the purchase
+    - ``unverified_purchase`` + ``verify_purchase``: no order id, or ``purchase_found``
+      (your lookup in the purchase records, if given) says the order is not ours — verify
       before any remedy; the complaint is received as usual, never rejected.
     """
 
     def __init__(self, frequent_count: int = 3, window_days: float = 30,
                  churn_satisfaction: int = 2,
-                 churn_keywords: Iterable[str] | None = None) -> None:
+                 churn_keywords: Iterable[str] | None = None,
+                 purchase_found: Callable[[Complaint], bool] | None = None) -> None:
         if isinstance(frequent_count, bool) or not isinstance(frequent_count, int) or (
             frequent_count < 1
         ):
@@ -83,6 +85,9 @@ class DefaultRisk(RiskPolicy):
         if any(not isinstance(w, str) or not w.strip("~* ") for w in words):
             raise ValidationError("churn_keywords", "expected non-empty strings")
         self.churn_keywords = words
+        if purchase_found is not None and not callable(purchase_found):
+            raise ValidationError("purchase_found", "expected a callable(complaint) -> bool")
+        self.purchase_found = purchase_found
         self._churn = shared_matcher(dict.fromkeys(words, ("churn",)), default_fold())
 
     def churn_words(self, text: str) -> list[str]:
@@ -101,7 +106,9 @@ class DefaultRisk(RiskPolicy):
                       for c in earlier)
         if unhappy or self.churn_words(complaint.text or ""):
             flags.add("churn_risk")
-        if not complaint.order_id:
+        if not complaint.order_id or (
+            self.purchase_found is not None and not self.purchase_found(complaint)
+        ):
             flags.add("unverified_purchase")
         flags.update(RISK_ACTIONS[f] for f in list(flags))
         return frozenset(flags)

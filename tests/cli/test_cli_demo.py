@@ -76,6 +76,8 @@ def test_demo_covers_the_roads_of_the_lifecycle(demo_db: Path) -> None:
     assert declined.offers[0] != declined.offers[1]  # the ladder stepped up
     paused = one(lambda c: "paused" in _names(c))
     assert "resumed" in _names(paused) and paused.held > timedelta(0)
+    if any("reclassified" in _names(c) for c in stored):
+        assert one(lambda c: "reclassified" in _names(c)).category == "delivery_damage"
     reopened = one(lambda c: c.reopens > 0)
     assert _names(reopened).count("resolved") == 2
     breached = [c for c in stored if c.breached]

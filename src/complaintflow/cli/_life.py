@@ -67,6 +67,12 @@ def _message(d: Mapping[str, Any]) -> str:
     return f"customer wrote{where}: {_short(text)}" if text else f"customer wrote{where}"
 
 
+def _reclassified(d: Mapping[str, Any]) -> str:
+    now = ", ".join(f"{k} {d[k]}" for k in ("category", "dimension", "severity", "scope")
+                    if k in d)
+    return f"{now}: {d.get('reason')}"
+
+
 _DESCRIBE: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "received": _received,
     "acknowledged": lambda d: f"promised an answer by {_t(d.get('promise'))}",
@@ -83,6 +89,7 @@ _DESCRIBE: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "merged": lambda d: f"same case again by {d.get('channel')} (as {d.get('duplicate_id')})",
     "message": _message,
     "archived": lambda d: str(d.get("summary") or ""),
+    "reclassified": _reclassified,
 }
 
 

@@ -67,7 +67,7 @@ class Demo:
             ("withdrawn", self.withdrawn),
             ("rejected as abusive", self.abusive),
             ("a declined offer", self.declined_offer),
-            ("waiting for photos", self.waiting_for_photos),
+            ("waiting for photos, then reclassified", self.waiting_for_photos),
             ("a promotion dispute left open", self.promotion_open),
             ("a burn left at investigation", self.kettle_burn),
         ]
@@ -250,7 +250,12 @@ class Demo:
         c = wf.await_customer(c, actor=AGENT, reason="asked for photos of the scratches")
         self._later(hours=6)
         c = wf.message(c, text="照片已經發給你們了", channel="wechat")
-        self._later(hours=1)
+        self._later(minutes=30)
+        if c.category != "delivery_damage":  # the first classification was a guess
+            c = wf.reclassify(c, actor=AGENT, category="delivery_damage",
+                              dimension="experience",
+                              reason="the photos show damage in transit")
+        self._later(minutes=30)
         c = wf.investigate(c, actor=AGENT, finding=Finding(
             cause="third_party", party="third_party",
             evidence=("customer photos", "carrier handover record")))

@@ -88,3 +88,37 @@ def test_sweep_uses_claims_when_the_store_has_them(tmp_path: Path) -> None:
         done = sweep(wf, store, now, limit=2, worker="w1")
         assert sorted(c.id for c, _ in done) == ids
         assert all(c.breached for c in all_complaints(store))
+
+
+class _Racing(MemoryStore):
+    """A store where someone else acknowledges each complaint just before the sweep saves."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.other: cf.Workflow | None = None
+        self.raced: set[str] = set()
+
+    def save(self, complaint: cf.Complaint) -> cf.Complaint:
+        if self.other is not None and complaint.id not in self.raced:
+            self.raced.add(complaint.id)
+            current = self.get(complaint.id)
+            moved = self.other.acknowledge(current, actor="agent-9")
+            MemoryStore.save(self, moved)
+        return MemoryStore.save(self, complaint)
+
+
+def test_sweep_reloads_a_complaint_changed_meanwhile() -> None:
+    store = _Racing()
+    wf, clock = fresh_workflow(store)
+    c = wf.receive("The kettle stopped working", customer_id="C-1", channel="hotline")
+    other, _ = fresh_workflow()
+    other.clock = clock
+    store.other = other
+    now = T0 + timedelta(hours=30)
+    done = sweep(wf, store, now)
+    after = store.get(c.id)
+    names = [e.name for e in after.history]
+    assert names[1] == "acknowledged"  # the other writer's change survived
+    assert "sla_breached" in names[2:]  # and the sweep's, recorded after it
+    assert [c.id for c, _ in done] == [after.id]
+    assert done[0][1] == after.history[2:]

@@ -37,7 +37,7 @@ def sweep(wf: Workflow, store: Store, now: datetime, *, limit: int = 100,
 
     Uses the store's ``claim_due(now, limit, worker)`` when it has one (so several sweepers
     may run at once), else ``due(now, limit)``. A complaint changed meanwhile by someone
-    else is loaded again and ticked once more.
+    else is loaded again and ticked again.
     """
     done: list[tuple[Complaint, tuple[Event, ...]]] = []
     seen: set[str] = set()
@@ -47,15 +47,24 @@ def sweep(wf: Workflow, store: Store, now: datetime, *, limit: int = 100,
             return done
         for found in fresh:
             seen.add(found.id)
-            complaint = found
-            try:
-                after = wf.tick(complaint, now)
-            except ConcurrencyError:
-                complaint = store.get(found.id)
-                after = wf.tick(complaint, now)
-            new = after.history[complaint.version:]
-            if new:
-                done.append((after, new))
+            ticked = _tick(wf, store, found, now)
+            if ticked is not None:
+                done.append(ticked)
+
+
+def _tick(wf: Workflow, store: Store, complaint: Complaint, now: datetime,
+          attempts: int = 3) -> tuple[Complaint, tuple[Event, ...]] | None:
+    """Tick one complaint, loading it again when someone else changed it meanwhile; a
+    complaint that keeps changing is left to the next sweep."""
+    for _ in range(attempts):
+        try:
+            after = wf.tick(complaint, now)
+        except ConcurrencyError:
+            complaint = store.get(complaint.id)
+            continue
+        new = after.history[complaint.version:]
+        return (after, new) if new else None
+    return None
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

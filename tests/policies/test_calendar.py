@@ -21,8 +21,10 @@ from complaintflow.policies import regulatory as regulatory_module
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def local(tz: ZoneInfo, *args: int) -> datetime:
-    return datetime(*args, tzinfo=tz)  # type: ignore[misc]
+def local(tz: ZoneInfo, *parts: int) -> datetime:
+    """``local(tz, year, month, day, hour, minute)``."""
+    year, month, day, hour, minute = parts
+    return datetime(year, month, day, hour, minute, tzinfo=tz)
 
 
 def cn() -> cf.BusinessCalendar:

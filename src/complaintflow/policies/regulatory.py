@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import cache
 from types import MappingProxyType
@@ -112,6 +112,12 @@ def _stage_periods(value: Mapping[State, Period]) -> Mapping[State, Period]:
     return MappingProxyType(out)
 
 
+def _words(value: Iterable[str]) -> frozenset[str]:
+    if isinstance(value, str):
+        raise ValidationError("categories", f"expected a collection of names, got {value!r}")
+    return frozenset(value)
+
+
 @attrs.frozen(slots=True, eq=False)
 class RegulatoryProfile:
     """One regulator's complaint-handling deadlines, as data.
@@ -128,7 +134,7 @@ class RegulatoryProfile:
     deadlines: Mapping[State, Period] = attrs.field(converter=_stage_periods)
     limits: Mapping[State, Period] = attrs.field(factory=dict, converter=_stage_periods)
     calendar: BusinessCalendar = attrs.field(factory=BusinessCalendar)
-    categories: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    categories: frozenset[str] = attrs.field(default=frozenset(), converter=_words)
     url: str = ""
 
     def applies(self, complaint: Complaint) -> bool:

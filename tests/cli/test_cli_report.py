@@ -38,6 +38,8 @@ def test_counts_add_up(complaints: list[cf.Complaint]) -> None:
     assert 0 <= f.escalated <= f.total
     assert 0 <= f.reopened <= f.revisited <= f.total  # only a revisited case can reopen
     assert len(f.satisfaction) == f.revisited
+    if f.satisfied_rate is not None:
+        assert 0 <= f.satisfied_rate <= 1
     assert all(1 <= s <= 5 for s in f.satisfaction)
     assert sum(f.breaches.values()) == sum(
         e.name == "sla_breached" for c in complaints for e in c.history)
@@ -131,3 +133,5 @@ def test_report_command_prints_the_figures(run: Run, demo_db: Path) -> None:
             assert any(line.split() == [by, value, str(n)] for line in result.out.splitlines())
     assert f"({f.escalated}/{f.total})" in result.out
     assert f"({f.reopened}/{f.revisited} revisited)" in result.out
+    happy = sum(s >= 4 for s in f.satisfaction)
+    assert f"({happy}/{len(f.satisfaction)} scored 4-5)" in result.out

@@ -57,6 +57,13 @@ class Figures:
         return self.escalated / self.total if self.total else None
 
     @property
+    def satisfied_rate(self) -> float | None:
+        """Share of follow-up calls that scored 4 or 5."""
+        if not self.satisfaction:
+            return None
+        return sum(s >= 4 for s in self.satisfaction) / len(self.satisfaction)
+
+    @property
     def reopen_rate(self) -> float | None:
         """Reopened cases among the cases that reached the follow-up call."""
         return self.reopened / self.revisited if self.revisited else None
@@ -156,9 +163,9 @@ def show_figures(output: Output, f: Figures, title: str = "Figures") -> None:
     output.heading(title)
     rows = [(by, value, n) for by in _BY for value, n in f.counts[by].items()]
     output.table(f"{f.total} complaints", ("by", "value", "complaints"), rows)
-    sat = (f"mean {statistics.fmean(f.satisfaction):.1f}/5, "
-           f"{sum(s >= 4 for s in f.satisfaction)}/{len(f.satisfaction)} satisfied (4-5)"
-           if f.satisfaction else "-")
+    happy = sum(s >= 4 for s in f.satisfaction)
+    sat = (f"mean {statistics.fmean(f.satisfaction):.1f}/5, {_pct(f.satisfied_rate)} satisfied "
+           f"({happy}/{len(f.satisfaction)} scored 4-5)" if f.satisfaction else "-")
     spend = ", ".join(f"{amount} {cur}" for cur, amount in f.spend.items()) or "-"
     breaches = ", ".join(f"{stage} {n}" for stage, n in f.breaches.items()) or "-"
     output.line()

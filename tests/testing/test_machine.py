@@ -119,8 +119,9 @@ def test_there_is_a_rule_for_every_command() -> None:
 
 def test_default_settings_are_affordable() -> None:
     chosen = WorkflowMachine.TestCase.settings
-    assert chosen.max_examples == DEFAULT_SETTINGS["max_examples"] <= 100
-    assert chosen.stateful_step_count == DEFAULT_SETTINGS["stateful_step_count"] <= 50
+    assert chosen is DEFAULT_SETTINGS
+    assert chosen.max_examples <= 100
+    assert chosen.stateful_step_count <= 50
     assert SubclassedPolicies.TestCase.settings.max_examples == chosen.max_examples
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 import pytest
 from hypothesis import HealthCheck, Phase, settings
-from hypothesis.stateful import run_state_machine_as_test
+from hypothesis.stateful import invariant, run_state_machine_as_test
 
 import complaintflow as cf
 from complaintflow._engine import EDGES, Engine
@@ -189,7 +189,7 @@ class Dollars(CompensationLadder):
     """Unlimited authority, offers paid in dollars."""
 
     def __init__(self) -> None:
-        super().__init__(limits={t: None for t in cf.Tier})
+        super().__init__(limits=dict.fromkeys(cf.Tier))
 
     def next_offer(self, complaint: cf.Complaint) -> cf.Offer:
         return cf.Offer("refund", statutory=cf.Money(Decimal(20), "USD"))
@@ -268,8 +268,6 @@ def test_a_policy_that_lowers_the_tier_on_breach_cannot_lower_it() -> None:
 
 def test_user_invariants_are_checked_too() -> None:
     class NoDeclines(WorkflowMachine):
-        from hypothesis.stateful import invariant
-
         @invariant()
         def nobody_declines(self) -> None:
             for c in self.complaints.values():

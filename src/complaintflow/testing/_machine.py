@@ -40,13 +40,14 @@ from complaintflow.testing.strategies import (  # noqa: E402
 __all__ = ["DEFAULT_SETTINGS", "WorkflowMachine", "workflow_machine"]
 
 #: What every ``WorkflowMachine`` class runs with unless given other settings: a CI can
-#: afford it (about a second per machine with the default policies).
-DEFAULT_SETTINGS: Final = {
-    "max_examples": 50,
-    "stateful_step_count": 30,
-    "deadline": None,
-    "suppress_health_check": (HealthCheck.too_slow, HealthCheck.filter_too_much),
-}
+#: afford it (a few seconds per machine with the default policies). Override it with
+#: ``@settings(...)`` on your subclass or ``MyMachine.TestCase.settings = settings(...)``.
+DEFAULT_SETTINGS: Final = settings(
+    max_examples=50,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=(HealthCheck.too_slow, HealthCheck.filter_too_much),
+)
 
 _REASONS: Final = st.sampled_from(("customer asked for photos", "顧客不滿意", "wrong size again"))
 _STEPS: Final = st.sampled_from((timedelta(minutes=10), timedelta(minutes=50), timedelta(hours=3),
@@ -94,7 +95,7 @@ class WorkflowMachine(RuleBasedStateMachine):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.TestCase.settings = settings(**DEFAULT_SETTINGS)  # type: ignore[arg-type]
+        cls.TestCase.settings = DEFAULT_SETTINGS
 
     def __init__(self) -> None:
         super().__init__()
@@ -291,7 +292,7 @@ class WorkflowMachine(RuleBasedStateMachine):
     @rule(pick=_PICK, hops=st.integers(1, 5), actor=actors(), finding=findings(),
           mood=st.integers(1, 5), offer=st.one_of(st.none(), offers()), stretch=_STRETCH,
           approved_by=st.one_of(st.none(), actors()))
-    def forward(self, pick: int, hops: int, actor: Actor, finding: Finding, mood: int,
+    def forward(self, *, pick: int, hops: int, actor: Actor, finding: Finding, mood: int,
                 offer: Offer | None, stretch: Decimal | None, approved_by: Actor | None) -> None:
         """Take up to ``hops`` steps along the main road (received … archived); a customer
         in a bad ``mood`` (1 or 2) declines offers and reopens after the follow-up. The
@@ -385,7 +386,7 @@ class WorkflowMachine(RuleBasedStateMachine):
             self.check(complaint)
 
 
-WorkflowMachine.TestCase.settings = settings(**DEFAULT_SETTINGS)  # type: ignore[arg-type]
+WorkflowMachine.TestCase.settings = DEFAULT_SETTINGS
 
 
 def workflow_machine(factory: Callable[[FrozenClock], Workflow], *,

@@ -7,7 +7,6 @@ module level: the fixtures import complaintflow when they are first used.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -23,18 +22,18 @@ FROZEN_AT = datetime(2026, 6, 18, 1, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def frozen_clock() -> Iterator[cf.FrozenClock]:
+def frozen_clock() -> cf.FrozenClock:
     """A :class:`complaintflow.FrozenClock` standing at :data:`FROZEN_AT`; advance it by hand."""
     from complaintflow import FrozenClock
 
-    yield FrozenClock(FROZEN_AT)
+    return FrozenClock(FROZEN_AT)
 
 
 @pytest.fixture
-def workflow(frozen_clock: cf.FrozenClock) -> Iterator[cf.Workflow]:
+def workflow(frozen_clock: cf.FrozenClock) -> cf.Workflow:
     """A :class:`complaintflow.Workflow` with the default policies, a memory store and
     the ``frozen_clock`` fixture's clock."""
     from complaintflow import Workflow
     from complaintflow.store import MemoryStore
 
-    yield Workflow(clock=frozen_clock, store=MemoryStore())
+    return Workflow(clock=frozen_clock, store=MemoryStore())

@@ -21,6 +21,7 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Final
 
 from complaintflow._errors import ComplaintflowError
@@ -239,7 +240,7 @@ def check_deadlines_ordered(complaint: Complaint) -> None:
             raise _fail("deadlines_ordered",
                         f"event {seq} planned the follow-up before the resolution", complaint)
         ordered = [(s, times[s]) for s in _ORDERED if s in times]
-        for (s1, t1), (s2, t2) in zip(ordered, ordered[1:], strict=False):
+        for (s1, t1), (s2, t2) in pairwise(ordered):
             if t2 < t1:
                 raise _fail("deadlines_ordered",
                             f"event {seq} planned {s2.value} ({t2.isoformat()}) before "

@@ -14,11 +14,12 @@ True
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypeVar, cast
 
 import attrs
 
@@ -28,7 +29,6 @@ require_hypothesis()
 
 from hypothesis import assume  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from hypothesis.strategies import SearchStrategy  # noqa: E402
 
 from complaintflow._clock import FrozenClock  # noqa: E402
 from complaintflow._errors import ComplaintflowError  # noqa: E402
@@ -46,6 +46,11 @@ from complaintflow._model import (  # noqa: E402
 )
 from complaintflow._workflow import CHANNELS, Workflow  # noqa: E402
 
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+    from complaintflow._model import Remedy
+
 __all__ = [
     "COMMAND_NAMES",
     "Command",
@@ -58,6 +63,23 @@ __all__ = [
     "offers",
     "texts",
 ]
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _checked_at_test_time(
+    fn: Callable[_P, SearchStrategy[_T]],
+) -> Callable[_P, SearchStrategy[_T]]:
+    """Build the strategy when it is first used, so bad arguments raise in the test that
+    uses them, not when the test module is imported."""
+
+    @functools.wraps(fn)
+    def lazy(*args: _P.args, **kwargs: _P.kwargs) -> SearchStrategy[_T]:
+        return st.deferred(lambda: fn(*args, **kwargs))
+
+    return lazy
+
 
 #: Every command a :class:`~complaintflow.Workflow` runs through ``fire``.
 COMMAND_NAMES: Final = (
@@ -117,6 +139,7 @@ def _en_text(draw: st.DrawFn) -> str:
     return f"{lead} {item} {draw(st.sampled_from(_EN_PROBLEMS))}{draw(st.sampled_from(_EN_ENDINGS))}"
 
 
+@_checked_at_test_time
 def texts(*, languages: Collection[str] = ("zh", "en"),
           noise: SearchStrategy[str] | None = None) -> SearchStrategy[str]:
     """Complaint texts as customers write them, in Chinese (simplified and traditional)
@@ -164,6 +187,7 @@ def findings(*, causes: SearchStrategy[str] | None = None,
     )
 
 
+@_checked_at_test_time
 def amounts(*, currencies: SearchStrategy[str] | None = None,
             min_value: Decimal = Decimal(0),
             max_value: Decimal = Decimal(10_000)) -> SearchStrategy[Money]:
@@ -186,7 +210,8 @@ def offers(*, remedies: SearchStrategy[str] | None = None,
         currency = draw(currencies if currencies is not None else st.just("CNY"))
         one = st.just(currency)
         return Offer(
-            remedy=draw(remedies if remedies is not None else st.sampled_from(REMEDIES)),
+            remedy=cast("Remedy", draw(
+                remedies if remedies is not None else st.sampled_from(REMEDIES))),
             goodwill=draw(st.one_of(st.just(Money.zero(currency)),
                                     amounts(currencies=one, max_value=max_goodwill))),
             statutory=draw(st.one_of(st.just(Money.zero(currency)),
@@ -318,6 +343,7 @@ def _invalid_kwargs(draw: st.DrawFn, name: str, who: SearchStrategy[Actor]) -> d
     return kwargs
 
 
+@_checked_at_test_time
 def commands(*, names: Collection[str] | None = None, actors: SearchStrategy[Actor] | None = None,
              invalid: bool = False) -> SearchStrategy[Command]:
     """Commands with well-formed arguments (which the complaint's state may still refuse),
@@ -357,6 +383,7 @@ def _distances(workflow: Workflow, target: State) -> dict[State, int]:
     return dist
 
 
+@_checked_at_test_time
 def complaints(
     *,
     factory: Callable[[FrozenClock], Workflow] | None = None,

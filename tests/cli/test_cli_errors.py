@@ -100,3 +100,19 @@ def test_now_without_a_zone_is_refused(value: object) -> None:
     assert isinstance(value, datetime)
     with pytest.raises(UsageError, match="time zone"):
         parse_now(value.isoformat())
+
+
+def test_a_database_from_a_newer_complaintflow(run: Run, tmp_path: Path) -> None:
+    from complaintflow.store import SQLiteStore
+
+    path = tmp_path / "future.sqlite"
+    SQLiteStore(path).close()
+    con = sqlite3.connect(path)
+    con.execute("UPDATE cf_schema SET version = 99")
+    con.commit()
+    con.close()
+    _refused(run("report", "--db", str(path)), "99")
+
+
+def test_a_directory_that_does_not_exist(run: Run, tmp_path: Path) -> None:
+    _refused(run("demo", "--db", str(tmp_path / "nowhere" / "demo.sqlite")), "does not exist")

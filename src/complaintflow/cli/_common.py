@@ -107,6 +107,8 @@ def open_store(path: Path, *, create: bool = False) -> Store:
             raise UsageError(
                 f"{path}: no such database (create one with: complaintflow demo --db {path})"
             )
+        if not path.parent.is_dir():
+            raise UsageError(f"{path}: the directory {path.parent} does not exist")
     else:
         check_database(path)
     cls = sqlite_store_class()
@@ -114,8 +116,10 @@ def open_store(path: Path, *, create: bool = False) -> Store:
         raise UsageError("this installation of complaintflow has no SQLiteStore")
     try:
         store: Store = cls(path)
-    except (ComplaintflowError, sqlite3.Error, OSError) as exc:
-        raise UsageError(f"{path}: not a complaintflow database ({exc})") from None
+    except ComplaintflowError as exc:  # names the file and says what is wrong with it
+        raise UsageError(str(exc)) from None
+    except (sqlite3.Error, OSError) as exc:
+        raise UsageError(f"{path}: cannot be opened as a complaintflow database ({exc})") from None
     return store
 
 

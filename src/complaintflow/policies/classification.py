@@ -39,7 +39,8 @@ SAFETY_TIER: Final = Tier.REGIONAL_HEAD
 #: A keyword written with this prefix is weak: it decides only when no strong keyword matched.
 WEAK: Final = "~"
 _WEAK_WEIGHT: Final = 0.5
-_ENDINGS: Final = "(?:s|es|d|ed|ing)?"
+_ENDING_LIST: Final = ("ing", "es", "ed", "s", "d", "")
+_ALNUM: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _ASCII_WORD = re.compile(r"^[a-z0-9 ]+\*?$")
 _SPACES = re.compile(r"\s+")
 _HAS_WORD = re.compile(r"[a-z0-9]")
@@ -154,7 +155,7 @@ def _translation(fold: tuple[tuple[str, str], ...]) -> dict[int, str]:
 
 
 class KeywordMatcher:
-    """Finds keywords in text in one left-to-right pass of one compiled expression.
+    """Finds keywords in text: two Aho-Corasick automata (Chinese and English) read it once.
 
     ``keywords`` maps each keyword (as written) to the labels it stands for. The text
     and the keywords are normalised alike: lower case, traditional → simplified Chinese
@@ -190,19 +191,38 @@ class KeywordMatcher:
         self._cjk_ac = (ahocorasick_rs.AhoCorasick(self._cjk_keys,
                                                    matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
                         if cjk else None)
-        # English words: a trie-shaped expression whose branches start with a literal, so
-        # the regular expression engine skips positions that cannot start a keyword.
-        ends = []
-        if words:
-            ends.append(f"({_trie(words, guard=True)}){_ENDINGS}")
-        if prefixes:
-            ends.append(f"({_trie(prefixes, guard=True)})[a-z0-9]*")
-        self._word_re = re.compile(f"(?:{'|'.join(ends)})(?![a-z0-9])") if ends else None
-        self._word_tables = (self._words, self._prefixes) if words else (self._prefixes,)
+        # English words: a second automaton, every occurrence (overlapping); the word
+        # boundaries and endings are checked on each, then the leftmost-longest are kept.
+        self._word_terms = (*((k, False, v) for k, v in self._words.items()),
+                            *((k, True, v) for k, v in self._prefixes.items()))
+        self._word_ac = (ahocorasick_rs.AhoCorasick([t[0] for t in self._word_terms])
+                         if self._word_terms else None)
 
     def normalise(self, text: str) -> str:
         """``text`` as the matcher sees it."""
         return _SPACES.sub(" ", text.lower().translate(self._table))
+
+    def _words_in(self, norm: str) -> list[tuple[int, tuple[tuple[str, str], ...]]]:
+        """Whole-word keyword occurrences, leftmost-longest, not overlapping."""
+        assert self._word_ac is not None
+        terms = self._word_terms
+        found = []
+        for index, start, end in self._word_ac.find_matches_as_indexes(norm, overlapping=True):
+            if start and norm[start - 1] in _ALNUM:
+                continue
+            _, prefix, pairs = terms[index]
+            stop = _word_end(norm, end, prefix)
+            if stop >= 0:
+                found.append((start, -stop, -end, pairs))
+        # leftmost, then longest, then the longest keyword (not its ending)
+        found.sort(key=lambda f: (f[0], f[1], f[2]))
+        out = []
+        reached = 0
+        for start, neg_stop, _, pairs in found:
+            if start >= reached:
+                out.append((start, pairs))
+                reached = -neg_stop
+        return out
 
     def find(self, text: str) -> list[tuple[str, str]]:
         """``(label, keyword as written)`` for every keyword occurrence, in text order."""
@@ -212,13 +232,24 @@ class KeywordMatcher:
             table, keys = self._cjk, self._cjk_keys
             hits.extend((start, table[keys[index]])
                         for index, start, _ in self._cjk_ac.find_matches_as_indexes(norm))
-        if self._word_re is not None and _HAS_WORD.search(norm):
-            tables = self._word_tables
-            for m in self._word_re.finditer(norm):
-                index = m.lastindex or 1
-                hits.append((m.start(), tables[index - 1][m.group(index)]))
+        if self._word_ac is not None and _HAS_WORD.search(norm):
+            hits.extend(self._words_in(norm))
             hits.sort(key=lambda h: h[0])
         return [pair for _, pairs in hits for pair in pairs]
+
+
+def _word_end(text: str, end: int, prefix: bool) -> int:
+    """Where a word keyword ending at ``end`` really ends, or -1 if it is inside a word."""
+    size = len(text)
+    if prefix:
+        while end < size and text[end] in _ALNUM:
+            end += 1
+        return end
+    for ending in _ENDING_LIST:
+        stop = end + len(ending)
+        if text.startswith(ending, end) and (stop == size or text[stop] not in _ALNUM):
+            return stop
+    return -1
 
 
 def shared_matcher(keywords: Mapping[str, Iterable[str]],
@@ -235,37 +266,6 @@ def _cached_matcher(key: tuple[tuple[tuple[str, tuple[str, ...]], ...],
                                tuple[tuple[str, str], ...]]) -> KeywordMatcher:
     words, fold = key
     return KeywordMatcher(dict(words), dict(fold))
-
-
-def _trie(words: Iterable[str], *, guard: bool = False) -> str:
-    """One regular expression matching any of ``words``, longest first, as a trie.
-
-    With ``guard``, a match may not start right after an ASCII letter or digit (the check
-    sits after the first character so each branch still starts with a literal).
-    """
-    root: dict[str, Any] = {}
-    for word in words:
-        node = root
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = True
-
-    def emit(node: dict[str, Any], top: bool = False) -> str:
-        branches = []
-        for ch, child in sorted(node.items()):
-            if not ch:
-                continue
-            lit = re.escape(ch)
-            head = f"{lit}(?<![a-z0-9]{lit})" if top and guard else lit
-            branches.append(head + emit(child))
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if "" in node:
-            return f"(?:{body})?"
-        return body
-
-    return emit(root, top=True)
 
 
 # -- the default classifier ---------------------------------------------------------------

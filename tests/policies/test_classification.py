@@ -293,13 +293,20 @@ def test_a_safety_keyword_anywhere_wins(prefix: str, suffix: str, category: str)
     assert v.severity == 1
 
 
-@settings(max_examples=60)
-@given(st.lists(st.sampled_from(["开胶", "快递慢", "rude", "假货", "pointless"]), max_size=6))
+_LABELS = {"开胶": "a", "快递慢": "b", "rude": "c", "rudes": "c", "RUDE": "c", "假货": "d",
+           "loose thread": "e", "loose threads": "e", "loose": "f", "injured": "g",
+           "injury": "g"}
+
+
+@settings(max_examples=80)
+@given(st.lists(st.sampled_from([*_LABELS, "pointless", "prude", "rudeness", "looser", "in"]),
+                max_size=8))
 def test_matcher_finds_each_occurrence_in_order(parts: list[str]) -> None:
-    m = KeywordMatcher({"开胶": ["a"], "快递慢": ["b"], "rude": ["c"], "假货": ["d"]})
+    m = KeywordMatcher({"开胶": ["a"], "快递慢": ["b"], "rude": ["c"], "假货": ["d"],
+                        "loose thread": ["e"], "loose": ["f"], "injur*": ["g"]})
     text = " ".join(parts)
-    expected = [{"开胶": "a", "快递慢": "b", "rude": "c", "假货": "d"}[p]
-                for p in parts if p != "pointless"]
+    # whole words with an English ending only; "loose thread" (longest) beats "loose"
+    expected = [_LABELS[p] for p in parts if p in _LABELS]
     assert [label for label, _ in m.find(text)] == expected
 
 

@@ -267,11 +267,11 @@ def test_a_policy_that_lowers_the_tier_on_breach_cannot_lower_it() -> None:
 
 
 def test_user_invariants_are_checked_too() -> None:
-    class NoDeclines(WorkflowMachine):
+    class NothingEscalates(WorkflowMachine):
         @invariant()
-        def nobody_declines(self) -> None:
+        def nothing_escalates(self) -> None:
             for c in self.complaints.values():
-                assert c.declines == 0, "declined"
+                assert all(e.name != "escalated" for e in c.history), "escalated"
 
-    with pytest.raises(AssertionError, match="declined"):
-        run_state_machine_as_test(NoDeclines, settings=HUNT)
+    with pytest.raises(AssertionError, match="escalated"):
+        run_state_machine_as_test(NothingEscalates, settings=HUNT)

@@ -206,7 +206,7 @@ def offers(*, remedies: SearchStrategy[str] | None = None,
     """Offers: a remedy with goodwill, statutory and remedy amounts in one currency."""
 
     @st.composite
-    def build(draw: st.DrawFn) -> Offer:
+    def offers(draw: st.DrawFn) -> Offer:
         currency = draw(currencies if currencies is not None else st.just("CNY"))
         one = st.just(currency)
         return Offer(
@@ -223,7 +223,7 @@ def offers(*, remedies: SearchStrategy[str] | None = None,
                                         amounts(currencies=one, max_value=Decimal(5_000)))),
         )
 
-    return build()
+    return offers()
 
 
 def calendars(*, timezones: SearchStrategy[str] | None = None,
@@ -418,7 +418,7 @@ def complaints(
                              timedelta(hours=30), timedelta(days=4)))
 
     @st.composite
-    def build(draw: st.DrawFn) -> Complaint:
+    def complaints(draw: st.DrawFn) -> Complaint:
         target = draw(st.sampled_from(wanted))
         clock = FrozenClock(draw(start_s))
         workflow = make(clock)
@@ -458,4 +458,4 @@ def complaints(
                 refused += 1
                 assume(refused < 10)
 
-    return build()
+    return complaints()

@@ -444,6 +444,9 @@ class Workflow:
                        promise: datetime | None = None) -> Draft:
         if promise is None:
             promise = c.deadlines.get(State.PROPOSED, now)
+            if promise <= now:
+                # acknowledged late: promise a first solution planned afresh from now
+                promise = self.escalation.deadlines(c, start=now).get(State.PROPOSED, now)
         promised = ensure_aware(promise, "promise")
         if promised < now:
             raise ValidationError("promise", f"{promised.isoformat()} is already past")
@@ -467,8 +470,11 @@ class Workflow:
         policy.check(c, offer)
         approver = None if approved_by is None else Actor.of(approved_by, "approved_by")
         limit = policy.limit(actor.tier)
-        # a named approver must hold the authority too, even where the actor alone would do
-        if (limit is not None and offer.goodwill > limit) or approver is not None:
+        # a named approver must hold the authority too, even where the actor alone would do;
+        # an offer without goodwill needs no authority (whatever its currency)
+        if offer.goodwill.amount and (
+            (limit is not None and offer.goodwill > limit) or approver is not None
+        ):
             needed = policy.approver_for(offer.goodwill)
             if approver is None:
                 raise AuthorityExceeded(

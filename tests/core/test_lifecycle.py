@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -354,3 +354,20 @@ def test_reclassify_replans_open_stages_keeps_breaches_and_tier() -> None:
         wf.reclassify(c, actor="a", reason="", severity=2)
     lower = wf.reclassify(c, actor="a", reason="minor after all", severity=3)
     assert lower.tier == c.tier  # the owning tier never goes down
+
+
+def test_late_acknowledgement_promises_a_fresh_time() -> None:
+    wf, c, clock = new("the zip is a bit stiff")
+    clock.advance(days=5)
+    c = wf.acknowledge(c, actor="agent-7")
+    promised = datetime.fromisoformat(c.history[-1].data["promise"])
+    assert promised > clock.now()
+
+
+def test_offer_without_goodwill_needs_no_authority_in_any_currency() -> None:
+    wf, c, _ = new()
+    c = to_state(wf, c, S.INVESTIGATED)
+    eur = cf.Offer("refund", remedy_value=cf.Money(10, "EUR"))
+    assert wf.propose(c, actor="agent-7", offer=eur).offer == eur
+    with pytest.raises(cf.CurrencyMismatch):
+        wf.propose(c, actor="agent-7", offer=cf.Offer("refund", goodwill=cf.Money(10, "EUR")))

@@ -108,6 +108,78 @@ def test_customer_phrasing(clf: KeywordClassifier, category: str, text: str) -> 
     assert verdict.evidence[0].startswith(f"{category}:")
 
 
+#: Short colloquial texts, one line as customers type them.
+COLLOQUIAL: dict[str, list[str]] = {
+    "quality_defect": [
+        "鞋子穿一次就坏", "裤子一洗就缩水", "手机壳用两天就裂了", "拉鏈一拉就壞", "耳機沒聲音了",
+        "杯子漏水", "the shirt faded after one wash", "my shoes fell apart in a week",
+        "the lamp stopped working", "zip broke straight away", "it broke after two days",
+    ],
+    "not_as_described": [
+        "跟图片不一样", "颜色不对", "尺码发错了", "货不对板啊", "收到的不是我买的",
+        "not what the picture showed", "wrong colour sent", "the size is wrong",
+    ],
+    "authenticity": [
+        "这是假货吧", "买到高仿了", "感觉不是正品", "是不是假的啊", "it's a fake",
+        "sold me a counterfeit", "not genuine at all",
+    ],
+    "staff_attitude": [
+        "服务员态度好差", "店员骂我", "客服很凶", "售货员爱答不理的", "收银员甩脸色",
+        "the waiter was rude", "staff laughed at me", "the cashier was so unfriendly",
+        "she shouted at me",
+    ],
+    "slow_after_sales": [
+        "退款一直没到账", "客服一直不回复", "申请售后没人理", "等了一周都没人处理",
+        "still waiting for a refund", "no one replied to my email",
+        "it's been two weeks and no refund", "customer service never got back to me",
+    ],
+    "rigid_policy": [
+        "不给退货", "店里不让换", "说过了七天不能退", "门店不给退换",
+        "they won't let me return it", "refused my refund", "they won't exchange it",
+        "said no returns",
+    ],
+    "delivery_delay": [
+        "快递还没到", "一个星期了还没收到货", "怎么还不发货", "外卖还没送来", "物流好慢",
+        "my parcel hasn't come", "the delivery is late", "order still not here after 10 days",
+        "still haven't received my order",
+    ],
+    "delivery_damage": [
+        "快递摔坏了", "收到就是碎的", "包装都压烂了", "东西被压坏了", "the box was crushed",
+        "arrived broken", "it came damaged", "the courier broke it",
+    ],
+    "channel_inconsistency": [
+        "网上便宜店里贵", "线上线下价格不一样", "网上买的店里不给退", "app上比门店便宜",
+        "cheaper on your website", "online price is lower than in store",
+        "store won't match the online price",
+    ],
+    "membership_benefit": [
+        "积分没了", "会员价没给我", "会员卡用不了", "积分兑换不了", "生日优惠没有",
+        "my points are gone", "member discount not given", "can't use my loyalty points",
+    ],
+    "promotion_dispute": [
+        "满减没算", "优惠券用不了", "刚买就降价了", "说好的赠品没给", "活动价没给我",
+        "the coupon didn't work", "the discount wasn't applied",
+        "price went down right after I bought it", "buy one get one wasn't honoured",
+    ],
+    "food_safety": [
+        "吃了肚子疼", "面包过期了", "菜里有虫", "饭菜变质了", "喝完拉肚子", "吃出了头发",
+        "there was a bug in my food", "the milk was expired", "I got food poisoning",
+        "the chicken was raw",
+    ],
+    "injury": [
+        "孩子被划伤了", "被烫伤了", "充电器把我电了一下", "摔了一跤", "I got burned",
+        "my kid cut his hand", "the chair broke and I fell", "it exploded in my hand",
+    ],
+}
+
+
+
+@pytest.mark.parametrize(("category", "text"),
+                         [(c, t) for c, ts in COLLOQUIAL.items() for t in ts])
+def test_short_colloquial_phrasing(clf: KeywordClassifier, category: str, text: str) -> None:
+    assert clf.classify(_draft(text)).category == category
+
+
 def test_every_default_category_is_covered() -> None:
     names = set(KeywordClassifier().categories)
     assert names == set(CASES)

@@ -327,6 +327,13 @@ def test_categories_can_be_built_in_code() -> None:
     assert clf.classify(_draft("掉色")).category == "other"
 
 
+def test_categories_can_be_given_as_plain_mappings() -> None:
+    clf = KeywordClassifier({"installation": {"dimension": "service", "severity": 2,
+                                              "keywords": ["上门安装"]}})
+    v = clf.classify(_draft("上門安裝的師傅沒來"))
+    assert (v.category, v.dimension, v.severity) == ("installation", "service", 2)
+
+
 def test_a_safety_category_is_always_severity_one() -> None:
     cat = Category("allergen", "safety", 3, ("花生",))
     assert cat.severity == 1 and cat.min_tier == cf.Tier.REGIONAL_HEAD

@@ -399,9 +399,14 @@ class StoreConformance:
                 # an agent acting on what they loaded long ago is always refused
                 if name not in wf.available(old) and name != "tick":
                     continue
-                # (or by the command's own guards, which see the old state, first)
-                with pytest.raises(cf.ComplaintflowError):
-                    _COMMANDS[name](wf, old, clock.now())
+                # (or by the command's own guards, which see the old state, first); a command
+                # with nothing to record (a tick before any deadline) does not write at all
+                try:
+                    result = _COMMANDS[name](wf, old, clock.now())
+                except cf.ComplaintflowError:
+                    pass
+                else:
+                    assert result.version == old.version
             else:
                 fresh = store.get(latest.id)
                 assert fresh == latest

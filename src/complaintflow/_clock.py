@@ -12,6 +12,8 @@ __all__ = ["Clock", "FrozenClock", "SystemClock", "ensure_aware"]
 
 def ensure_aware(value: object, field: str) -> datetime:
     """Return ``value`` as an aware UTC datetime, refusing naive or non-datetime values."""
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value
     if not isinstance(value, datetime):
         raise ValidationError(field, f"expected an aware datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:

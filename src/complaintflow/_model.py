@@ -602,8 +602,8 @@ def _stage_times(raw: Mapping[str, Any] | None, field: str) -> dict[State, datet
 
 
 def stage_times_to_data(times: Mapping[State, datetime]) -> dict[str, str]:
-    """The JSON form of a stage → time mapping, in stage order."""
-    return {s.value: _iso(times[s]) for s in STAGES if s in times}
+    """The JSON form of a stage → time mapping, in stage order (already frozen)."""
+    return FrozenDict({s.value: times[s].isoformat() for s in STAGES if s in times})
 
 
 @attrs.frozen(slots=False, kw_only=True)

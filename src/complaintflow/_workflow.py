@@ -282,7 +282,7 @@ class Workflow:
                     "escalation": type(self.escalation).__name__,
                     "escalation_v": self.escalation.version},
         )
-        first = Event(1, "received", now, None, data)
+        first = Event._trusted(1, "received", now, None, data)
         complaint = replace(classified, {
             "history": (first,), "tier": tier,
             "deadlines": MappingProxyType({s: ensure_aware(d, "deadlines") for s, d in deadlines.items()}),

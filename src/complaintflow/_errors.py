@@ -34,7 +34,7 @@ class ComplaintflowError(Exception):
     """Base class of every error complaintflow raises on purpose."""
 
 
-class InvalidTransition(ComplaintflowError):  # noqa: N818 - public contract name
+class InvalidTransition(ComplaintflowError):
     """The command is not allowed in the complaint's current state."""
 
     def __init__(self, command: str, state: str, *, detail: str = "") -> None:
@@ -54,7 +54,7 @@ class ValidationError(ComplaintflowError, ValueError):
         super().__init__(f"{field}: {message}")
 
 
-class CurrencyMismatch(ValidationError):  # noqa: N818
+class CurrencyMismatch(ValidationError):
     """Two amounts in different currencies were combined or compared."""
 
 
@@ -79,7 +79,7 @@ class ConfigError(ValidationError):
         return str(self.args[0])
 
 
-class AuthorityExceeded(ComplaintflowError):  # noqa: N818 - public contract name
+class AuthorityExceeded(ComplaintflowError):
     """An offer's goodwill is above what the actor (or approver) may grant."""
 
     def __init__(self, message: str, *, needed_tier: str | None = None) -> None:

@@ -254,16 +254,44 @@ def test_a_failure_shows_the_shrunk_command_sequence() -> None:
     assert "acknowledge" in notes or "forward" in notes
 
 
-def test_a_policy_that_lowers_the_tier_on_breach_cannot_lower_it() -> None:
-    """The workflow ignores a breach target below the owner: the machine stays green."""
+class Demotes(TieredEscalation):
+    """Hands a breached case back to the front line."""
 
-    class Demotes(TieredEscalation):
-        def on_breach(self, complaint: cf.Complaint, stage: cf.State) -> cf.Tier | None:
-            return cf.Tier.FRONT_LINE
+    def on_breach(self, complaint: cf.Complaint, stage: cf.State) -> cf.Tier | None:
+        return cf.Tier.FRONT_LINE
 
-    run_state_machine_as_test(
-        workflow_machine(stored(cf.Workflow, escalation=Demotes())),
-        settings=settings(HUNT, max_examples=40))
+
+class BeforeReceipt(TieredEscalation):
+    """Counts every deadline from a day before receipt."""
+
+    def deadlines(self, complaint: cf.Complaint,
+                  start: datetime | None = None) -> dict[cf.State, datetime]:
+        base = (complaint.received_at if start is None else start) - timedelta(days=1)
+        return dict(super().deadlines(complaint, base))
+
+
+class GenerousFrontLine(CompensationLadder):
+    """Lets the front line grant 10,000 while a store supervisor keeps 500."""
+
+    def limit(self, tier: cf.Tier) -> cf.Money | None:
+        if tier is cf.Tier.FRONT_LINE:
+            return cf.Money(Decimal(10_000))
+        return super().limit(tier)
+
+
+@pytest.mark.parametrize(("policy", "invariant", "words"), [
+    ({"escalation": Demotes()}, "tier_never_down", "hands the case to front_line"),
+    ({"escalation": BeforeReceipt()}, "deadlines_ordered", "before"),
+    ({"compensation": GenerousFrontLine()}, "offers_within_authority",
+     "store_supervisor may grant only"),
+])
+def test_broken_policies_are_caught_even_where_the_workflow_guards(
+        policy: dict[str, Any], invariant: str, words: str) -> None:
+    """The workflow ignores a lower breach target and refuses deadlines before receipt;
+    the machine still reports the policy that gave such answers."""
+    violation = caught(stored(cf.Workflow, **policy))
+    assert violation.invariant == invariant
+    assert words in str(violation)
 
 
 def test_user_invariants_are_checked_too() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["_hypothesis_setup_hook"]
+__all__ = ["_hypothesis_setup_hook", "register_profile"]
 
 
 def _lazy(name: str) -> Any:
@@ -21,9 +21,9 @@ def _lazy(name: str) -> Any:
     return resolve
 
 
-def _hypothesis_setup_hook() -> None:
+def register_profile() -> None:
+    """Register the ``complaintflow.ci`` Hypothesis profile: settings a CI can afford."""
     from hypothesis import HealthCheck, settings
-    from hypothesis import strategies as st
 
     settings.register_profile(
         "complaintflow.ci",
@@ -32,6 +32,12 @@ def _hypothesis_setup_hook() -> None:
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
     )
+
+
+def _hypothesis_setup_hook() -> None:
+    from hypothesis import strategies as st
+
+    register_profile()
 
     from complaintflow._model import Actor, Complaint, Finding, Money, Offer
 

@@ -66,6 +66,21 @@ _ROAD: Final = {
 }
 
 
+#: Fields the workflow names when it refuses a command because a policy's answer broke a
+#: promise (rather than because of the caller's input or the complaint's state).
+_POLICY_FIELDS: Final = {"deadlines": "deadlines_ordered", "follow_up": "deadlines_ordered",
+                         "warnings": "deadlines_ordered"}
+
+
+def _policy_refused(command: str, exc: ComplaintflowError, complaint: Complaint | None) -> None:
+    """A command with good input refused because a policy broke a promise is a failure."""
+    invariant = _POLICY_FIELDS.get(getattr(exc, "field", ""))
+    if invariant is not None:
+        raise inv.InvariantViolation(
+            invariant, f"{command} with good input was refused because of a policy's "
+            f"answer: {exc}", complaint=complaint) from exc
+
+
 def _can(command: str) -> Callable[[WorkflowMachine], bool]:
     def allowed(self: WorkflowMachine) -> bool:
         return bool(self._allowing(command))
@@ -158,10 +173,12 @@ class WorkflowMachine(RuleBasedStateMachine):
                 after = self.workflow.tick(before, **kwargs)
             else:
                 after = self.workflow.fire(before, command, **kwargs)
-        except ComplaintflowError:
+        except ComplaintflowError as exc:
             inv.check_failed_command_changed_nothing(
                 before, snapshot, workflow=self.workflow,
                 published=len(self.published) - published)
+            if not refused_only:
+                _policy_refused(command, exc, before)
             return None
         except Exception as exc:
             raise inv.InvariantViolation(
@@ -188,7 +205,8 @@ class WorkflowMachine(RuleBasedStateMachine):
         try:
             c = self.workflow.receive(text, customer_id=f"C-{customer}", channel=channel,
                                       order_id=order, amount=amount)
-        except ComplaintflowError:
+        except ComplaintflowError as exc:
+            _policy_refused("receive", exc, None)
             return
         if c.id in known:  # a duplicate on a second channel, merged into its case
             inv.check_step(known[c.id], c, "message", workflow=self.workflow)

@@ -41,7 +41,9 @@ __all__ = [
     "check_goodwill_non_negative",
     "check_history_append_only",
     "check_legal_edges",
+    "check_limits_ordered",
     "check_offers_within_authority",
+    "check_policies",
     "check_round_trip",
     "check_single_currency",
     "check_step",
@@ -405,6 +407,89 @@ def check_offers_within_authority(complaint: Complaint, *, workflow: Workflow) -
                         f"{names}", complaint)
 
 
+def check_limits_ordered(workflow: Workflow) -> None:
+    """A higher tier never has a lower goodwill limit than a lower tier (``None``, unlimited,
+    is the highest)."""
+    policy = workflow.compensation
+    previous: tuple[Tier, Money | None] | None = None
+    for tier in Tier:
+        limit = policy.limit(tier)
+        if previous is not None:
+            low_tier, low = previous
+            if low is None and limit is not None:
+                raise _fail("offers_within_authority",
+                            f"{tier.label} may grant {limit} but {low_tier.label} is unlimited")
+            if low is not None and limit is not None:
+                if limit.currency != low.currency:
+                    raise _fail("single_currency",
+                                f"the {low_tier.label} limit is in {low.currency}, the "
+                                f"{tier.label} limit in {limit.currency}")
+                if limit.amount < low.amount:
+                    raise _fail("offers_within_authority",
+                                f"{tier.label} may grant only {limit}, less than "
+                                f"{low_tier.label} ({low})")
+        previous = (tier, limit)
+
+
+def _planned_in_order(times: Mapping[State, datetime], floor: datetime, what: str,
+                      complaint: Complaint) -> None:
+    for stage, when in times.items():
+        if when < floor:
+            raise _fail("deadlines_ordered",
+                        f"{what} puts {stage.value} at {when.isoformat()}, before "
+                        f"{floor.isoformat()}", complaint)
+    ordered = [(s, times[s]) for s in _ORDERED if s in times]
+    for (s1, t1), (s2, t2) in pairwise(ordered):
+        if t2 < t1:
+            raise _fail("deadlines_ordered",
+                        f"{what} puts {s2.value} ({t2.isoformat()}) before {s1.value} "
+                        f"({t1.isoformat()})", complaint)
+
+
+def check_policies(complaint: Complaint, *, workflow: Workflow,
+                   now: datetime | None = None) -> None:
+    """Ask the workflow's policies about ``complaint`` and check their answers keep the
+    promises even where the workflow would quietly correct or refuse them: deadlines from
+    receipt (and from ``now``) in stage order and not before their start, a follow-up not
+    before ``now``, a breach never handing the case to a lower tier, limits rising with
+    the tier. Answers that are refusals (a ``ComplaintflowError``) are not judged."""
+    check_limits_ordered(workflow)
+    if complaint.is_final:
+        return
+    at = now if now is not None else workflow.clock.now()
+    at = max(at, complaint.last_event_at)
+    esc = workflow.escalation
+    probes: list[tuple[str, Any]] = [
+        ("deadlines from receipt", lambda: (esc.deadlines(complaint), complaint.received_at)),
+        ("deadlines from now", lambda: (esc.deadlines(complaint, start=at), at)),
+    ]
+    for what, probe in probes:
+        try:
+            times, floor = probe()
+        except ComplaintflowError:
+            continue
+        _planned_in_order(times, floor, f"the escalation policy's {what}", complaint)
+    try:
+        due = esc.follow_up(complaint, at)
+    except ComplaintflowError:
+        pass
+    else:
+        if due < at:
+            raise _fail("deadlines_ordered",
+                        f"the escalation policy's follow-up {due.isoformat()} is before the "
+                        f"resolution at {at.isoformat()}", complaint)
+    for stage in STAGES:
+        try:
+            target = esc.on_breach(complaint, stage)
+        except ComplaintflowError:
+            continue
+        if target is not None and Tier(target) < complaint.tier:
+            raise _fail("tier_never_down",
+                        f"on a {stage.value} breach the escalation policy hands the case to "
+                        f"{Tier(target).label}, below its owner {complaint.tier.label}",
+                        complaint)
+
+
 def check_store_matches(complaint: Complaint, *, workflow: Workflow) -> None:
     """The workflow's store (if any) holds exactly ``complaint``."""
     store = workflow.store
@@ -436,6 +521,7 @@ def check_complaint(complaint: Complaint, *, workflow: Workflow | None = None) -
     check_single_currency(complaint)
     if workflow is not None:
         check_offers_within_authority(complaint, workflow=workflow)
+        check_policies(complaint, workflow=workflow)
     check_round_trip(complaint)
     if workflow is not None:
         check_store_matches(complaint, workflow=workflow)

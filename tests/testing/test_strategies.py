@@ -188,7 +188,7 @@ def test_from_type_draws_every_domain_type(c: cf.Complaint, offer: cf.Offer,
     (lambda: commands(names=["teleport"]), ValueError),
     (lambda: commands(names=[]), ValueError),
     (lambda: complaints(states=[]), ValueError),
-    (lambda: complaints(states=["received"])  # type: ignore[list-item], TypeError),
+    (lambda: complaints(states=["received"]), TypeError),  # type: ignore[list-item]
     (lambda: complaints(max_detours=-1), ValueError),
 ])
 def test_bad_arguments_raise_when_the_strategy_is_used(make: object, error: type[Exception]) -> None:

@@ -13,7 +13,7 @@ from complaintflow.testing._guard import require_hypothesis
 
 require_hypothesis()
 
-from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis import HealthCheck, Phase, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.stateful import (  # noqa: E402
     RuleBasedStateMachine,
@@ -42,11 +42,14 @@ __all__ = ["DEFAULT_SETTINGS", "WorkflowMachine", "workflow_machine"]
 #: What every ``WorkflowMachine`` class runs with unless given other settings: a CI can
 #: afford it (a few seconds per machine with the default policies). Override it with
 #: ``@settings(...)`` on your subclass or ``MyMachine.TestCase.settings = settings(...)``.
+#: A failing run stops at the first promise broken and shrinks that one failure.
 DEFAULT_SETTINGS: Final = settings(
     max_examples=50,
     stateful_step_count=30,
     deadline=None,
     suppress_health_check=(HealthCheck.too_slow, HealthCheck.filter_too_much),
+    report_multiple_bugs=False,
+    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
 )
 
 _REASONS: Final = st.sampled_from(("customer asked for photos", "顧客不滿意", "wrong size again"))

@@ -355,11 +355,8 @@ def commands(*, names: Collection[str] | None = None, actors: SearchStrategy[Act
         raise ValueError(f"unknown command names {sorted(unknown)!r}" if unknown
                          else "names must not be empty")
     who = actors if actors is not None else _actors()
-    if invalid:
-        return st.sampled_from(chosen).flatmap(
-            lambda n: _invalid_kwargs(n, who).map(lambda kw: Command(n, kw)))
-    return st.sampled_from(chosen).flatmap(
-        lambda n: _valid_kwargs(n, who).map(lambda kw: Command(n, kw)))
+    make = _invalid_kwargs if invalid else _valid_kwargs
+    return st.one_of([st.builds(Command, st.just(n), make(n, who)) for n in chosen])
 
 
 # -- complaints ---------------------------------------------------------------------------------

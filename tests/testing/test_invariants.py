@@ -176,3 +176,17 @@ def test_every_invariant_is_documented() -> None:
     page = (DOCS / "reference" / "invariants.md").read_text(encoding="utf-8")
     for name in INVARIANTS:
         assert f"`{name}`" in page, name
+
+
+@pytest.mark.xfail(reason="the workflow records a foreign-currency offer that needs no "
+                          "authority check (an executive's, or one without goodwill); "
+                          "single_currency then reports it", strict=True)
+def test_the_workflow_refuses_an_offer_in_another_currency() -> None:
+    wf = _wf()
+    c = wf.receive("The staff were rude", customer_id="C-1", channel="hotline",
+                   amount=cf.Money(Decimal(399)))
+    c = wf.investigate(wf.acknowledge(c, actor="a"), actor="a",
+                       finding=cf.Finding("service_error", "store", ("call recording",)))
+    dollars = cf.Offer("refund", statutory=cf.Money(Decimal(10), "USD"))
+    with pytest.raises(cf.CurrencyMismatch):
+        wf.propose(c, actor="agent-1", offer=dollars)

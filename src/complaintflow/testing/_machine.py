@@ -30,7 +30,6 @@ from complaintflow.testing import invariants as inv  # noqa: E402
 from complaintflow.testing.strategies import (  # noqa: E402
     Command,
     actors,
-    amounts,
     commands,
     findings,
     offers,
@@ -122,6 +121,10 @@ class WorkflowMachine(RuleBasedStateMachine):
         self.complaints: dict[str, Complaint] = {}
         self.changed: dict[str, Complaint] = {}
         self.published: list[Event] = []
+        #: The workflow's currency: that of its authority limits (CNY if it has none).
+        self.currency = next((lim.currency for t in Tier
+                              if (lim := self.workflow.compensation.limit(t)) is not None),
+                             "CNY")
         self.workflow.subscribe(self._published)
 
     def make_workflow(self, clock: FrozenClock) -> Workflow:
@@ -149,33 +152,45 @@ class WorkflowMachine(RuleBasedStateMachine):
         policy = self.workflow.compensation
         limit = policy.limit(actor.tier)
         if stretch is None or limit is None or limit.amount + stretch < 0:
-            return offer
+            return None if offer is None else self._at_home(offer)
         try:
             base = policy.fit_authority(complaint, policy.next_offer(complaint), actor.tier)
         except ComplaintflowError:
-            return offer
+            return None if offer is None else self._at_home(offer)
         if base.currency != limit.currency and base.total:
-            return offer
+            return None if offer is None else self._at_home(offer)
         return attrs.evolve(
             base, goodwill=Money(limit.amount + stretch, limit.currency),
             statutory=Money(base.statutory.amount, limit.currency),
             remedy_value=Money(base.remedy_value.amount, limit.currency))
+
+    def _at_home(self, offer: Offer) -> Offer:
+        """``offer`` with its amounts in the workflow's currency."""
+        cur = self.currency
+        if offer.currency == cur:
+            return offer
+        return attrs.evolve(offer, goodwill=Money(offer.goodwill.amount, cur),
+                            statutory=Money(offer.statutory.amount, cur),
+                            remedy_value=Money(offer.remedy_value.amount, cur))
 
     def _keep(self, complaint: Complaint) -> None:
         self.complaints[complaint.id] = complaint
         self.changed[complaint.id] = complaint
 
     def _run(self, before: Complaint, command: str, kwargs: Mapping[str, Any],
-             *, refused_only: bool = False) -> Complaint | None:
-        """Fire ``command`` on ``before`` and check the step; ``None`` when refused."""
+             *, refused_only: bool = False, generic: bool = False) -> Complaint | None:
+        """Run ``command`` on ``before`` and check the step; ``None`` when refused.
+
+        The workflow's named method runs the command (``workflow.acknowledge(...)``), or
+        with ``generic`` the generic ``workflow.fire(complaint, name, ...)``."""
         self.changed = {}
         snapshot = before.to_dict()
         published = len(self.published)
         try:
-            if command == "tick":
-                after = self.workflow.tick(before, **kwargs)
-            else:
+            if generic:
                 after = self.workflow.fire(before, command, **kwargs)
+            else:
+                after = getattr(self.workflow, command)(before, **kwargs)
         except ComplaintflowError as exc:
             inv.check_failed_command_changed_nothing(
                 before, snapshot, workflow=self.workflow,
@@ -200,14 +215,16 @@ class WorkflowMachine(RuleBasedStateMachine):
     @precondition(lambda self: len(self.complaints) < self.max_complaints)
     @rule(text=texts(), channel=st.sampled_from(CHANNELS), customer=st.integers(1, 4),
           order=st.sampled_from((None, "O-1", "O-2")),
-          amount=st.one_of(st.none(), amounts(max_value=Decimal(5_000))))
+          amount=st.one_of(st.none(), st.decimals(0, 5_000, places=2)))
     def receive(self, text: str, channel: str, customer: int, order: str | None,
-                amount: Money | None) -> None:
+                amount: Decimal | None) -> None:
         self.changed = {}
         known = dict(self.complaints)
         try:
             c = self.workflow.receive(text, customer_id=f"C-{customer}", channel=channel,
-                                      order_id=order, amount=amount)
+                                      order_id=order,
+                                      amount=None if amount is None else Money(amount,
+                                                                               self.currency))
         except ComplaintflowError as exc:
             _policy_refused("receive", exc, None)
             return
@@ -358,17 +375,19 @@ class WorkflowMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.complaints))
     @rule(pick=_PICK, command=commands())
     def any_command(self, pick: int, command: Command) -> None:
-        self._run(self._pick(pick), command.name, command.kwargs)
+        self._run(self._pick(pick), command.name, command.kwargs, generic=True)
 
     @precondition(lambda self: bool(self.complaints))
     @rule(pick=_PICK, command=commands(invalid=True))
     def bad_input(self, pick: int, command: Command) -> None:
-        self._run(self._pick(pick), command.name, command.kwargs, refused_only=True)
+        self._run(self._pick(pick), command.name, command.kwargs, refused_only=True,
+                  generic=True)
 
     @precondition(lambda self: bool(self.complaints))
     @rule(pick=_PICK, name=st.sampled_from(("teleport", "Acknowledge", "")))
     def unknown_command(self, pick: int, name: str) -> None:
-        self._run(self._pick(pick), name, {"actor": "agent-1"}, refused_only=True)
+        self._run(self._pick(pick), name, {"actor": "agent-1"}, refused_only=True,
+                  generic=True)
 
     # -- time ---------------------------------------------------------------------------------
     @rule(step=_STEPS)

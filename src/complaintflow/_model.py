@@ -168,6 +168,8 @@ def minor_unit(currency: str) -> int:
 
 
 def _to_decimal(value: object, field: str = "amount") -> Decimal:
+    if type(value) is Decimal and value.is_finite():
+        return value
     if isinstance(value, (bool, float)):
         raise ValidationError(
             field, f"money must be a Decimal, int or numeric string, never {type(value).__name__}"
@@ -186,6 +188,10 @@ def _to_decimal(value: object, field: str = "amount") -> Decimal:
     return dec
 
 
+#: Quantum (smallest step) of each currency seen so far, e.g. Decimal("0.01") for CNY.
+_QUANTA: dict[str, Decimal] = {}
+
+
 @attrs.frozen(slots=True, order=False)
 class Money:
     """An amount of a currency: ``Decimal`` only, never negative, rounded to the minor unit.
@@ -201,12 +207,14 @@ class Money:
 
     def __attrs_post_init__(self) -> None:
         cur = self.currency
-        if not (isinstance(cur, str) and len(cur) == 3 and cur.isascii() and cur.isupper()
-                and cur.isalpha()):
-            raise ValidationError("currency", f"expected an ISO 4217 code like 'CNY', got {cur!r}")
+        quantum = _QUANTA.get(cur) if type(cur) is str else None
+        if quantum is None:
+            if not (isinstance(cur, str) and len(cur) == 3 and cur.isascii() and cur.isupper()
+                    and cur.isalpha()):
+                raise ValidationError("currency", f"expected an ISO 4217 code like 'CNY', got {cur!r}")
+            quantum = _QUANTA[cur] = Decimal(1).scaleb(-minor_unit(cur))
         if self.amount < 0:
             raise ValidationError("amount", f"money must not be negative, got {self.amount}")
-        quantum = Decimal(1).scaleb(-minor_unit(cur))
         object.__setattr__(self, "amount", self.amount.quantize(quantum, rounding=ROUND_HALF_UP))
 
     @classmethod

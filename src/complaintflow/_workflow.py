@@ -19,6 +19,7 @@ from complaintflow._model import (
     Complaint,
     Event,
     Finding,
+    FrozenDict,
     Money,
     Offer,
     State,
@@ -123,6 +124,7 @@ class Workflow:
         self._ids = ids if ids is not None else (lambda: f"CF-{uuid.uuid4().hex[:16].upper()}")
         self._listeners: list[Listener] = list(listeners)
         self.engine = engine if engine is not None else default_engine()
+        self._stamps: dict[tuple[object, ...], FrozenDict] = {}
         self._checks: dict[str, Callable[..., Draft]] = {
             "acknowledge": self._d_acknowledge,
             "investigate": self._d_investigate,
@@ -216,8 +218,10 @@ class Workflow:
         _text("complaint_id", cid)
         data: dict[str, Any] = {
             "id": cid, "customer_id": cust, "channel": channel, **fields,
-            "amount": None if amount is None else amount.to_dict(),
-            "personal": {"text": text_, **({"contact": dict(contact)} if contact else {})},
+            "amount": None if amount is None else FrozenDict(amount.to_dict()),
+            "personal": FrozenDict(
+                {"text": text_, **({"contact": FrozenDict(contact)} if contact else {})}
+            ),
         }
         draft = Complaint(
             id=cid, state=State.RECEIVED, version=1, history=(), customer_id=cust,
@@ -225,9 +229,10 @@ class Workflow:
             order_id=order_id, sku=sku, batch=batch, store=store, region=region, brand=brand,
         )
         recent = self._recent
+        history = recent is not NO_HISTORY
 
         dup_window = self.duplicates.window
-        if draft.order_id:
+        if history and draft.order_id:
             mine = recent.recent(since=now - dup_window, customer_id=cust)
             primary = self.duplicates.find(draft, mine)
             if primary is not None:
@@ -240,7 +245,7 @@ class Workflow:
 
         verdict = self.classifier.classify(draft)
         data.update(category=verdict.category, dimension=verdict.dimension,
-                    severity=verdict.severity, evidence=list(verdict.evidence))
+                    severity=verdict.severity, evidence=tuple(verdict.evidence))
         classified = replace(draft, {"category": verdict.category, "dimension": verdict.dimension,
                                      "severity": verdict.severity,
                                      "evidence": tuple(verdict.evidence)})
@@ -250,7 +255,7 @@ class Workflow:
         seen: set[str] = set()
         for key in ("sku", "batch", "brand"):
             value = getattr(draft, key)
-            if value:
+            if value and history:
                 for c in recent.recent(since=since, **{key: value}):
                     if c.id not in seen:
                         seen.add(c.id)
@@ -258,11 +263,11 @@ class Workflow:
         scope = "plane" if brand_wide else self.scope.scope(classified, same_item)
         if scope not in ("point", "line", "plane"):
             raise ValidationError("scope", f"policy returned {scope!r}")
-        flags = set(self.risk.assess(classified, recent.recent(
-            since=now - self.risk.window, customer_id=cust)))
+        mine_recent = recent.recent(since=now - self.risk.window, customer_id=cust) if history else ()
+        flags = set(self.risk.assess(classified, mine_recent))
         if scope != "point":
             flags.add("outreach")
-        data.update(scope=scope, flags=sorted(flags))
+        data.update(scope=scope, flags=tuple(sorted(flags)))
         classified = replace(classified, {"scope": scope, "flags": frozenset(flags)})
 
         tier = self.escalation.owner(classified)
@@ -277,10 +282,7 @@ class Workflow:
             tier=tier.label,
             deadlines=stage_times_to_data(deadlines),
             warnings=stage_times_to_data(warnings),
-            policy={"classifier": type(self.classifier).__name__,
-                    "classifier_v": self.classifier.version,
-                    "escalation": type(self.escalation).__name__,
-                    "escalation_v": self.escalation.version},
+            policy=self._stamp(),
         )
         first = Event._trusted(1, "received", now, None, data)
         complaint = replace(classified, {
@@ -302,6 +304,18 @@ class Workflow:
             folded[-1] = (folded[-1][0], complaint)
         self._notify(folded)
         return complaint
+
+    def _stamp(self) -> FrozenDict:
+        """Which policies (and versions) decided a new complaint, for audits and backtests."""
+        key = (type(self.classifier), self.classifier.version, type(self.escalation),
+               self.escalation.version)
+        stamp = self._stamps.get(key)
+        if stamp is None:
+            stamp = self._stamps[key] = FrozenDict({
+                "classifier": key[0].__name__, "classifier_v": key[1],
+                "escalation": key[2].__name__, "escalation_v": key[3],
+            })
+        return stamp
 
     # -- the generic command ------------------------------------------------------------------
     def fire(self, complaint: Complaint, command: str, *, actor: Actor | str | None = None,

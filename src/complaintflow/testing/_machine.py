@@ -101,8 +101,12 @@ class WorkflowMachine(RuleBasedStateMachine):
     ``TestMyWorkflow = MyMachine.TestCase`` under pytest or unittest.
 
     Every rule that runs a command checks the step (legal edge, append-only history,
-    tier not lowered, a refusal changes nothing); every ``@invariant()`` here is named
-    after the promise it checks (see :data:`complaintflow.testing.invariants.INVARIANTS`).
+    tier not lowered, a refusal changes nothing); the ``lifecycle_promises`` invariant
+    checks every complaint the step changed, through :meth:`check`. A broken promise raises
+    :class:`~complaintflow.testing.invariants.InvariantViolation` naming it (a key of
+    :data:`~complaintflow.testing.invariants.INVARIANTS`).
+
+    Each subclass runs with :data:`DEFAULT_SETTINGS` unless given its own.
     """
 
     #: Where the machine's clock starts.

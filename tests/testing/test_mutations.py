@@ -15,7 +15,12 @@ from hypothesis.stateful import invariant, run_state_machine_as_test
 
 import complaintflow as cf
 from complaintflow._engine import EDGES, Engine
-from complaintflow.policies import CompensationLadder, TieredEscalation
+from complaintflow.policies import (
+    Classification,
+    CompensationLadder,
+    KeywordClassifier,
+    TieredEscalation,
+)
 from complaintflow.store import MemoryStore
 from complaintflow.testing import InvariantViolation, WorkflowMachine, workflow_machine
 
@@ -228,6 +233,37 @@ def test_deadlines_moved_before_receipt_are_caught() -> None:
     violation = caught(stored(cf.Workflow, escalation=ShiftsBack()))
     assert violation.invariant == "deadlines_ordered"
     assert "before receipt" in str(violation)
+
+
+class CrashingClassifier(KeywordClassifier):
+    """Fails on English texts with a plain exception."""
+
+    def classify(self, complaint: cf.Complaint) -> Classification:
+        if (complaint.text or "").isascii():
+            raise KeyError("no rule for English")
+        return super().classify(complaint)
+
+
+class LeakyStore(MemoryStore):
+    """Keeps a save it then reports as refused."""
+
+    def save(self, complaint: cf.Complaint) -> cf.Complaint:
+        saved = super().save(complaint)
+        if any(e.name == "escalated" for e in complaint.history[complaint.committed:]):
+            raise cf.ConcurrencyError(complaint.id, complaint.committed, saved.version)
+        return saved
+
+
+def test_a_policy_crashing_with_a_plain_exception_is_reported() -> None:
+    violation = caught(lambda clock: cf.Workflow(clock=clock, classifier=CrashingClassifier()))
+    assert violation.invariant == "bad_input_refused"
+    assert "KeyError" in str(violation)
+
+
+def test_a_refusal_that_still_wrote_to_the_store_is_caught() -> None:
+    violation = caught(lambda clock: cf.Workflow(clock=clock, store=LeakyStore()))
+    assert violation.invariant == "failed_command_changes_nothing"
+    assert "store moved" in str(violation)
 
 
 @pytest.mark.parametrize("broken", [WrongError, SwallowsErrors])

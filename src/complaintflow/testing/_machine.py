@@ -232,6 +232,10 @@ class WorkflowMachine(RuleBasedStateMachine):
         except ComplaintflowError as exc:
             _policy_refused("receive", exc, None)
             return
+        except Exception as exc:
+            raise inv.InvariantViolation(
+                "bad_input_refused", f"receive raised {type(exc).__name__} ({exc}) instead of "
+                "refusing with a ComplaintflowError") from exc
         if c.id in known:  # a duplicate on a second channel, merged into its case
             inv.check_step(known[c.id], c, "message", workflow=self.workflow)
         self._keep(c)

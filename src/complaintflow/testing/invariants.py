@@ -450,25 +450,23 @@ def check_policies(complaint: Complaint, *, workflow: Workflow,
                    now: datetime | None = None) -> None:
     """Ask the workflow's policies about ``complaint`` and check their answers keep the
     promises even where the workflow would quietly correct or refuse them: deadlines from
-    receipt (and from ``now``) in stage order and not before their start, a follow-up not
-    before ``now``, a breach never handing the case to a lower tier, limits rising with
-    the tier. Answers that are refusals (a ``ComplaintflowError``) are not judged."""
+    receipt in stage order and not before it, a follow-up not before ``now``, a breach
+    never handing the case to a lower tier, limits rising with the tier. Answers that are
+    refusals (a ``ComplaintflowError``) are not judged. (Deadlines planned later, e.g. on
+    reopening, are judged where they are recorded: see :func:`check_deadlines_ordered`.)"""
     check_limits_ordered(workflow)
     if complaint.is_final:
         return
     at = now if now is not None else workflow.clock.now()
     at = max(at, complaint.last_event_at)
     esc = workflow.escalation
-    probes: list[tuple[str, Any]] = [
-        ("deadlines from receipt", lambda: (esc.deadlines(complaint), complaint.received_at)),
-        ("deadlines from now", lambda: (esc.deadlines(complaint, start=at), at)),
-    ]
-    for what, probe in probes:
-        try:
-            times, floor = probe()
-        except ComplaintflowError:
-            continue
-        _planned_in_order(times, floor, f"the escalation policy's {what}", complaint)
+    try:
+        times = esc.deadlines(complaint)
+    except ComplaintflowError:
+        pass
+    else:
+        _planned_in_order(times, complaint.received_at,
+                          "the escalation policy's deadlines from receipt", complaint)
     try:
         due = esc.follow_up(complaint, at)
     except ComplaintflowError:

@@ -519,14 +519,15 @@ class Event:
     @classmethod
     def _trusted(cls, seq: int, name: str, at: datetime, actor: str | None,
                  data: Mapping[str, Any]) -> Event:
-        """Build an event from values the workflow already checked (``at`` aware UTC)."""
+        """Build an event from values the workflow already checked (``at`` aware UTC;
+        ``data`` a :class:`FrozenDict` is taken as already deeply frozen)."""
         event = object.__new__(cls)
         put = object.__setattr__
         put(event, "seq", seq)
         put(event, "name", name)
         put(event, "at", at)
         put(event, "actor", actor)
-        put(event, "data", freeze(data))
+        put(event, "data", data if type(data) is FrozenDict else freeze(data))
         put(event, "v", 1)
         return event
 
@@ -609,9 +610,12 @@ def _stage_times(raw: Mapping[str, Any] | None, field: str) -> dict[State, datet
     return {State(k): _parse_time(v, f"{field}.{k}") for k, v in raw.items()}
 
 
+_STAGE_KEYS: Final = tuple((s, s.value) for s in STAGES)
+
+
 def stage_times_to_data(times: Mapping[State, datetime]) -> dict[str, str]:
     """The JSON form of a stage → time mapping, in stage order (already frozen)."""
-    return FrozenDict({s.value: times[s].isoformat() for s in STAGES if s in times})
+    return FrozenDict({key: times[s].isoformat() for s, key in _STAGE_KEYS if s in times})
 
 
 @attrs.frozen(slots=False, kw_only=True)

@@ -245,7 +245,7 @@ class Workflow:
 
         verdict = self.classifier.classify(draft)
         data.update(category=verdict.category, dimension=verdict.dimension,
-                    severity=verdict.severity, evidence=tuple(verdict.evidence))
+                    severity=verdict.severity, evidence=tuple(map(str, verdict.evidence)))
         classified = replace(draft, {"category": verdict.category, "dimension": verdict.dimension,
                                      "severity": verdict.severity,
                                      "evidence": tuple(verdict.evidence)})
@@ -284,7 +284,7 @@ class Workflow:
             warnings=stage_times_to_data(warnings),
             policy=self._stamp(),
         )
-        first = Event._trusted(1, "received", now, None, data)
+        first = Event._trusted(1, "received", now, None, FrozenDict(data))
         complaint = replace(classified, {
             "history": (first,), "tier": tier,
             "deadlines": MappingProxyType({s: ensure_aware(d, "deadlines") for s, d in deadlines.items()}),

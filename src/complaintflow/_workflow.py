@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from complaintflow._clock import Clock, SystemClock, ensure_aware
 from complaintflow._engine import Engine, default_engine
-from complaintflow._errors import AuthorityExceeded, InvalidTransition, ValidationError
+from complaintflow._errors import (
+    AuthorityExceeded,
+    CurrencyMismatch,
+    InvalidTransition,
+    ValidationError,
+)
 from complaintflow._model import (
     STAGES,
     Actor,
@@ -80,6 +85,24 @@ def _required(field: str, value: object) -> str:
 
 def _reason(value: object) -> str:
     return _required("reason", value)
+
+
+def _same_currency(complaint: Complaint, offer: Offer) -> None:
+    """An offer that pays anything pays in the complaint's currency: that of the price paid,
+    else that of the earlier paying offers."""
+    paying = [m for m in (offer.goodwill, offer.statutory, offer.remedy_value) if m.amount]
+    if not paying:
+        return
+    expected = complaint.amount.currency if complaint.amount is not None else None
+    if expected is None:
+        for earlier in complaint.offers:
+            if earlier.total.amount:
+                expected = earlier.currency
+                break
+    if expected is not None and paying[0].currency != expected:
+        raise CurrencyMismatch(
+            "offer", f"pays in {paying[0].currency} on a complaint in {expected}; convert first"
+        )
 
 
 def _plan(complaint: Complaint, times: Mapping[State, datetime]) -> None:
@@ -481,6 +504,7 @@ class Workflow:
             offer = policy.fit_authority(c, policy.next_offer(c), actor.tier)
         elif not isinstance(offer, Offer):
             raise ValidationError("offer", f"expected a cf.Offer, got {type(offer).__name__}")
+        _same_currency(c, offer)
         policy.check(c, offer)
         approver = None if approved_by is None else Actor.of(approved_by, "approved_by")
         limit = policy.limit(actor.tier)

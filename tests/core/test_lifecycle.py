@@ -364,10 +364,24 @@ def test_late_acknowledgement_promises_a_fresh_time() -> None:
     assert promised > clock.now()
 
 
-def test_offer_without_goodwill_needs_no_authority_in_any_currency() -> None:
-    wf, c, _ = new()
+def test_offers_pay_in_the_complaints_currency() -> None:
+    wf, c, _ = new()  # paid 399 CNY
+    c = to_state(wf, c, S.INVESTIGATED)
+    for eur in (cf.Offer("refund", remedy_value=cf.Money(10, "EUR")),
+                cf.Offer("refund", goodwill=cf.Money(10, "EUR")),
+                cf.Offer("refund", statutory=cf.Money(10, "EUR"))):
+        with pytest.raises(cf.CurrencyMismatch, match="EUR"):
+            wf.propose(c, actor=cf.Actor("ceo", cf.Tier.EXECUTIVE), offer=eur)
+    # an apology pays nothing, so it has no currency to mix
+    assert wf.propose(c, actor="agent-7", offer=cf.Offer("none", extras=("apology",))).offer
+
+
+def test_an_offer_without_goodwill_needs_no_authority_in_any_currency() -> None:
+    wf, c, _ = new(amount=None)
     c = to_state(wf, c, S.INVESTIGATED)
     eur = cf.Offer("refund", remedy_value=cf.Money(10, "EUR"))
-    assert wf.propose(c, actor="agent-7", offer=eur).offer == eur
-    with pytest.raises(cf.CurrencyMismatch):
-        wf.propose(c, actor="agent-7", offer=cf.Offer("refund", goodwill=cf.Money(10, "EUR")))
+    c = wf.propose(c, actor="agent-7", offer=eur)
+    assert c.offer == eur
+    c = wf.decline(c, actor="agent-7", reason="want more")
+    with pytest.raises(cf.CurrencyMismatch, match="EUR"):
+        wf.propose(c, actor="agent-7", offer=cf.Offer("refund", remedy_value=cf.Money(10, "USD")))

@@ -184,3 +184,21 @@ def test_profile_errors_name_key_and_line(body: str, key: str, line: int) -> Non
         parse_policies(text, "policies.toml")
     assert info.value.key == key
     assert info.value.line == line
+
+
+def test_a_regulator_deadline_pulls_earlier_stages_forward() -> None:
+    from datetime import UTC, datetime
+
+    import complaintflow as cf
+    from complaintflow.policies import TieredEscalation
+
+    cal = cf.BusinessCalendar(timezone="Asia/Shanghai", hours=("09:00", "18:00"), holidays="CN")
+    esc = TieredEscalation(calendar=cal, regulators=["uk_fca_disp"])
+    # received just before the Dragon Boat Festival holidays
+    clock = cf.FrozenClock(datetime(2026, 6, 18, 9, 0, tzinfo=UTC))
+    wf = cf.Workflow(clock=clock, escalation=esc)
+    c = wf.receive("the kettle stopped working", customer_id="C-1", channel="email")
+    planned = [c.deadlines[s] for s in (cf.State.ACKNOWLEDGED, cf.State.INVESTIGATED,
+                                        cf.State.PROPOSED, cf.State.RESOLVED)]
+    assert planned == sorted(planned)
+    assert c.deadlines[cf.State.INVESTIGATED] <= c.deadlines[cf.State.PROPOSED]

@@ -178,9 +178,6 @@ def test_every_invariant_is_documented() -> None:
         assert f"`{name}`" in page, name
 
 
-@pytest.mark.xfail(reason="the workflow records a foreign-currency offer that needs no "
-                          "authority check (an executive's, or one without goodwill); "
-                          "single_currency then reports it", strict=True)
 def test_the_workflow_refuses_an_offer_in_another_currency() -> None:
     wf = _wf()
     c = wf.receive("The staff were rude", customer_id="C-1", channel="hotline",

@@ -190,17 +190,16 @@ class ShiftsBack(TieredEscalation):
         return deadline - timedelta(days=30)
 
 
-class Dollars(CompensationLadder):
-    """Unlimited authority, offers paid in dollars."""
+class PaysInDollars(cf.Workflow):
+    """Records every offer as paid in dollars, whatever the complaint's currency."""
 
-    def __init__(self) -> None:
-        super().__init__(limits=dict.fromkeys(cf.Tier))
-
-    def next_offer(self, complaint: cf.Complaint) -> cf.Offer:
-        return cf.Offer("refund", statutory=cf.Money(Decimal(20), "USD"))
-
-    def limit(self, tier: cf.Tier) -> cf.Money | None:
-        return None
+    def _d_propose(self, c: cf.Complaint, actor: cf.Actor, now: datetime,
+                   **kwargs: Any) -> Any:
+        (name, data, who), *rest = super()._d_propose(c, actor, now, **kwargs)
+        offer = {**data["offer"], "statutory": {"amount": "20.00", "currency": "USD"},
+                 "goodwill": {"amount": "0", "currency": "USD"},
+                 "remedy_value": {"amount": "0", "currency": "USD"}}
+        return [(name, {**data, "offer": offer}, who), *rest]
 
 
 REOPEN_FROM_ARCHIVED = Engine({**EDGES, "reopen": ((S.REVISITED, S.ARCHIVED), S.INVESTIGATED)})
@@ -217,7 +216,7 @@ CASES: dict[str, Callable[[cf.FrozenClock], cf.Workflow]] = {
     "breach_once_per_stage": lambda clock: BreachesTwice(clock=clock),
     "offers_within_authority": stored(FastLane),
     "goodwill_non_negative": stored(NegativeGoodwill),
-    "single_currency": stored(cf.Workflow, compensation=Dollars()),
+    "single_currency": stored(PaysInDollars),
     "store_matches": stored(ReturnsInput),
 }
 

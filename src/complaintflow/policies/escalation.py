@@ -24,6 +24,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any, ClassVar, Final
 
 import attrs
@@ -238,7 +239,12 @@ class TieredEscalation(EscalationPolicy):
         for stage, (when, _name) in self.regulatory_deadlines(complaint, start).items():
             if stage not in times or when < times[stage]:
                 times[stage] = when
-        return {s: times[s] for s in _TABLE_STAGES if s in times}
+        # a regulator's later-stage deadline also bounds every earlier stage: the stages
+        # stay in order (investigation cannot be due after the proposal it leads to)
+        ordered = [s for s in _TABLE_STAGES if s in times]
+        for earlier, later in reversed(list(pairwise(ordered))):
+            times[earlier] = min(times[earlier], times[later])
+        return {s: times[s] for s in ordered}
 
     def limits(self, complaint: Complaint) -> dict[State, datetime]:
         """Hard regulatory limits from receipt that no pause moves a deadline past."""
@@ -274,12 +280,13 @@ class TieredEscalation(EscalationPolicy):
             return deadline
         left = self.elapsed(complaint, paused_at, deadline)
         moved = self.after(complaint, resumed_at, left)
-        for stage, when in complaint.deadlines.items():
-            if when == deadline:
-                cap = self.limits(complaint).get(stage)
-                if cap is not None:
-                    moved = max(deadline, min(moved, cap))
-                break
+        if self.regulators:
+            limits = self.limits(complaint)
+            # several stages may share one deadline: the strictest limit among them caps it
+            caps = [limits[stage] for stage, when in complaint.deadlines.items()
+                    if when == deadline and stage in limits]
+            if caps:
+                moved = max(deadline, min(moved, *caps))
         return moved
 
     def pause_limit(self, complaint: Complaint, paused_at: datetime) -> datetime:

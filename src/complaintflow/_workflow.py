@@ -543,10 +543,7 @@ class Workflow:
         if category is not None:
             changes["category"] = _required("category", category)
             if dimension is None:
-                lookup = getattr(self.classifier, "dimension_of", None)
-                found = lookup(category) if callable(lookup) else None
-                if isinstance(found, str):
-                    dimension = found
+                dimension = self.classifier.dimension_of(category)
         if dimension is not None:
             changes["dimension"] = _required("dimension", dimension)
         if severity is not None:

@@ -385,3 +385,9 @@ def test_an_offer_without_goodwill_needs_no_authority_in_any_currency() -> None:
     c = wf.decline(c, actor="agent-7", reason="want more")
     with pytest.raises(cf.CurrencyMismatch, match="EUR"):
         wf.propose(c, actor="agent-7", offer=cf.Offer("refund", remedy_value=cf.Money(10, "USD")))
+
+
+def test_reclassify_by_category_takes_the_dimension_from_the_classifier() -> None:
+    wf, c, _ = new("the zip is a bit stiff")
+    c = wf.reclassify(c, actor="agent-7", reason="the parcel came late", category="delivery_delay")
+    assert (c.category, c.dimension) == ("delivery_delay", "experience")

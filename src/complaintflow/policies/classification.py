@@ -88,6 +88,11 @@ class ClassificationPolicy(ABC):
     def classify(self, complaint: Complaint) -> Classification:
         """Return the classification of ``complaint``."""
 
+    def dimension_of(self, category: str) -> str | None:
+        """The dimension a category belongs to (used when an agent reclassifies by hand);
+        ``None`` when unknown."""
+        return None
+
 
 # -- categories -------------------------------------------------------------------------------
 
@@ -352,6 +357,10 @@ class KeywordClassifier(ClassificationPolicy):
 
     def classify(self, complaint: Complaint) -> Classification:
         return self.decide(complaint.text or "")
+
+    def dimension_of(self, category: str) -> str | None:
+        cat = self.categories.get(category)
+        return None if cat is None else cat.dimension
 
 
 # -- configuration ----------------------------------------------------------------------------

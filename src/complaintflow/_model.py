@@ -190,6 +190,9 @@ def _to_decimal(value: object, field: str = "amount") -> Decimal:
 
 #: Quantum (smallest step) of each currency seen so far, e.g. Decimal("0.01") for CNY.
 _QUANTA: dict[str, Decimal] = {}
+_ZEROS: dict[str, Money] = {}
+#: Recently read amounts ("399.00", "CNY") → Money; Money is immutable, so they are shared.
+_PARSED: dict[tuple[str, str], Money] = {}
 
 
 @attrs.frozen(slots=True, order=False)
@@ -219,7 +222,13 @@ class Money:
 
     @classmethod
     def zero(cls, currency: str = "CNY") -> Money:
-        return cls(Decimal(0), currency)
+        """Nothing, in ``currency`` (one shared instance per currency)."""
+        zero = _ZEROS.get(currency)
+        if zero is None:
+            zero = cls(Decimal(0), currency)
+            if len(_ZEROS) < 256:
+                _ZEROS[currency] = zero
+        return zero
 
     def _same(self, other: object, op: str) -> Money:
         if not isinstance(other, Money):
@@ -266,7 +275,18 @@ class Money:
     def from_dict(cls, data: Mapping[str, Any], field: str = "money") -> Money:
         if not isinstance(data, Mapping) or "amount" not in data:
             raise ValidationError(field, f"expected {{'amount': ..., 'currency': ...}}, got {data!r}")
-        return cls(_to_decimal(data["amount"], f"{field}.amount"), data.get("currency", "CNY"))
+        raw, currency = data["amount"], data.get("currency", "CNY")
+        key = (raw, currency) if type(raw) is str and type(currency) is str else None
+        if key is not None:
+            cached = _PARSED.get(key)
+            if cached is not None:
+                return cached
+        money = cls(_to_decimal(raw, f"{field}.amount"), currency)
+        if key is not None and cls is Money:
+            if len(_PARSED) >= 4096:
+                _PARSED.clear()
+            _PARSED[key] = money
+        return money
 
 
 def _money(value: object, field: str) -> Money:
@@ -362,14 +382,19 @@ class Offer:
     """
 
     remedy: Remedy
-    goodwill: Money = attrs.field(factory=Money.zero, converter=_goodwill)
-    statutory: Money = attrs.field(factory=Money.zero, converter=_statutory)
+    goodwill: Money = attrs.field(default=Money.zero(), converter=_goodwill)
+    statutory: Money = attrs.field(default=Money.zero(), converter=_statutory)
     extras: tuple[str, ...] = ()
-    remedy_value: Money = attrs.field(factory=Money.zero, converter=_remedy_value)
+    remedy_value: Money = attrs.field(default=Money.zero(), converter=_remedy_value)
 
     def __attrs_post_init__(self) -> None:
         _one_of("offer.remedy", self.remedy, REMEDIES)
-        object.__setattr__(self, "extras", _str_tuple("offer.extras", self.extras))
+        extras = self.extras
+        if type(extras) is not tuple or not all(type(e) is str and e.strip() for e in extras):
+            object.__setattr__(self, "extras", _str_tuple("offer.extras", extras))
+        cur = self.goodwill.currency
+        if self.statutory.currency == cur and self.remedy_value.currency == cur:
+            return  # one currency throughout: nothing to harmonise
         amounts = {"goodwill": self.goodwill, "statutory": self.statutory,
                    "remedy_value": self.remedy_value}
         currencies = {m.currency for m in amounts.values() if m.amount}
@@ -461,15 +486,15 @@ def freeze(value: object, field: str = "data") -> Any:
     kind = type(value)
     if kind in _SCALARS or kind is FrozenDict:
         return value
-    if isinstance(value, Mapping):
+    if kind is dict or (kind is not list and kind is not tuple and isinstance(value, Mapping)):
         out: dict[str, Any] = {}
-        for k, v in value.items():
+        for k, v in value.items():  # type: ignore[attr-defined]
             if type(k) is not str:
                 raise ValidationError(field, f"keys must be strings, got {k!r}")
             out[k] = v if type(v) in _SCALARS else freeze(v, field)
         return FrozenDict(out)
-    if isinstance(value, list | tuple):
-        return tuple(v if type(v) in _SCALARS else freeze(v, field) for v in value)
+    if kind is list or kind is tuple or isinstance(value, list | tuple):
+        return tuple(v if type(v) in _SCALARS else freeze(v, field) for v in value)  # type: ignore[attr-defined]
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValidationError(field, f"{value!r} is not JSON-compatible")

@@ -1035,7 +1035,7 @@ def replace(complaint: Complaint, changes: Mapping[str, Any]) -> Complaint:
     return _replace(complaint, changes)
 
 
-# Keep cattrs-style access to the field names for stores and reports.
+# The field names, in order, for stores and reports.
 COMPLAINT_FIELDS: Final[tuple[str, ...]] = tuple(a.name for a in attrs.fields(Complaint))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import uuid
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -77,6 +77,11 @@ def _text(field: str, value: object, *, required: bool = True) -> str | None:
     return value
 
 
+def _random_id() -> str:
+    """A new complaint id: 64 random bits, e.g. ``CF-3F9A0C1D2B4E5F60``."""
+    return "CF-" + os.urandom(8).hex().upper()
+
+
 def _required(field: str, value: object) -> str:
     out = _text(field, value)
     assert out is not None
@@ -144,7 +149,7 @@ class Workflow:
         self.duplicates = duplicates if duplicates is not None else ChannelDuplicates()
         self.store = store
         self.channels = frozenset(channels)
-        self._ids = ids if ids is not None else (lambda: f"CF-{uuid.uuid4().hex[:16].upper()}")
+        self._ids = ids if ids is not None else _random_id
         self._listeners: list[Listener] = list(listeners)
         self.engine = engine if engine is not None else default_engine()
         self._stamps: dict[tuple[object, ...], FrozenDict] = {}

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, Self, runtime_checkable
 
 import attrs
 
+from complaintflow._clock import ensure_aware
 from complaintflow._errors import ConcurrencyError, StoreError, ValidationError
-from complaintflow._model import Complaint, Event, thaw
+from complaintflow._model import Complaint, Event, replace, thaw
 
 __all__ = [
     "COUNT_FIELDS",
@@ -131,6 +133,31 @@ def check_worker(worker: object) -> str:
     return worker
 
 
+def check_claim(now: object, limit: object, worker: object, lease: object) -> datetime:
+    """The arguments of ``claim_due`` checked in order; returns ``now`` as aware UTC."""
+    aware = ensure_aware(now, "now")
+    check_limit(limit)
+    check_worker(worker)
+    check_lease(lease)
+    return aware
+
+
+def recent_filters(*, customer_id: str | None, sku: str | None, batch: str | None,
+                   order_id: str | None, brand: str | None) -> list[tuple[str, str]]:
+    """The ``(column, value)`` equality filters ``recent`` was given, in a fixed order."""
+    given = (("customer_id", customer_id), ("sku", sku), ("batch", batch),
+             ("order_id", order_id), ("brand", brand))
+    return [(col, value) for col, value in given if value is not None]
+
+
+def received_window(since: datetime | None, until: datetime | None
+                    ) -> tuple[datetime | None, datetime | None]:
+    """The ``[since, until)`` bounds of ``counts`` as aware UTC (``None`` where open)."""
+    lo = None if since is None else ensure_aware(since, "since")
+    hi = None if until is None else ensure_aware(until, "until")
+    return lo, hi
+
+
 def new_events(complaint: Complaint, *, start: int | None = None) -> tuple[Event, ...]:
     """The events of ``complaint`` a save appends (after ``committed``), checked to be gap-free."""
     first = complaint.committed if start is None else start
@@ -156,6 +183,22 @@ def outbox_event(event: Event, *, include_personal: bool) -> Event:
     return attrs.evolve(event, data=data)
 
 
+def outbox_items(complaint_id: str, events: Iterable[Event], *, include_personal: bool,
+                 prepare: Callable[..., Event]) -> list[OutboxItem]:
+    """The outbox items for ``events``; ``prepare`` is :func:`outbox_event` as each backend
+    module names it (the one place a write can be made to fail half-way through)."""
+    return [
+        OutboxItem(event_id(complaint_id, e.seq), complaint_id,
+                   prepare(e, include_personal=include_personal))
+        for e in events
+    ]
+
+
+def outbox_item(payload: Mapping[str, Any]) -> OutboxItem:
+    """Read a stored outbox payload (:meth:`OutboxItem.to_dict`) back."""
+    return OutboxItem(payload["id"], payload["complaint_id"], Event.from_dict(payload["event"]))
+
+
 def event_json(event: Event) -> dict[str, Any]:
     """The JSON-compatible event (its ``data`` thawed)."""
     return event.to_dict()
@@ -177,9 +220,23 @@ def event_from_row(seq: int, name: str, v: int, at: datetime | str, actor: str |
     })
 
 
+def collect_events(into: dict[str, list[Event]], rows: Iterable[Sequence[Any]]) -> None:
+    """Append ``(complaint_id, seq, name, v, at, actor, data)`` rows to ``into`` by complaint."""
+    for r in rows:
+        into.setdefault(r[0], []).append(event_from_row(*r[1:]))
+
+
 def utc_text(value: datetime) -> str:
     """A fixed-width UTC ISO text whose string order is time order (for SQLite)."""
     return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+#: The current-state row's columns, in table order: the keys of :func:`state_row`.
+STATE_COLUMNS: Final = (
+    "id", "state", "version", "customer_id", "channel", "received_at", "order_id", "sku",
+    "batch", "store", "region", "brand", "category", "dimension", "severity", "scope", "tier",
+    "is_open", "next_due", "updated_at",
+)
 
 
 def state_row(complaint: Complaint) -> dict[str, Any]:
@@ -224,8 +281,85 @@ def replay_rows(complaint_id: str, events: Sequence[Event], expected_version: in
     return attrs.evolve(complaint, committed=complaint.version)
 
 
+def replay_found(complaint_id: str, events: Sequence[Event]) -> Complaint:
+    """What ``get`` returns from the events read for ``complaint_id``: none is
+    :class:`NotFound`."""
+    if not events:
+        raise NotFound(complaint_id)
+    return replay_rows(complaint_id, events)
+
+
 def stale(complaint: Complaint, actual: int | None) -> ConcurrencyError:
     return ConcurrencyError(complaint.id, complaint.committed, actual)
+
+
+def committed(complaint: Complaint) -> Complaint:
+    """``complaint`` as a write returns it: every event committed."""
+    return replace(complaint, {"committed": complaint.version})
+
+
+def unchanged(complaint: Complaint, actual: int | None) -> Complaint:
+    """A save that wrote no state row: ``complaint`` as it is when the stored version
+    (``actual``, ``None`` when there is no such complaint) is the one it was loaded at."""
+    if actual is None:
+        raise NotFound(complaint.id)
+    if actual != complaint.committed:
+        raise stale(complaint, actual)
+    return complaint
+
+
+@contextmanager
+def conflicts(integrity_error: type[BaseException], complaint: Complaint, expected: int
+              ) -> Iterator[None]:
+    """A write refused by a unique key (a :class:`StoreError` caused by ``integrity_error``)
+    lost a race: it becomes a :class:`ConcurrencyError` expecting version ``expected``."""
+    try:
+        yield
+    except StoreError as exc:
+        if isinstance(exc.__cause__, integrity_error):
+            raise ConcurrencyError(complaint.id, expected, None) from exc
+        raise
+
+
+def consistency_problems(
+    rows: Mapping[str, Any], events: Mapping[str, Sequence[Event]], outbox: Set[str],
+    row_of: Callable[[Complaint], Any],
+) -> list[str]:
+    """What ``verify`` reports, from everything a database holds: ``rows`` (the state rows
+    by complaint id, each as ``row_of`` renders a complaint), ``events`` (the histories by
+    complaint id) and ``outbox`` (the outbox's event ids)."""
+    problems: list[str] = []
+    for cid in sorted(rows.keys() - events.keys()):
+        problems.append(f"{cid}: a state row without events")
+    for cid in sorted(events.keys() - rows.keys()):
+        problems.append(f"{cid}: events without a state row")
+    for cid in sorted(rows.keys() & events.keys()):
+        try:
+            replayed = replay_rows(cid, events[cid])
+        except StoreError as exc:
+            problems.append(str(exc))
+            continue
+        if row_of(replayed) != rows[cid]:
+            problems.append(f"{cid}: the state row differs from the replay of its history")
+    expected = {event_id(cid, e.seq) for cid, evs in events.items() for e in evs}
+    problems.extend(f"{oid}: committed but missing from the outbox"
+                    for oid in sorted(expected - outbox))
+    problems.extend(f"{oid}: in the outbox but not committed"
+                    for oid in sorted(outbox - expected))
+    return problems
+
+
+class Closing:
+    """``with store: ...`` closes the store when the block ends."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def thawed(data: Mapping[str, Any]) -> Any:

@@ -19,9 +19,11 @@ from complaintflow.store._base import (
     check_lease,
     check_limit,
     check_worker,
-    event_id,
     new_events,
     outbox_event,
+    outbox_items,
+    received_window,
+    recent_filters,
     stale,
 )
 
@@ -51,12 +53,8 @@ class MemoryStore:
 
     def _outbox_items(self, complaint: Complaint, start: int) -> list[OutboxItem]:
         """Built before anything changes, so a failure leaves the store as it was."""
-        items = []
-        for event in complaint.history[start:]:
-            oid = event_id(complaint.id, event.seq)
-            items.append(OutboxItem(
-                oid, complaint.id, outbox_event(event, include_personal=self.include_personal)))
-        return items
+        return outbox_items(complaint.id, complaint.history[start:],
+                            include_personal=self.include_personal, prepare=outbox_event)
 
     def add(self, complaint: Complaint) -> Complaint:
         check_complaint(complaint)
@@ -146,12 +144,11 @@ class MemoryStore:
         limit: int | None = None,
     ) -> Sequence[Complaint]:
         since = ensure_aware(since, "since")
-        wanted = {"customer_id": customer_id, "sku": sku, "batch": batch, "order_id": order_id,
-                  "brand": brand}
+        wanted = recent_filters(customer_id=customer_id, sku=sku, batch=batch, order_id=order_id,
+                                brand=brand)
         out = [
             c for c in self._items.values()
-            if c.received_at >= since
-            and all(v is None or getattr(c, k) == v for k, v in wanted.items())
+            if c.received_at >= since and all(getattr(c, k) == v for k, v in wanted)
         ]
         out.sort(key=lambda c: (c.received_at, c.id), reverse=True)
         return out if limit is None else out[: check_limit(limit)]
@@ -159,8 +156,7 @@ class MemoryStore:
     def counts(self, by: str, *, since: datetime | None = None,
                until: datetime | None = None) -> dict[str | None, int]:
         check_by(by)
-        lo = None if since is None else ensure_aware(since, "since")
-        hi = None if until is None else ensure_aware(until, "until")
+        lo, hi = received_window(since, until)
         out: dict[str | None, int] = {}
         for c in self._items.values():
             if (lo is not None and c.received_at < lo) or (hi is not None and c.received_at >= hi):

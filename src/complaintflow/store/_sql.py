@@ -14,28 +14,36 @@ import attrs
 from complaintflow._clock import ensure_aware
 from complaintflow._errors import (
     ComplaintflowError,
-    ConcurrencyError,
     SchemaVersionError,
     StoreError,
     ValidationError,
 )
-from complaintflow._model import Complaint, Event, replace
+from complaintflow._model import Complaint, Event
 from complaintflow.store._base import (
     DEFAULT_LEASE,
+    STATE_COLUMNS,
+    Closing,
     NotFound,
     OutboxItem,
     check_by,
+    check_claim,
     check_complaint,
-    check_lease,
     check_limit,
-    check_worker,
+    collect_events,
+    committed,
+    conflicts,
+    consistency_problems,
     event_from_row,
-    event_id,
     new_events,
     outbox_event,
+    outbox_item,
+    outbox_items,
+    received_window,
+    recent_filters,
+    replay_found,
     replay_rows,
-    stale,
     state_row,
+    unchanged,
 )
 from complaintflow.store._schema import LATEST
 
@@ -189,11 +197,12 @@ def sql_tables(metadata: sa.MetaData, *, prefix: str = "cf_", schema: str | None
     return Tables(version, complaints, events, outbox)
 
 
-_ROW_COLS: Final = (
-    "state", "version", "customer_id", "channel", "received_at", "order_id", "sku", "batch",
-    "store", "region", "brand", "category", "dimension", "severity", "scope", "tier",
-    "is_open", "next_due", "updated_at",
-)
+_ROW_COLS: Final = STATE_COLUMNS[1:]  # without the key, ``id``
+
+
+def _event_columns(ev: sa.Table) -> tuple[sa.Column[Any], ...]:
+    """The columns :func:`event_from_row` reads, in its order."""
+    return (ev.c.seq, ev.c.name, ev.c.v, ev.c.at, ev.c.actor, ev.c.data)
 
 
 def _engine_for(url: str | Engine) -> Engine:
@@ -217,7 +226,7 @@ def _safe(url: str) -> str:
         return "<unparsable URL>"
 
 
-class SQLStore:
+class SQLStore(Closing):
     """Complaints in a SQL database through SQLAlchemy Core (PostgreSQL is the reference).
 
     ``url_or_engine`` is a URL (``postgresql+psycopg://user@host/db``; a bare
@@ -256,12 +265,6 @@ class SQLStore:
         """Release the connection pool (when the store made the engine)."""
         if self._owns_engine:
             self.engine.dispose()
-
-    def __enter__(self) -> SQLStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- plumbing ----------------------------------------------------------------------------
     @contextmanager
@@ -327,13 +330,10 @@ class SQLStore:
         events: dict[str, list[Event]] = {cid: [] for cid, _ in ids}
         keys = list(events)
         for i in range(0, len(keys), _CHUNK):
-            rows = conn.execute(
-                sa.select(ev.c.complaint_id, ev.c.seq, ev.c.name, ev.c.v, ev.c.at, ev.c.actor,
-                          ev.c.data)
+            collect_events(events, conn.execute(
+                sa.select(ev.c.complaint_id, *_event_columns(ev))
                 .where(ev.c.complaint_id.in_(keys[i:i + _CHUNK]))
-                .order_by(ev.c.complaint_id, ev.c.seq))
-            for r in rows:
-                events[r[0]].append(event_from_row(*r[1:]))
+                .order_by(ev.c.complaint_id, ev.c.seq)))
         # Under READ COMMITTED the events may be a commit newer than the rows just read
         # (never older): replaying them gives the newer, equally committed, complaint.
         out = []
@@ -352,13 +352,13 @@ class SQLStore:
              "actor": e.actor, "data": e.to_dict()["data"]}
             for e in events
         ])
-        rows = []
-        for e in events:
-            oid = event_id(cid, e.seq)
-            out = outbox_event(e, include_personal=self.include_personal)
-            rows.append({"event_id": oid, "complaint_id": cid, "seq": e.seq,
-                         "payload": OutboxItem(oid, cid, out).to_dict(), "created_at": e.at})
-        conn.execute(sa.insert(self.tables.outbox), rows)
+        items = outbox_items(cid, events, include_personal=self.include_personal,
+                             prepare=outbox_event)
+        conn.execute(sa.insert(self.tables.outbox), [
+            {"event_id": i.id, "complaint_id": cid, "seq": i.event.seq, "payload": i.to_dict(),
+             "created_at": i.event.at}
+            for i in items
+        ])
 
     @staticmethod
     def _values(complaint: Complaint) -> dict[str, Any]:
@@ -370,43 +370,31 @@ class SQLStore:
         check_complaint(complaint)
         events = new_events(complaint, start=0)
         c = self.tables.complaints
-        try:
-            with self._tx("add a complaint") as conn:
-                conn.execute(sa.insert(c).values(id=complaint.id, **self._values(complaint)))
-                self._append(conn, complaint, events)
-        except StoreError as exc:
-            if isinstance(exc.__cause__, sa_exc.IntegrityError):
-                raise ConcurrencyError(complaint.id, 0, None) from exc
-            raise
-        return replace(complaint, {"committed": complaint.version})
+        with (conflicts(sa_exc.IntegrityError, complaint, 0),
+              self._tx("add a complaint") as conn):
+            conn.execute(sa.insert(c).values(id=complaint.id, **self._values(complaint)))
+            self._append(conn, complaint, events)
+        return committed(complaint)
 
     def save(self, complaint: Complaint) -> Complaint:
         check_complaint(complaint)
         events = new_events(complaint)
         c = self.tables.complaints
-        try:
-            with self._tx("save a complaint") as conn:
-                updated = False
-                if events:
-                    res = conn.execute(
-                        sa.update(c)
-                        .where(c.c.id == complaint.id, c.c.version == complaint.committed)
-                        .values(**self._values(complaint), claimed_by=None, claimed_until=None))
-                    updated = res.rowcount == 1
-                if not updated:
-                    actual = conn.execute(
-                        sa.select(c.c.version).where(c.c.id == complaint.id)).scalar_one_or_none()
-                    if actual is None:
-                        raise NotFound(complaint.id)
-                    if actual != complaint.committed:
-                        raise stale(complaint, actual)
-                    return complaint
-                self._append(conn, complaint, events)
-        except StoreError as exc:
-            if isinstance(exc.__cause__, sa_exc.IntegrityError):
-                raise stale(complaint, None) from exc
-            raise
-        return replace(complaint, {"committed": complaint.version})
+        with (conflicts(sa_exc.IntegrityError, complaint, complaint.committed),
+              self._tx("save a complaint") as conn):
+            updated = False
+            if events:
+                res = conn.execute(
+                    sa.update(c)
+                    .where(c.c.id == complaint.id, c.c.version == complaint.committed)
+                    .values(**self._values(complaint), claimed_by=None, claimed_until=None))
+                updated = res.rowcount == 1
+            if not updated:
+                actual = conn.execute(
+                    sa.select(c.c.version).where(c.c.id == complaint.id)).scalar_one_or_none()
+                return unchanged(complaint, actual)
+            self._append(conn, complaint, events)
+        return committed(complaint)
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, complaint_id: str) -> Complaint:
@@ -415,11 +403,9 @@ class SQLStore:
         ev = self.tables.events
         with self._tx("load a complaint") as conn:
             rows = conn.execute(
-                sa.select(ev.c.seq, ev.c.name, ev.c.v, ev.c.at, ev.c.actor, ev.c.data)
+                sa.select(*_event_columns(ev))
                 .where(ev.c.complaint_id == complaint_id).order_by(ev.c.seq)).all()
-        if not rows:
-            raise NotFound(complaint_id)
-        return replay_rows(complaint_id, [event_from_row(*r) for r in rows])
+        return replay_found(complaint_id, [event_from_row(*r) for r in rows])
 
     def _due_query(self, now: datetime, limit: int) -> sa.Select[Any]:
         c = self.tables.complaints
@@ -436,10 +422,7 @@ class SQLStore:
 
     def claim_due(self, now: datetime, limit: int = 100, worker: str = "worker", *,
                   lease: timedelta = DEFAULT_LEASE) -> Sequence[Complaint]:
-        now = ensure_aware(now, "now")
-        check_limit(limit)
-        check_worker(worker)
-        check_lease(lease)
+        now = check_claim(now, limit, worker, lease)
         c = self.tables.complaints
         query = (self._due_query(now, limit)
                  .where(sa.or_(c.c.claimed_until.is_(None), c.c.claimed_until <= now))
@@ -460,10 +443,9 @@ class SQLStore:
         c = self.tables.complaints
         query = sa.select(c.c.id, c.c.version).where(
             c.c.received_at >= ensure_aware(since, "since"))
-        for col, value in (("customer_id", customer_id), ("sku", sku), ("batch", batch),
-                           ("order_id", order_id), ("brand", brand)):
-            if value is not None:
-                query = query.where(c.c[col] == value)
+        for col, value in recent_filters(customer_id=customer_id, sku=sku, batch=batch,
+                                         order_id=order_id, brand=brand):
+            query = query.where(c.c[col] == value)
         query = query.order_by(c.c.received_at.desc(), c.c.id.desc())
         if limit is not None:
             query = query.limit(check_limit(limit))
@@ -475,10 +457,11 @@ class SQLStore:
         c = self.tables.complaints
         col = c.c[check_by(by)]
         query = sa.select(col, sa.func.count()).group_by(col)
-        if since is not None:
-            query = query.where(c.c.received_at >= ensure_aware(since, "since"))
-        if until is not None:
-            query = query.where(c.c.received_at < ensure_aware(until, "until"))
+        lo, hi = received_window(since, until)
+        if lo is not None:
+            query = query.where(c.c.received_at >= lo)
+        if hi is not None:
+            query = query.where(c.c.received_at < hi)
         with self._tx("count complaints") as conn:
             return {r[0]: int(r[1]) for r in conn.execute(query)}
 
@@ -488,8 +471,7 @@ class SQLStore:
         with self._tx("read the outbox") as conn:
             rows = conn.execute(sa.select(o.c.payload).where(o.c.published.is_(False))
                                 .order_by(o.c.position).limit(check_limit(limit))).all()
-        return [OutboxItem(p["id"], p["complaint_id"], Event.from_dict(p["event"]))
-                for (p,) in rows]
+        return [outbox_item(p) for (p,) in rows]
 
     def mark_published(self, ids: Iterable[str]) -> None:
         keys = [i for i in ids if isinstance(i, str)]
@@ -503,33 +485,15 @@ class SQLStore:
     def verify(self) -> list[str]:
         """Problems in the stored data (see :meth:`SQLiteStore.verify`); empty when consistent."""
         t = self.tables
-        problems: list[str] = []
+        ev = t.events
         with self._tx("verify the database") as conn:
             rows = {r[0]: dict(r._mapping) for r in conn.execute(
                 sa.select(t.complaints.c.id, *(t.complaints.c[n] for n in _ROW_COLS)))}
             events: dict[str, list[Event]] = {}
-            for r in conn.execute(
-                sa.select(t.events.c.complaint_id, t.events.c.seq, t.events.c.name, t.events.c.v,
-                          t.events.c.at, t.events.c.actor, t.events.c.data)
-                .order_by(t.events.c.complaint_id, t.events.c.seq)):
-                events.setdefault(r[0], []).append(event_from_row(*r[1:]))
+            collect_events(events, conn.execute(
+                sa.select(ev.c.complaint_id, *_event_columns(ev))
+                .order_by(ev.c.complaint_id, ev.c.seq)))
             outbox = {r[0] for r in conn.execute(sa.select(t.outbox.c.event_id))}
-        for cid in sorted(rows.keys() - events.keys()):
-            problems.append(f"{cid}: a state row without events")
-        for cid in sorted(events.keys() - rows.keys()):
-            problems.append(f"{cid}: events without a state row")
-        for cid in sorted(rows.keys() & events.keys()):
-            try:
-                replayed = replay_rows(cid, events[cid])
-            except StoreError as exc:
-                problems.append(str(exc))
-                continue
-            want = {"id": cid, **self._values(replayed)}
-            if want != rows[cid]:
-                problems.append(f"{cid}: the state row differs from the replay of its history")
-        expected = {event_id(cid, e.seq) for cid, evs in events.items() for e in evs}
-        problems.extend(f"{oid}: committed but missing from the outbox"
-                        for oid in sorted(expected - outbox))
-        problems.extend(f"{oid}: in the outbox but not committed"
-                        for oid in sorted(outbox - expected))
-        return problems
+        # replay_rows has checked that the replay is of ``id``
+        return consistency_problems(rows, events, outbox,
+                                    lambda c: {"id": c.id, **self._values(c)})

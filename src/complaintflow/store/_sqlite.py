@@ -19,24 +19,33 @@ from complaintflow._errors import (
     StoreError,
     ValidationError,
 )
-from complaintflow._model import Complaint, Event, replace
+from complaintflow._model import Complaint, Event
 from complaintflow.store._base import (
     DEFAULT_LEASE,
+    STATE_COLUMNS,
+    Closing,
     NotFound,
     OutboxItem,
     check_by,
+    check_claim,
     check_complaint,
-    check_lease,
     check_limit,
-    check_worker,
+    collect_events,
+    committed,
+    conflicts,
+    consistency_problems,
     dumps,
     event_from_row,
-    event_id,
     new_events,
     outbox_event,
+    outbox_item,
+    outbox_items,
+    received_window,
+    recent_filters,
+    replay_found,
     replay_rows,
-    stale,
     state_row,
+    unchanged,
     utc_text,
 )
 from complaintflow.store._schema import LATEST, SQLITE_MIGRATIONS
@@ -45,18 +54,13 @@ __all__ = ["SQLiteStore"]
 
 _CHUNK: Final = 500
 _EVENT_COLS: Final = "seq, name, v, at, actor, data"
-_ROW_COLS: Final = (
-    "id", "state", "version", "customer_id", "channel", "received_at", "order_id", "sku",
-    "batch", "store", "region", "brand", "category", "dimension", "severity", "scope", "tier",
-    "is_open", "next_due", "updated_at",
-)
 _INSERT_ROW: Final = (
-    f"INSERT INTO cf_complaints ({', '.join(_ROW_COLS)}) "
-    f"VALUES ({', '.join('?' for _ in _ROW_COLS)})"
+    f"INSERT INTO cf_complaints ({', '.join(STATE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in STATE_COLUMNS)})"
 )
 _UPDATE_ROW: Final = (
     "UPDATE cf_complaints SET "
-    + ", ".join(f"{c} = ?" for c in _ROW_COLS[1:])
+    + ", ".join(f"{c} = ?" for c in STATE_COLUMNS[1:])
     + ", claimed_by = NULL, claimed_until = NULL WHERE id = ? AND version = ?"
 )
 _INSERT_EVENT: Final = (
@@ -77,10 +81,10 @@ def _sql_value(value: Any) -> Any:
 
 def _row_values(complaint: Complaint) -> list[Any]:
     row = state_row(complaint)
-    return [_sql_value(row[c]) for c in _ROW_COLS]
+    return [_sql_value(row[c]) for c in STATE_COLUMNS]
 
 
-class SQLiteStore:
+class SQLiteStore(Closing):
     """Complaints in one SQLite file: the embedded default (the command line uses it).
 
     >>> import complaintflow as cf
@@ -132,12 +136,6 @@ class SQLiteStore:
         """Close the connection (the store cannot be used afterwards)."""
         with self._lock:
             self._conn.close()
-
-    def __enter__(self) -> SQLiteStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- plumbing ----------------------------------------------------------------------------
     @contextmanager
@@ -205,11 +203,9 @@ class SQLiteStore:
         for i in range(0, len(keys), _CHUNK):
             chunk = keys[i:i + _CHUNK]
             marks = ", ".join("?" for _ in chunk)
-            for row in cur.execute(
+            collect_events(events, cur.execute(
                 f"SELECT complaint_id, {_EVENT_COLS} FROM cf_events "
-                f"WHERE complaint_id IN ({marks}) ORDER BY complaint_id, seq", chunk,
-            ):
-                events[row[0]].append(event_from_row(*row[1:]))
+                f"WHERE complaint_id IN ({marks}) ORDER BY complaint_id, seq", chunk))
         return [replay_rows(cid, events[cid], version) for cid, version in ids]
 
     # -- writes ------------------------------------------------------------------------------
@@ -219,56 +215,42 @@ class SQLiteStore:
             (cid, e.seq, e.name, e.v, utc_text(e.at), e.actor, dumps(e.to_dict()["data"]))
             for e in events
         ])
-        rows = []
-        for e in events:
-            oid = event_id(cid, e.seq)
-            out = outbox_event(e, include_personal=self.include_personal)
-            payload = OutboxItem(oid, cid, out).to_dict()
-            rows.append((oid, cid, e.seq, dumps(payload), utc_text(e.at)))
-        cur.executemany(_INSERT_OUTBOX, rows)
+        items = outbox_items(cid, events, include_personal=self.include_personal,
+                             prepare=outbox_event)
+        cur.executemany(_INSERT_OUTBOX, [
+            (i.id, cid, i.event.seq, dumps(i.to_dict()), utc_text(i.event.at)) for i in items
+        ])
 
     def add(self, complaint: Complaint) -> Complaint:
         check_complaint(complaint)
         events = new_events(complaint, start=0)
-        try:
-            with self._tx("add a complaint", write=True) as cur:
-                row = cur.execute("SELECT version FROM cf_complaints WHERE id = ?",
-                                  (complaint.id,)).fetchone()
-                if row is not None:
-                    raise ConcurrencyError(complaint.id, 0, row[0])
-                cur.execute(_INSERT_ROW, _row_values(complaint))
-                self._append(cur, complaint, events)
-        except StoreError as exc:
-            if isinstance(exc.__cause__, sqlite3.IntegrityError):
-                raise ConcurrencyError(complaint.id, 0, None) from exc
-            raise
-        return _committed(complaint)
+        with (conflicts(sqlite3.IntegrityError, complaint, 0),
+              self._tx("add a complaint", write=True) as cur):
+            row = cur.execute("SELECT version FROM cf_complaints WHERE id = ?",
+                              (complaint.id,)).fetchone()
+            if row is not None:
+                raise ConcurrencyError(complaint.id, 0, row[0])
+            cur.execute(_INSERT_ROW, _row_values(complaint))
+            self._append(cur, complaint, events)
+        return committed(complaint)
 
     def save(self, complaint: Complaint) -> Complaint:
         check_complaint(complaint)
         events = new_events(complaint)
-        try:
-            with self._tx("save a complaint", write=True) as cur:
-                if events:
-                    values = _row_values(complaint)
-                    cur.execute(_UPDATE_ROW, [*values[1:], complaint.id, complaint.committed])
-                    updated = cur.rowcount == 1
-                else:
-                    updated = False
-                if not updated:
-                    row = cur.execute("SELECT version FROM cf_complaints WHERE id = ?",
-                                      (complaint.id,)).fetchone()
-                    if row is None:
-                        raise NotFound(complaint.id)
-                    if row[0] != complaint.committed:
-                        raise stale(complaint, row[0])
-                    return complaint
-                self._append(cur, complaint, events)
-        except StoreError as exc:
-            if isinstance(exc.__cause__, sqlite3.IntegrityError):
-                raise stale(complaint, None) from exc
-            raise
-        return _committed(complaint)
+        with (conflicts(sqlite3.IntegrityError, complaint, complaint.committed),
+              self._tx("save a complaint", write=True) as cur):
+            if events:
+                values = _row_values(complaint)
+                cur.execute(_UPDATE_ROW, [*values[1:], complaint.id, complaint.committed])
+                updated = cur.rowcount == 1
+            else:
+                updated = False
+            if not updated:
+                row = cur.execute("SELECT version FROM cf_complaints WHERE id = ?",
+                                  (complaint.id,)).fetchone()
+                return unchanged(complaint, None if row is None else row[0])
+            self._append(cur, complaint, events)
+        return committed(complaint)
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, complaint_id: str) -> Complaint:
@@ -278,9 +260,7 @@ class SQLiteStore:
             events = [event_from_row(*r) for r in cur.execute(
                 f"SELECT {_EVENT_COLS} FROM cf_events WHERE complaint_id = ? ORDER BY seq",
                 (complaint_id,))]
-        if not events:
-            raise NotFound(complaint_id)
-        return replay_rows(complaint_id, events)
+        return replay_found(complaint_id, events)
 
     def due(self, now: datetime, limit: int = 100) -> Sequence[Complaint]:
         at = utc_text(ensure_aware(now, "now"))
@@ -293,10 +273,7 @@ class SQLiteStore:
 
     def claim_due(self, now: datetime, limit: int = 100, worker: str = "worker", *,
                   lease: timedelta = DEFAULT_LEASE) -> Sequence[Complaint]:
-        now = ensure_aware(now, "now")
-        check_limit(limit)
-        check_worker(worker)
-        check_lease(lease)
+        now = check_claim(now, limit, worker, lease)
         at = utc_text(now)
         # BEGIN IMMEDIATE holds the database's one write lock: claimers take turns, and
         # each sees the claims the ones before it committed.
@@ -317,11 +294,10 @@ class SQLiteStore:
     ) -> Sequence[Complaint]:
         where = ["received_at >= ?"]
         args: list[Any] = [utc_text(ensure_aware(since, "since"))]
-        for col, value in (("customer_id", customer_id), ("sku", sku), ("batch", batch),
-                           ("order_id", order_id), ("brand", brand)):
-            if value is not None:
-                where.append(f"{col} = ?")
-                args.append(value)
+        for col, value in recent_filters(customer_id=customer_id, sku=sku, batch=batch,
+                                         order_id=order_id, brand=brand):
+            where.append(f"{col} = ?")
+            args.append(value)
         sql = (f"SELECT id, version FROM cf_complaints WHERE {' AND '.join(where)} "
                "ORDER BY received_at DESC, id DESC")
         if limit is not None:
@@ -333,13 +309,14 @@ class SQLiteStore:
     def counts(self, by: str, *, since: datetime | None = None,
                until: datetime | None = None) -> dict[str | None, int]:
         col = check_by(by)
+        lo, hi = received_window(since, until)
         where, args = ["1 = 1"], []
-        if since is not None:
+        if lo is not None:
             where.append("received_at >= ?")
-            args.append(utc_text(ensure_aware(since, "since")))
-        if until is not None:
+            args.append(utc_text(lo))
+        if hi is not None:
             where.append("received_at < ?")
-            args.append(utc_text(ensure_aware(until, "until")))
+            args.append(utc_text(hi))
         with self._tx("count complaints", write=False) as cur:
             rows = cur.execute(
                 f"SELECT {col}, COUNT(*) FROM cf_complaints WHERE {' AND '.join(where)} "
@@ -353,7 +330,7 @@ class SQLiteStore:
             rows = cur.execute(
                 "SELECT payload FROM cf_outbox WHERE published = 0 ORDER BY position LIMIT ?",
                 (limit,)).fetchall()
-        return [_outbox_item(r[0]) for r in rows]
+        return [outbox_item(json.loads(r[0])) for r in rows]
 
     def mark_published(self, ids: Iterable[str]) -> None:
         keys = [i for i in ids if isinstance(i, str)]
@@ -366,39 +343,11 @@ class SQLiteStore:
         """Problems in the stored data: a history with a gap or that does not replay, a state
         row that differs from the replay of its history, an outbox that is not exactly the
         committed events. An empty list means the database is consistent."""
-        problems: list[str] = []
         with self._tx("verify the database", write=False) as cur:
             rows = {r[0]: list(r) for r in cur.execute(
-                f"SELECT {', '.join(_ROW_COLS)} FROM cf_complaints")}
+                f"SELECT {', '.join(STATE_COLUMNS)} FROM cf_complaints")}
             events: dict[str, list[Event]] = {}
-            for r in cur.execute(f"SELECT complaint_id, {_EVENT_COLS} FROM cf_events "
-                                 "ORDER BY complaint_id, seq"):
-                events.setdefault(r[0], []).append(event_from_row(*r[1:]))
+            collect_events(events, cur.execute(f"SELECT complaint_id, {_EVENT_COLS} FROM cf_events "
+                                               "ORDER BY complaint_id, seq"))
             outbox = {r[0] for r in cur.execute("SELECT event_id FROM cf_outbox")}
-        for cid in sorted(rows.keys() - events.keys()):
-            problems.append(f"{cid}: a state row without events")
-        for cid in sorted(events.keys() - rows.keys()):
-            problems.append(f"{cid}: events without a state row")
-        for cid in sorted(rows.keys() & events.keys()):
-            try:
-                replayed = replay_rows(cid, events[cid])
-            except StoreError as exc:
-                problems.append(str(exc))
-                continue
-            if _row_values(replayed) != rows[cid]:
-                problems.append(f"{cid}: the state row differs from the replay of its history")
-        expected = {event_id(cid, e.seq) for cid, evs in events.items() for e in evs}
-        problems.extend(f"{oid}: committed but missing from the outbox"
-                        for oid in sorted(expected - outbox))
-        problems.extend(f"{oid}: in the outbox but not committed"
-                        for oid in sorted(outbox - expected))
-        return problems
-
-
-def _committed(complaint: Complaint) -> Complaint:
-    return replace(complaint, {"committed": complaint.version})
-
-
-def _outbox_item(payload: str | bytes) -> OutboxItem:
-    data = json.loads(payload)
-    return OutboxItem(data["id"], data["complaint_id"], Event.from_dict(data["event"]))
+        return consistency_problems(rows, events, outbox, _row_values)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any, Final, Literal, NoReturn, TypeAlias, get_args
@@ -629,10 +629,26 @@ def _parse_time(value: object, field: str) -> datetime:
     return ensure_aware(datetime.fromisoformat(value), field)
 
 
+_STATE_OF: Final = {s.value: s for s in State}
+
+
 def _stage_times(raw: Mapping[str, Any] | None, field: str) -> dict[State, datetime]:
     if not raw:
         return {}
-    return {State(k): _parse_time(v, f"{field}.{k}") for k, v in raw.items()}
+    out: dict[State, datetime] = {}
+    for k, v in raw.items():
+        stage = _STATE_OF.get(k)
+        if stage is None:
+            stage = State(k)  # raises ValueError, reported as a malformed event
+        if type(v) is str:
+            try:
+                when = datetime.fromisoformat(v)
+            except ValueError:
+                raise ValidationError(f"{field}.{k}", f"{v!r} is not an ISO 8601 datetime") from None
+            out[stage] = when if when.tzinfo is UTC else ensure_aware(when, f"{field}.{k}")
+        else:
+            out[stage] = _parse_time(v, f"{field}.{k}")
+    return out
 
 
 _STAGE_KEYS: Final = tuple((s, s.value) for s in STAGES)

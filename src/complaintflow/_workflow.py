@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -170,6 +171,16 @@ class Workflow:
             "message": self._d_message,
             "reclassify": self._d_reclassify,
         }
+        #: command -> (keyword arguments it takes, or None for any; those it needs)
+        self._arguments: dict[str, tuple[frozenset[str] | None, tuple[str, ...]]] = {}
+        for command, decide in self._checks.items():
+            every = inspect.signature(decide).parameters.values()
+            params = [p for p in every if p.kind is inspect.Parameter.KEYWORD_ONLY]
+            takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in every)
+            self._arguments[command] = (
+                None if takes_any else frozenset(p.name for p in params),
+                tuple(p.name for p in params if p.default is inspect.Parameter.empty),
+            )
 
     # -- listeners ----------------------------------------------------------------------------
     def subscribe(self, callback: Listener) -> Callable[[], None]:
@@ -367,10 +378,15 @@ class Workflow:
         if work.paused and command not in _NO_AUTO_RESUME:
             pre.append(self._resume_event(work, now, f"{command} while waiting for the customer"))
             work = apply(work, self._event(work, *pre[0], now))
-        try:
-            events = decide(work, who, now, **data)
-        except TypeError as exc:
-            raise ValidationError("arguments", f"{command}: {exc}") from None
+        allowed, required = self._arguments[command]
+        for name in data:
+            if allowed is not None and name not in allowed:
+                raise ValidationError(name, f"{command} takes no argument {name!r}; it takes "
+                                      f"{', '.join(sorted(allowed)) or 'none'}")
+        for name in required:
+            if name not in data:
+                raise ValidationError(name, f"{command} needs {name}=")
+        events = decide(work, who, now, **data)
         return self._run(complaint, command, who, now, pre + events)
 
     def _event(self, complaint: Complaint, name: str, data: Mapping[str, Any], actor: str | None,
@@ -394,6 +410,8 @@ class Workflow:
         return current
 
     def _notify(self, folded: Sequence[tuple[Event, Complaint]]) -> None:
+        if not self._listeners:
+            return
         for event, complaint in folded:
             for listener in tuple(self._listeners):
                 try:

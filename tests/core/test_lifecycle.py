@@ -391,3 +391,27 @@ def test_reclassify_by_category_takes_the_dimension_from_the_classifier() -> Non
     wf, c, _ = new("the zip is a bit stiff")
     c = wf.reclassify(c, actor="agent-7", reason="the parcel came late", category="delivery_delay")
     assert (c.category, c.dimension) == ("delivery_delay", "experience")
+
+
+def test_fire_names_unknown_and_missing_arguments() -> None:
+    wf, c, _ = new()
+    with pytest.raises(cf.ValidationError, match="colour"):
+        wf.fire(c, "acknowledge", actor="a", colour="red")
+    c = wf.acknowledge(c, actor="a")
+    with pytest.raises(cf.ValidationError, match="finding"):
+        wf.fire(c, "investigate", actor="a")
+    assert wf.fire(c, "escalate", actor="a", reason="vip").tier > c.tier
+
+
+def test_a_policy_bug_is_not_reported_as_bad_input() -> None:
+    from complaintflow.policies import CompensationLadder
+
+    class Broken(CompensationLadder):
+        def next_offer(self, complaint: cf.Complaint) -> cf.Offer:
+            raise TypeError("bug in the policy")
+
+    wf, c, _ = new()
+    wf.compensation = Broken()
+    c = to_state(wf, c, S.INVESTIGATED)
+    with pytest.raises(TypeError, match="bug in the policy"):
+        wf.propose(c, actor="a")

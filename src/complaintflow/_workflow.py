@@ -49,7 +49,7 @@ __all__ = ["CHANNELS", "Listener", "Workflow"]
 
 log = logging.getLogger("complaintflow")
 
-#: Intake channels of DOMAIN.md section 6.
+#: Intake channels of the complaint-handling brief.
 CHANNELS: Final = (
     "hotline", "in_store", "online_chat", "wechat", "app", "email", "social_media",
 )
@@ -120,7 +120,7 @@ def _plan(complaint: Complaint, times: Mapping[State, datetime]) -> None:
 class Workflow:
     """Carries complaints through their lifecycle.
 
-    Every policy is a keyword argument with a default that implements DOMAIN.md; the
+    Every policy is a keyword argument with a default that implements the complaint-handling brief; the
     workflow holds no domain numbers of its own. A workflow is cheap to share: one
     per application, used for every complaint.
     """

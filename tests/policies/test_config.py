@@ -38,7 +38,7 @@ def test_bundled_defaults_are_the_constructor_defaults() -> None:
     default_scope = LineDetection()
     assert (scope.threshold, scope.window, scope.plane_skus) == (
         default_scope.threshold, default_scope.window, default_scope.plane_skus)
-    assert (scope.threshold, scope.window) == (5, timedelta(days=7))  # DOMAIN.md section 3
+    assert (scope.threshold, scope.window) == (5, timedelta(days=7))  # the complaint-handling brief
     default_risk = DefaultRisk()
     assert (risk.frequent_count, risk.window, risk.churn_satisfaction, risk.churn_keywords) == (
         default_risk.frequent_count, default_risk.window, default_risk.churn_satisfaction,

@@ -1,4 +1,4 @@
-"""Duplicates across channels (DOMAIN.md section 6): one complaint, one case."""
+"""Duplicates across channels (the complaint-handling brief): one complaint, one case."""
 
 from __future__ import annotations
 

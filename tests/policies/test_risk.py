@@ -1,4 +1,4 @@
-"""Risk flags against DOMAIN.md section 3 ("Risk")."""
+"""Risk flags against the complaint-handling brief ("Risk")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Scope (點/線/面) against DOMAIN.md section 3, through the workflow and the policy alone."""
+"""Scope (點/線/面) against the complaint-handling brief, through the workflow and the policy alone."""
 
 from __future__ import annotations
 

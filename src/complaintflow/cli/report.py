@@ -1,4 +1,4 @@
-"""``complaintflow report``: the figures DOMAIN.md asks for, from a store."""
+"""``complaintflow report``: the figures a complaint desk reviews, from a store."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Compensation: which offer comes next, who may grant how much goodwill, what the law owes.
 
-:class:`CompensationLadder` implements DOMAIN.md section 5: an apology first, then the
+:class:`CompensationLadder` implements the complaint-handling brief: an apology first, then the
 three rungs (a small payment no larger than the return shipping, an exchange, a refund),
 then the goodwill layer; each declined offer steps up one rung. When the finding says we
 were at fault (a service error or a process gap at the store) the first offer already
@@ -254,7 +254,7 @@ FLOOR_KINDS: Final[Mapping[str, type[LegalFloor]]] = {
 
 @attrs.frozen(slots=True)
 class GoodwillLayer:
-    """What we add when we were at fault: goodwill money and gestures (DOMAIN.md section 5's
+    """What we add when we were at fault: goodwill money and gestures (the complaint-handling brief's
     model case: a 500 CNY voucher, a handwritten apology letter, an invitation to a
     customer programme). It is part of the first offer when the finding's cause is in
     ``causes`` and its party in ``parties``, and the top rung of every ladder."""

@@ -1,4 +1,4 @@
-"""Duplicates: the same complaint arriving on a second channel is one case (DOMAIN.md §6).
+"""Duplicates: the same complaint arriving on a second channel is one case (the complaint-handling brief).
 
 When :meth:`DuplicatePolicy.find` names an earlier case, ``Workflow.receive`` does not open
 a new one: it records a ``merged`` event (channel, duplicate id, text) on that case and

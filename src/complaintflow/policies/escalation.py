@@ -1,6 +1,6 @@
 """Escalation: who owns a case and by when each stage is due.
 
-:class:`TieredEscalation` implements DOMAIN.md section 4: the SLA table by severity, a
+:class:`TieredEscalation` implements the complaint-handling brief: the SLA table by severity, a
 warning at 80 % of each stage's time, one tier up on a breach. Given a
 :class:`~complaintflow.policies.BusinessCalendar` it counts the table's hours in working
 time (severity 1 always runs on the wall clock: critical cases never wait for office
@@ -118,7 +118,7 @@ def _table(table: Table) -> dict[int, tuple[Tier, dict[State, float]]]:
 
 
 class TieredEscalation(EscalationPolicy):
-    """The SLA table of DOMAIN.md section 4, by severity.
+    """The SLA table of the complaint-handling brief, by severity.
 
     ``calendar``: count the table's hours (and the follow-up) in working time; the
     severities in ``wall_clock_severities`` (default: 1) always run on the wall clock.

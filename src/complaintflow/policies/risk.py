@@ -1,6 +1,6 @@
 """Risk: flags about the customer (frequent complainer, churn, unverified purchase).
 
-DOMAIN.md section 3: high-frequency complainers get a dedicated account manager, customers
+the complaint-handling brief: high-frequency complainers get a dedicated account manager, customers
 likely to churn get a retention package, and claims without a purchase record are
 verified before any remedy (never rejected automatically).
 """
@@ -51,7 +51,7 @@ def _defaults() -> dict[str, Any]:
 
 
 class DefaultRisk(RiskPolicy):
-    """The DOMAIN.md defaults, every number and word configurable.
+    """The defaults of the complaint-handling brief, every number and word configurable.
 
     - ``high_frequency`` + ``account_manager``: ``frequent_count`` complaints of this
       customer (this one included) within ``window_days`` (inclusive);

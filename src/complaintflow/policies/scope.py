@@ -1,6 +1,6 @@
 """Scope (點/線/面): one customer's problem, a product line's, or the brand's.
 
-DOMAIN.md section 3: a *point* is one customer's problem; a *line* is a product series or
+the complaint-handling brief: a *point* is one customer's problem; a *line* is a product series or
 batch failing for a group of buyers (by default 5 complaints on the same SKU or batch
 within 7 days); a *plane* is brand-wide (lines on several SKUs of one brand, or a case
 marked as a media storm). A line or plane asks for proactive outreach to the other buyers.
@@ -56,7 +56,7 @@ class ScopePolicy(ABC):
 
 
 class LineDetection(ScopePolicy):
-    """The DOMAIN.md defaults, every number configurable.
+    """The defaults of the complaint-handling brief, every number configurable.
 
     - *line*: ``threshold`` complaints (this one included) on its SKU, or on its batch,
       received within ``window_days`` (inclusive) up to this one;

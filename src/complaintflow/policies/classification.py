@@ -149,9 +149,14 @@ def _script_table() -> dict[int, str]:
 
 @functools.cache
 def _translation(fold: tuple[tuple[str, str], ...]) -> dict[int, str]:
-    """The one ``str.translate`` table a matcher uses: script, width, then ``fold``."""
+    """The one ``str.translate`` table a matcher uses: script, width, then ``fold``.
+
+    A character named in ``fold`` is replaced as written, even when the script conversion
+    would change it first (OpenCC turns the Cantonese 嗰 into 𠮶, not into anything a
+    keyword is written with)."""
     extra = dict(fold)
-    table = {k: "".join(extra.get(ch, ch) for ch in v) for k, v in _script_table().items()}
+    table = {k: extra[chr(k)] if chr(k) in extra else "".join(extra.get(ch, ch) for ch in v)
+             for k, v in _script_table().items()}
     for k, v in extra.items():
         if ord(k) not in table:
             table[ord(k)] = v

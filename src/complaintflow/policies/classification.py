@@ -293,18 +293,22 @@ class KeywordClassifier(ClassificationPolicy):
     3. then the highest score (a strong keyword occurrence counts 1, a weak one 0.5);
     4. then the order of the categories in the rules.
 
-    Nothing matched: ``fallback`` (``"other"``, dimension ``other``, severity 3).
+    Nothing matched: ``fallback`` (``"other"``, dimension ``other``, severity 3). The same
+    when only weak keywords matched, none of a safety category, and the text holds one of
+    the ``enquiry`` phrases ("请问", "do you"): a question, not a complaint.
     ``KeywordClassifier()`` uses the bundled defaults; pass ``categories`` to use others.
     """
 
     version: ClassVar[str] = "2"
 
     def __init__(self, categories: Iterable[Category] | Mapping[str, Mapping[str, Any]] | None = None,
-                 *, fold: Mapping[str, str] | None = None, fallback: str = "other") -> None:
+                 *, fold: Mapping[str, str] | None = None, fallback: str = "other",
+                 enquiry: Iterable[str] | None = None) -> None:
         if categories is None:
             default = _defaults()
             categories = default.categories.values()
             fold = default.fold if fold is None else fold
+            enquiry = default.enquiry if enquiry is None else enquiry
         elif isinstance(categories, Mapping):
             categories = [_category_from_mapping(name, spec) for name, spec in categories.items()]
         self.categories: dict[str, Category] = {}
@@ -322,6 +326,9 @@ class KeywordClassifier(ClassificationPolicy):
             for word in cat.keywords:
                 table.setdefault(word, []).append(cat.name)
         self.matcher = shared_matcher(table, self.fold)
+        self.enquiry: tuple[str, ...] = tuple(enquiry or ())
+        self._enquiry = (shared_matcher(dict.fromkeys(self.enquiry, ("enquiry",)), self.fold)
+                         if self.enquiry else None)
 
     @classmethod
     def from_config(cls, table: Mapping[str, Any], ctx: ConfigContext) -> KeywordClassifier:
@@ -345,9 +352,12 @@ class KeywordClassifier(ClassificationPolicy):
         def strong(words: list[str]) -> bool:
             return any(not w.startswith(WEAK) for w in words)
 
-        candidates = ([c for c, ws in found.items() if strong(ws)]
-                      or [c for c in found if self.categories[c].dimension != "safety"]
-                      or list(found))
+        candidates = [c for c, ws in found.items() if strong(ws)]
+        if not candidates:
+            safe = [c for c in found if self.categories[c].dimension != "safety"]
+            if len(safe) == len(found) and self._enquiry is not None and self._enquiry.find(text):
+                return Classification(self.fallback, "other", 3)
+            candidates = safe or list(found)
 
         def rank(name: str) -> tuple[int, float, int]:
             score = sum(_WEAK_WEIGHT if w.startswith(WEAK) else 1.0 for w in found[name])
@@ -370,7 +380,7 @@ class KeywordClassifier(ClassificationPolicy):
 
 # -- configuration ----------------------------------------------------------------------------
 
-_TABLE_KEYS: Final = frozenset({"mode", "fallback", "fold", "categories"})
+_TABLE_KEYS: Final = frozenset({"mode", "fallback", "fold", "enquiry", "categories"})
 _CATEGORY_KEYS: Final = frozenset({"dimension", "severity", "min_tier", "keywords",
                                    "add_keywords", "remove_keywords", "remove"})
 
@@ -380,6 +390,7 @@ class _Rules:
     categories: dict[str, Category]
     fold: dict[str, str]
     fallback: str
+    enquiry: tuple[str, ...] = ()
 
 
 @functools.cache
@@ -421,6 +432,8 @@ def _rules(table: Mapping[str, Any], ctx: ConfigContext, base: _Rules | None) ->
     categories = dict(start.categories) if start else {}
     fold = dict(start.fold) if start else {}
     fallback = ctx.get(table, "fallback", str, start.fallback if start else "other")
+    enquiry = _strings(ctx, table, "enquiry")
+    questions = tuple(enquiry) if enquiry is not None else (start.enquiry if start else ())
     extra_fold = ctx.get(table, "fold", dict, {})
     for k, v in extra_fold.items():
         if not isinstance(v, str) or len(k) != 1:
@@ -473,7 +486,7 @@ def _rules(table: Mapping[str, Any], ctx: ConfigContext, base: _Rules | None) ->
         categories[name] = Category(name, dimension, severity, tuple(words), tier)
     if not categories:
         ctx.error("categories", "at least one category is needed")
-    return _Rules(categories, fold, fallback)
+    return _Rules(categories, fold, fallback, questions)
 
 
 def _from_table(table: Mapping[str, Any], ctx: ConfigContext,
@@ -481,7 +494,7 @@ def _from_table(table: Mapping[str, Any], ctx: ConfigContext,
     rules = _rules(table, ctx, base if base is not None else _defaults())
     try:
         return KeywordClassifier(rules.categories.values(), fold=rules.fold,
-                                 fallback=rules.fallback)
+                                 fallback=rules.fallback, enquiry=rules.enquiry)
     except ValidationError as exc:
         ctx.error(exc.field, str(exc))
 

@@ -299,7 +299,7 @@ class KeywordClassifier(ClassificationPolicy):
     ``KeywordClassifier()`` uses the bundled defaults; pass ``categories`` to use others.
     """
 
-    version: ClassVar[str] = "2"
+    version: ClassVar[str] = "3"
 
     def __init__(self, categories: Iterable[Category] | Mapping[str, Mapping[str, Any]] | None = None,
                  *, fold: Mapping[str, str] | None = None, fallback: str = "other",

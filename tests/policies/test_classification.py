@@ -1,4 +1,4 @@
-"""The default classifier against DOMAIN.md section 3, with real customer phrasing."""
+"""The default classifier against the complaint-handling brief, with real customer phrasing."""
 
 from __future__ import annotations
 
@@ -183,7 +183,7 @@ def test_short_colloquial_phrasing(clf: KeywordClassifier, category: str, text: 
 def test_every_default_category_is_covered() -> None:
     names = set(KeywordClassifier().categories)
     assert names == set(CASES)
-    # the exact names and dimensions of DOMAIN.md section 3
+    # the exact names and dimensions of the complaint-handling brief
     dims = {n: c.dimension for n, c in KeywordClassifier().categories.items()}
     assert dims == {
         "quality_defect": "product", "not_as_described": "product", "authenticity": "product",

@@ -1,4 +1,4 @@
-"""Classification: what a complaint is about, and how severe it is (DOMAIN.md section 3).
+"""Classification: what a complaint is about, and how severe it is (the complaint-handling brief).
 
 :class:`ClassificationPolicy` is the extension point (override :meth:`~ClassificationPolicy.classify`);
 :class:`KeywordClassifier` is the default: keyword rules per category, kept as data in
@@ -32,7 +32,7 @@ __all__ = [
     "shared_matcher",
 ]
 
-#: The dimensions of DOMAIN.md section 3 (``other`` for what matches nothing).
+#: The dimensions of the complaint-handling brief (``other`` for what matches nothing).
 DIMENSIONS: Final = ("product", "service", "experience", "operations", "safety", "other")
 #: Safety cases are always severity 1 and owned by at least this tier.
 SAFETY_TIER: Final = Tier.REGIONAL_HEAD
@@ -53,7 +53,7 @@ class Classification:
     ``evidence`` says why (the default classifier: ``"category:keyword"`` for every keyword
     that matched, the winning category's first). ``min_tier`` is the lowest tier that may
     own the case. Whatever classifier made it, a verdict of dimension ``safety`` is
-    severity 1 and owned by at least the regional head (DOMAIN.md section 3).
+    severity 1 and owned by at least the regional head (the complaint-handling brief).
     """
 
     category: str
@@ -282,7 +282,7 @@ def _cached_matcher(key: tuple[tuple[tuple[str, tuple[str, ...]], ...],
 
 
 class KeywordClassifier(ClassificationPolicy):
-    """Keyword rules per category (DOMAIN.md section 3), Chinese in either script and English.
+    """Keyword rules per category (the complaint-handling brief), Chinese in either script and English.
 
     Choosing among the categories whose keywords occur in the text:
 

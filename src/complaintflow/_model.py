@@ -39,8 +39,6 @@ __all__ = [
 #: Version of the dict layout written by ``to_dict``; ``from_dict`` reads this and older ones.
 SCHEMA_VERSION: Final = 1
 
-JSONValue: TypeAlias = Any
-
 
 class State(enum.StrEnum):
     """The nine states of a complaint (values are the lower-case names)."""
@@ -1051,8 +1049,6 @@ def replace(complaint: Complaint, changes: Mapping[str, Any]) -> Complaint:
     return _replace(complaint, changes)
 
 
-# The field names, in order, for stores and reports.
-COMPLAINT_FIELDS: Final[tuple[str, ...]] = tuple(a.name for a in attrs.fields(Complaint))
 
 
 def _replace(complaint: Complaint, changes: Mapping[str, Any]) -> Complaint:

@@ -12,7 +12,7 @@ import attrs
 
 from complaintflow._clock import ensure_aware
 from complaintflow._errors import ConcurrencyError, StoreError, ValidationError
-from complaintflow._model import Complaint, Event, replace, thaw
+from complaintflow._model import Complaint, Event, replace
 
 __all__ = [
     "COUNT_FIELDS",
@@ -199,11 +199,6 @@ def outbox_item(payload: Mapping[str, Any]) -> OutboxItem:
     return OutboxItem(payload["id"], payload["complaint_id"], Event.from_dict(payload["event"]))
 
 
-def event_json(event: Event) -> dict[str, Any]:
-    """The JSON-compatible event (its ``data`` thawed)."""
-    return event.to_dict()
-
-
 def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
@@ -362,5 +357,3 @@ class Closing:
         self.close()
 
 
-def thawed(data: Mapping[str, Any]) -> Any:
-    return thaw(data)

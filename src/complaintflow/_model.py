@@ -554,8 +554,15 @@ class Event:
         put(event, "v", 1)
         return event
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-compatible dict; ``Event.from_dict(e.to_dict()) == e``."""
+    def to_dict(self, *, personal: bool = True) -> dict[str, Any]:
+        """A JSON-compatible dict; ``Event.from_dict(e.to_dict()) == e``.
+
+        ``personal=False`` leaves the customer's personal data (``data["personal"]``:
+        complaint text, contact fields) out, for exports that must not carry it.
+        """
+        data = thaw(self.data)
+        if not personal:
+            data.pop("personal", None)
         return {
             "schema": SCHEMA_VERSION,
             "seq": self.seq,
@@ -563,7 +570,7 @@ class Event:
             "v": self.v,
             "at": self.at.isoformat(),
             "actor": self.actor,
-            "data": thaw(self.data),
+            "data": data,
         }
 
     @classmethod
@@ -768,10 +775,12 @@ class Complaint:
             raise ValidationError("events", "a history needs at least its 'received' event")
         return complaint
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, personal: bool = True) -> dict[str, Any]:
         """A JSON-compatible dict: a snapshot of the fields for readers plus the history.
 
-        ``Complaint.from_dict(c.to_dict()) == c``.
+        ``Complaint.from_dict(c.to_dict()) == c``. ``personal=False`` leaves the customer's
+        personal data (complaint text, contact fields) out of every event; such an export
+        still replays, to a complaint without its text.
         """
         return {
             "schema": SCHEMA_VERSION,
@@ -789,7 +798,7 @@ class Complaint:
             "flags": sorted(self.flags),
             "deadlines": stage_times_to_data(self.deadlines),
             "offers": [o.to_dict() for o in self.offers],
-            "history": [e.to_dict() for e in self.history],
+            "history": [e.to_dict(personal=personal) for e in self.history],
         }
 
     @classmethod

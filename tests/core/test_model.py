@@ -141,3 +141,17 @@ def test_freeze_thaw_preserves_json() -> None:
     data = {"a": [1, {"b": None}], "c": "d"}
     assert json.loads(json.dumps(cf.Event(1, "received", T0, None, data).to_dict()["data"])) == data
     assert freeze(freeze(data)) == freeze(data)
+
+
+def test_exports_can_leave_personal_data_out() -> None:
+    wf, c, _ = new()
+    c = wf.receive("my phone 13800138000 broke", customer_id="C-9", channel="app",
+                   contact={"phone": "13800138000"})
+    c = wf.message(c, text="any news? call 13800138000")
+    exported = json.dumps(c.to_dict(personal=False), ensure_ascii=False)
+    assert "13800138000" not in exported
+    assert "13800138000" in json.dumps(c.to_dict(), ensure_ascii=False)
+    back = cf.Complaint.from_dict(json.loads(exported))
+    assert back.text is None
+    assert (back.id, back.state, back.version, back.category, back.deadlines) == (
+        c.id, c.state, c.version, c.category, c.deadlines)

@@ -84,7 +84,7 @@ class Tier(enum.IntEnum):
     @property
     def label(self) -> str:
         """The lower-case name used in data and messages, e.g. ``"store_supervisor"``."""
-        return self.name.lower()
+        return _TIER_LABELS[self]
 
     def __str__(self) -> str:
         return self.label
@@ -110,6 +110,9 @@ class Tier(enum.IntEnum):
     def up(self) -> Tier:
         """The next tier up (the executive stays executive)."""
         return Tier(min(self.value + 1, Tier.EXECUTIVE.value))
+
+
+_TIER_LABELS: Final = {tier: tier.name.lower() for tier in Tier}
 
 
 def _nonempty_str(field: str, value: object) -> str:

@@ -233,20 +233,10 @@ def check_deadlines_ordered(complaint: Complaint) -> None:
                         f"the {stage.value} deadline {when.isoformat()} is before receipt "
                         f"{received.isoformat()}", complaint)
     for seq, at, times, resolution in _planned(complaint):
-        for stage, when in times.items():
-            if when < received:
-                raise _fail("deadlines_ordered",
-                            f"event {seq} planned {stage.value} at {when.isoformat()}, before "
-                            f"receipt {received.isoformat()}", complaint)
         if resolution and State.REVISITED in times and times[State.REVISITED] < at:
             raise _fail("deadlines_ordered",
                         f"event {seq} planned the follow-up before the resolution", complaint)
-        ordered = [(s, times[s]) for s in _ORDERED if s in times]
-        for (s1, t1), (s2, t2) in pairwise(ordered):
-            if t2 < t1:
-                raise _fail("deadlines_ordered",
-                            f"event {seq} planned {s2.value} ({t2.isoformat()}) before "
-                            f"{s1.value} ({t1.isoformat()})", complaint)
+        _planned_in_order(times, received, f"event {seq}", complaint)
 
 
 def _tier_of(value: object) -> Tier | None:
@@ -431,13 +421,14 @@ def check_limits_ordered(workflow: Workflow) -> None:
         previous = (tier, limit)
 
 
-def _planned_in_order(times: Mapping[State, datetime], floor: datetime, what: str,
+def _planned_in_order(times: Mapping[State, datetime], received: datetime, what: str,
                       complaint: Complaint) -> None:
+    """Deadlines planned together: none before receipt, all in stage order."""
     for stage, when in times.items():
-        if when < floor:
+        if when < received:
             raise _fail("deadlines_ordered",
-                        f"{what} puts {stage.value} at {when.isoformat()}, before "
-                        f"{floor.isoformat()}", complaint)
+                        f"{what} puts {stage.value} at {when.isoformat()}, before receipt "
+                        f"{received.isoformat()}", complaint)
     ordered = [(s, times[s]) for s in _ORDERED if s in times]
     for (s1, t1), (s2, t2) in pairwise(ordered):
         if t2 < t1:

@@ -277,7 +277,7 @@ class Workflow:
             if primary is not None:
                 if primary.customer_id != cust:
                     raise ValidationError("customer_id", "a duplicate must belong to the same customer")
-                return self._run(primary, "message", None, max(now, primary.last_event_at), [("merged", {
+                return self._run(primary, primary, [], max(now, primary.last_event_at), [("merged", {
                     "channel": channel, "duplicate_id": cid, "order_id": order_id,
                     "personal": {"text": text_},
                 }, None)])
@@ -374,10 +374,13 @@ class Workflow:
         self.engine.target(complaint.state, command)
         now = self._now(complaint)
         work = complaint
-        pre: Draft = []
+        folded: list[tuple[Event, Complaint]] = []
         if work.paused and command not in _NO_AUTO_RESUME:
-            pre.append(self._resume_event(work, now, f"{command} while waiting for the customer"))
-            work = apply(work, self._event(work, *pre[0], now))
+            resumed = self._event(
+                work, *self._resume_event(work, now, f"{command} while waiting for the customer"),
+                now)
+            work = apply(work, resumed)
+            folded.append((resumed, work))
         allowed, required = self._arguments[command]
         for name in data:
             if allowed is not None and name not in allowed:
@@ -387,22 +390,27 @@ class Workflow:
             if name not in data:
                 raise ValidationError(name, f"{command} needs {name}=")
         events = decide(work, who, now, **data)
-        return self._run(complaint, command, who, now, pre + events)
+        return self._run(complaint, work, folded, now, events)
 
     def _event(self, complaint: Complaint, name: str, data: Mapping[str, Any], actor: str | None,
                now: datetime) -> Event:
         return Event._trusted(complaint.version + 1, name, now, actor, data)
 
-    def _run(self, complaint: Complaint, command: str, actor: Actor | None, now: datetime,
-             draft: Draft) -> Complaint:
-        folded: list[tuple[Event, Complaint]] = []
-        current = complaint
+    def _run(self, complaint: Complaint, work: Complaint,
+             folded: list[tuple[Event, Complaint]], now: datetime, draft: Draft) -> Complaint:
+        """Fold the decided events onto ``work`` (``complaint`` plus what ``folded`` holds)
+        and commit them all."""
         for name, data, who in draft:
-            event = self._event(current, name, data, who, now)
-            current = apply(current, event)
-            folded.append((event, current))
+            event = self._event(work, name, data, who, now)
+            work = apply(work, event)
+            folded.append((event, work))
+        return self._commit(complaint, folded)
+
+    def _commit(self, complaint: Complaint, folded: list[tuple[Event, Complaint]]) -> Complaint:
+        """Save the folded events through the store (all or nothing), then tell listeners."""
         if not folded:
             return complaint
+        current = folded[-1][1]
         if self.store is not None:
             current = self.store.save(current)
             folded[-1] = (folded[-1][0], current)
@@ -704,15 +712,21 @@ class Workflow:
         at = self._now() if now is None else ensure_aware(now, "now")
         if complaint.is_final or at < complaint.last_event_at:
             return complaint
-        draft: Draft = []
+        folded: list[tuple[Event, Complaint]] = []
         work = complaint
+
+        def record(name: str, data: Mapping[str, Any]) -> None:
+            nonlocal work
+            event = self._event(work, name, data, None, at)
+            work = apply(work, event)
+            folded.append((event, work))
+
         if work.paused:
             if work.pause_until is None or at < work.pause_until:
                 return complaint
-            name, data, who = self._resume_event(work, work.pause_until,
-                                                 "waited for the customer until the limit")
-            draft.append((name, data, who))
-            work = apply(work, self._event(work, name, data, who, at))
+            name, data, _who = self._resume_event(work, work.pause_until,
+                                                  "waited for the customer until the limit")
+            record(name, data)
         for stage in STAGES:
             if stage in work.completed or stage not in work.deadlines:
                 continue
@@ -720,21 +734,15 @@ class Workflow:
             warn = work.warnings.get(stage)
             if (warn is not None and at >= warn and stage not in work.warned
                     and stage not in work.breached):
-                ev = ("sla_warning", {"stage": stage.value, "deadline": deadline.isoformat()}, None)
-                draft.append(ev)
-                work = apply(work, self._event(work, *ev, at))
+                record("sla_warning", {"stage": stage.value, "deadline": deadline.isoformat()})
             if at >= deadline and stage not in work.breached:
-                ev = ("sla_breached", {"stage": stage.value, "deadline": deadline.isoformat()}, None)
-                draft.append(ev)
-                work = apply(work, self._event(work, *ev, at))
+                record("sla_breached", {"stage": stage.value, "deadline": deadline.isoformat()})
                 target = self.escalation.on_breach(work, stage)
                 if target is not None and target > work.tier:
-                    ev = ("escalated", {"reason": f"{stage.value} deadline breached",
-                                        "from": work.tier.label, "to": target.label,
-                                        "stage": stage.value}, None)
-                    draft.append(ev)
-                    work = apply(work, self._event(work, *ev, at))
-        return self._run(complaint, "tick", None, at, draft)
+                    record("escalated", {"reason": f"{stage.value} deadline breached",
+                                         "from": work.tier.label, "to": target.label,
+                                         "stage": stage.value})
+        return self._commit(complaint, folded)
 
     # -- what may happen now ------------------------------------------------------------------
     def available(self, complaint: Complaint) -> tuple[str, ...]:

@@ -1057,15 +1057,9 @@ def replace(complaint: Complaint, changes: Mapping[str, Any]) -> Complaint:
     """A copy of ``complaint`` with ``changes`` (a faster ``attrs.evolve`` for the fold).
 
     Values are trusted: the fold and the workflow only pass what the fields declare.
+    Complaint keeps a ``__dict__`` (not slots) so that this copy is two dict updates instead
+    of one attribute store per field: the fold runs once per event, on every command.
     """
-    return _replace(complaint, changes)
-
-
-
-
-def _replace(complaint: Complaint, changes: Mapping[str, Any]) -> Complaint:
-    # Complaint keeps a __dict__ (not slots) so that this copy is two dict updates instead of
-    # one attribute store per field: the fold runs once per event, on every command.
     new = object.__new__(Complaint)
     state = new.__dict__
     state.update(complaint.__dict__)

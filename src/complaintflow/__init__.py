@@ -7,21 +7,29 @@
 
 import contextlib
 
+from complaintflow import exceptions as exceptions
 from complaintflow._clock import Clock, FrozenClock, SystemClock
-from complaintflow._errors import (
+from complaintflow._complaint import Complaint
+from complaintflow._events import Event
+from complaintflow._values import Actor, Finding, Money, Offer, State, Tier
+from complaintflow._version import __version__
+from complaintflow._workflow import CHANNELS, Listener, Workflow
+from complaintflow.exceptions import (
     AuthorityExceeded,
     ComplaintflowError,
     ConcurrencyError,
     ConfigError,
     CurrencyMismatch,
+    IntegrityError,
     InvalidTransition,
+    NotAuthorized,
+    NotFound,
+    OperationalError,
     SchemaVersionError,
     StoreError,
+    UnknownCommand,
     ValidationError,
 )
-from complaintflow._model import Actor, Complaint, Event, Finding, Money, Offer, State, Tier
-from complaintflow._version import __version__
-from complaintflow._workflow import CHANNELS, Listener, Workflow
 from complaintflow.policies._config import load_policies
 from complaintflow.policies.calendar import BusinessCalendar
 
@@ -39,15 +47,20 @@ __all__ = [
     "Event",
     "Finding",
     "FrozenClock",
+    "IntegrityError",
     "InvalidTransition",
     "Listener",
     "Money",
+    "NotAuthorized",
+    "NotFound",
     "Offer",
+    "OperationalError",
     "SchemaVersionError",
     "State",
     "StoreError",
     "SystemClock",
     "Tier",
+    "UnknownCommand",
     "ValidationError",
     "Workflow",
     "__version__",
@@ -56,7 +69,7 @@ __all__ = [
 
 for _name in __all__:
     _obj = globals()[_name]
-    if hasattr(_obj, "__module__") and getattr(_obj, "__module__", "").startswith("complaintflow._"):
+    if isinstance(_obj, type) and _obj.__module__.startswith("complaintflow._"):
         with contextlib.suppress(AttributeError, TypeError):
             _obj.__module__ = "complaintflow"
 del _name, _obj

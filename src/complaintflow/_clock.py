@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-from complaintflow._errors import ValidationError
+from complaintflow.exceptions import ValidationError
 
 __all__ = ["Clock", "FrozenClock", "SystemClock", "ensure_aware"]
 

@@ -14,8 +14,8 @@ from typing import Final
 
 from transitions import Machine
 
-from complaintflow._errors import InvalidTransition
-from complaintflow._model import OPEN_STATES, State
+from complaintflow._values import OPEN_STATES, State
+from complaintflow.exceptions import InvalidTransition
 
 __all__ = ["COMMANDS", "EDGES", "Engine", "default_engine"]
 

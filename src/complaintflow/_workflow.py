@@ -12,27 +12,15 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from complaintflow._clock import Clock, SystemClock, ensure_aware
+from complaintflow._complaint import Complaint, apply, replace, stage_times_to_data
 from complaintflow._engine import Engine, default_engine
-from complaintflow._errors import (
+from complaintflow._events import Event, FrozenDict
+from complaintflow._values import STAGES, Actor, Finding, Money, Offer, State, Tier
+from complaintflow.exceptions import (
     AuthorityExceeded,
     CurrencyMismatch,
     InvalidTransition,
     ValidationError,
-)
-from complaintflow._model import (
-    STAGES,
-    Actor,
-    Complaint,
-    Event,
-    Finding,
-    FrozenDict,
-    Money,
-    Offer,
-    State,
-    Tier,
-    apply,
-    replace,
-    stage_times_to_data,
 )
 from complaintflow.policies._recent import NO_HISTORY, RecentComplaints
 from complaintflow.policies.classification import ClassificationPolicy, KeywordClassifier

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import complaintflow as cf
 from complaintflow._engine import EDGES
-from complaintflow._model import STAGES
+from complaintflow._values import STAGES
 from complaintflow.store import MemoryStore
 
 FINDINGS = st.builds(

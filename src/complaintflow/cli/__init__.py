@@ -12,11 +12,11 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 
-from complaintflow._errors import ComplaintflowError
 from complaintflow._version import __version__
 from complaintflow.cli import demo, diagram, report, sweep
 from complaintflow.cli._common import UsageError
 from complaintflow.cli._output import make_output
+from complaintflow.exceptions import ComplaintflowError
 
 __all__ = ["build_parser", "main"]
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from complaintflow._errors import ComplaintflowError
-from complaintflow._model import Complaint
+from complaintflow._complaint import Complaint
+from complaintflow.exceptions import ComplaintflowError
 from complaintflow.store import Store
 
 __all__ = [

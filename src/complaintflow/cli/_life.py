@@ -6,7 +6,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from complaintflow._model import STAGES, Complaint, Event, Money, Offer, State
+from complaintflow._complaint import Complaint
+from complaintflow._events import Event
+from complaintflow._values import STAGES, Money, Offer, State
 from complaintflow.cli._common import fmt_time
 from complaintflow.cli._output import Output
 

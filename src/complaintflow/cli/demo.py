@@ -15,8 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from complaintflow._clock import FrozenClock
-from complaintflow._errors import StoreError
-from complaintflow._model import Actor, Complaint, Finding, Money, Offer, Tier
+from complaintflow._complaint import Complaint
+from complaintflow._values import Actor, Finding, Money, Offer, Tier
 from complaintflow._workflow import Workflow
 from complaintflow.cli._common import (
     UsageError,
@@ -31,6 +31,7 @@ from complaintflow.cli._life import describe, show_life
 from complaintflow.cli._output import INSTALL_HINT, Output, rich_available
 from complaintflow.cli.report import figures, show_figures
 from complaintflow.cli.sweep import sweep
+from complaintflow.exceptions import StoreError
 from complaintflow.store import MemoryStore, Store
 
 __all__ = ["DEFAULT_DB", "START", "Demo", "add_parser", "run"]

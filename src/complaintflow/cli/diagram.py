@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from complaintflow._engine import Engine, default_engine
-from complaintflow._model import State
+from complaintflow._values import State
 from complaintflow.cli._output import Output
 
 __all__ = ["add_parser", "dot", "mermaid", "run"]

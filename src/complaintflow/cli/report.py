@@ -12,7 +12,8 @@ from pathlib import Path
 
 import attrs
 
-from complaintflow._model import Complaint, Offer
+from complaintflow._complaint import Complaint
+from complaintflow._values import Offer
 from complaintflow.cli._common import (
     UsageError,
     all_complaints,

@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from complaintflow._clock import FrozenClock, SystemClock
-from complaintflow._errors import ConcurrencyError
-from complaintflow._model import Complaint, Event
+from complaintflow._complaint import Complaint
+from complaintflow._events import Event
 from complaintflow._workflow import Workflow
 from complaintflow.cli._common import UsageError, close_store, fmt_time, open_store, parse_now
 from complaintflow.cli._life import describe
 from complaintflow.cli._output import Output
+from complaintflow.exceptions import ConcurrencyError
 from complaintflow.policies._config import load_policies
 from complaintflow.store import Store
 

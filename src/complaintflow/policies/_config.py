@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 
-from complaintflow._errors import ConfigError
+from complaintflow.exceptions import ConfigError
 
 __all__ = ["ConfigContext", "load_policies"]
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from complaintflow._model import Complaint
+from complaintflow._complaint import Complaint
 
 __all__ = ["NO_HISTORY", "RecentComplaints"]
 

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays as _holidays
 
 from complaintflow._clock import ensure_aware
-from complaintflow._errors import ValidationError
+from complaintflow.exceptions import ValidationError
 
 __all__ = ["BusinessCalendar"]
 

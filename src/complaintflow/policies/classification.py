@@ -17,8 +17,9 @@ from typing import Any, ClassVar, Final
 import ahocorasick_rs
 import attrs
 
-from complaintflow._errors import ValidationError
-from complaintflow._model import Complaint, Tier
+from complaintflow._complaint import Complaint
+from complaintflow._values import Tier
+from complaintflow.exceptions import ValidationError
 from complaintflow.policies._config import ConfigContext, default_text, register_section
 
 __all__ = [

@@ -26,8 +26,9 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
-from complaintflow._errors import ValidationError
-from complaintflow._model import CAUSES, PARTIES, REMEDIES, Complaint, Finding, Money, Offer, Tier
+from complaintflow._complaint import Complaint
+from complaintflow._values import CAUSES, PARTIES, REMEDIES, Finding, Money, Offer, Tier
+from complaintflow.exceptions import ValidationError
 from complaintflow.policies._config import ConfigContext, default_text, register_section
 
 __all__ = [

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
 
-from complaintflow._errors import ValidationError
-from complaintflow._model import Complaint
+from complaintflow._complaint import Complaint
+from complaintflow.exceptions import ValidationError
 from complaintflow.policies._config import ConfigContext, register_section
 
 __all__ = ["ChannelDuplicates", "DuplicatePolicy"]

@@ -29,8 +29,10 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
-from complaintflow._errors import ValidationError
-from complaintflow._model import STAGES, Complaint, Event, State, Tier
+from complaintflow._complaint import Complaint
+from complaintflow._events import Event
+from complaintflow._values import STAGES, State, Tier
+from complaintflow.exceptions import ValidationError
 from complaintflow.policies._config import ConfigContext, default_text, register_section
 from complaintflow.policies.calendar import BusinessCalendar
 from complaintflow.policies.regulatory import (

@@ -31,8 +31,9 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, get_args
 
 import attrs
 
-from complaintflow._errors import ValidationError
-from complaintflow._model import STAGES, Complaint, State
+from complaintflow._complaint import Complaint
+from complaintflow._values import STAGES, State
+from complaintflow.exceptions import ValidationError
 from complaintflow.policies.calendar import BusinessCalendar
 
 if TYPE_CHECKING:

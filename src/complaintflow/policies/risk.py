@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar, Final
 
-from complaintflow._errors import ValidationError
-from complaintflow._model import Complaint
+from complaintflow._complaint import Complaint
+from complaintflow.exceptions import ValidationError
 from complaintflow.policies._config import ConfigContext, default_text, register_section
 from complaintflow.policies.classification import default_fold, shared_matcher
 

@@ -11,8 +11,9 @@ from typing import Any, Final, Protocol, Self, runtime_checkable
 import attrs
 
 from complaintflow._clock import ensure_aware
-from complaintflow._errors import ConcurrencyError, StoreError, ValidationError
-from complaintflow._model import Complaint, Event, replace
+from complaintflow._complaint import Complaint, replace
+from complaintflow._events import Event
+from complaintflow.exceptions import ConcurrencyError, NotFound, StoreError, ValidationError
 
 __all__ = [
     "COUNT_FIELDS",
@@ -31,16 +32,6 @@ COUNT_FIELDS: Final = frozenset({
     "sku", "batch",
 })
 
-
-class NotFound(StoreError, KeyError):
-    """No complaint with that id is stored."""
-
-    def __init__(self, complaint_id: str) -> None:
-        self.complaint_id = complaint_id
-        super().__init__(f"no complaint with id {complaint_id!r}")
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 @attrs.frozen(slots=True)

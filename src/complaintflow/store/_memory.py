@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from complaintflow._clock import ensure_aware
-from complaintflow._model import Complaint
+from complaintflow._complaint import Complaint
 from complaintflow.store._base import (
     DEFAULT_LEASE,
     NotFound,

@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from complaintflow._errors import ConcurrencyError, ValidationError
+from complaintflow.exceptions import ConcurrencyError, ValidationError
 
 if TYPE_CHECKING:
-    from complaintflow._model import Complaint
+    from complaintflow._complaint import Complaint
     from complaintflow.store._base import Store
 
 __all__ = ["retry"]

@@ -12,14 +12,15 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from complaintflow._clock import ensure_aware
-from complaintflow._errors import (
+from complaintflow._complaint import Complaint
+from complaintflow._events import Event
+from complaintflow.exceptions import (
     ComplaintflowError,
     ConcurrencyError,
     SchemaVersionError,
     StoreError,
     ValidationError,
 )
-from complaintflow._model import Complaint, Event
 from complaintflow.store._base import (
     DEFAULT_LEASE,
     STATE_COLUMNS,

@@ -39,7 +39,8 @@ def _hypothesis_setup_hook() -> None:
 
     register_profile()
 
-    from complaintflow._model import Actor, Complaint, Finding, Money, Offer
+    from complaintflow._complaint import Complaint
+    from complaintflow._values import Actor, Finding, Money, Offer
 
     for kind, name in ((Complaint, "complaints"), (Finding, "findings"), (Offer, "offers"),
                        (Actor, "actors"), (Money, "amounts")):

@@ -23,9 +23,11 @@ from hypothesis.stateful import (  # noqa: E402
 )
 
 from complaintflow._clock import FrozenClock  # noqa: E402
-from complaintflow._errors import ComplaintflowError  # noqa: E402
-from complaintflow._model import Actor, Complaint, Event, Finding, Money, Offer, State, Tier  # noqa: E402
+from complaintflow._complaint import Complaint  # noqa: E402
+from complaintflow._events import Event  # noqa: E402
+from complaintflow._values import Actor, Finding, Money, Offer, State, Tier  # noqa: E402
 from complaintflow._workflow import CHANNELS, Workflow  # noqa: E402
+from complaintflow.exceptions import ComplaintflowError  # noqa: E402
 from complaintflow.testing import invariants as inv  # noqa: E402
 from complaintflow.testing.strategies import (  # noqa: E402
     Command,

@@ -24,8 +24,9 @@ from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Final
 
-from complaintflow._errors import ComplaintflowError
-from complaintflow._model import STAGES, Complaint, Money, Offer, State, Tier
+from complaintflow._complaint import Complaint
+from complaintflow._values import STAGES, Money, Offer, State, Tier
+from complaintflow.exceptions import ComplaintflowError
 
 if TYPE_CHECKING:
     from complaintflow._workflow import Workflow

@@ -31,13 +31,12 @@ from hypothesis import assume  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from complaintflow._clock import FrozenClock  # noqa: E402
-from complaintflow._errors import ComplaintflowError  # noqa: E402
-from complaintflow._model import (  # noqa: E402
+from complaintflow._complaint import Complaint  # noqa: E402
+from complaintflow._values import (  # noqa: E402
     CAUSES,
     PARTIES,
     REMEDIES,
     Actor,
-    Complaint,
     Finding,
     Money,
     Offer,
@@ -45,11 +44,12 @@ from complaintflow._model import (  # noqa: E402
     Tier,
 )
 from complaintflow._workflow import CHANNELS, Workflow  # noqa: E402
+from complaintflow.exceptions import ComplaintflowError  # noqa: E402
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
-    from complaintflow._model import Remedy
+    from complaintflow._values import Remedy
 
 __all__ = [
     "COMMAND_NAMES",

@@ -59,6 +59,8 @@ def test_core_import_stays_light() -> None:
 def test_public_names_show_the_public_module() -> None:
     import complaintflow as cf
 
-    for name in ("Workflow", "Complaint", "Event", "Money", "State", "ValidationError"):
+    for name in ("Workflow", "Complaint", "Event", "Money", "State"):
         assert getattr(cf, name).__module__ == "complaintflow", name
+    for name in ("ValidationError", "NotFound", "UnknownCommand"):
+        assert getattr(cf, name).__module__ == "complaintflow.exceptions", name
     assert set(cf.__all__) <= set(dir(cf))

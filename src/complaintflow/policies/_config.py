@@ -169,7 +169,7 @@ def load_policies(path: str | Path) -> dict[str, Any]:
     """Read a policies TOML file into ``Workflow`` keyword arguments.
 
     ``cf.Workflow(**cf.load_policies("policies.toml"))``. An invalid file raises
-    :class:`complaintflow.ConfigError` naming the key and the line.
+    :class:`complaintflow.exceptions.ConfigError` naming the key and the line.
     """
     p = Path(path)
     try:

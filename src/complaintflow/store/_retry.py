@@ -28,7 +28,7 @@ def retry(
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """Load ``complaint_id`` from ``store``, run ``command`` on it, and when the save is
-    refused as stale (:class:`~complaintflow.ConcurrencyError`) load it again and rerun.
+    refused as stale (:class:`~complaintflow.exceptions.ConcurrencyError`) load it again and rerun.
 
     ``command`` receives the freshly loaded complaint and runs one workflow command on it
     (the workflow saves through the store). Because it sees the current state each time,

@@ -4,7 +4,7 @@ Tables (``cf_`` is the default prefix):
 
 ``cf_schema``
     One row: the layout version of this database. A library older than the database
-    refuses to open it (:class:`~complaintflow.SchemaVersionError`).
+    refuses to open it (:class:`~complaintflow.exceptions.SchemaVersionError`).
 ``cf_complaints``
     One current-state row per complaint (state, version, the fields reports and policies
     filter on, the next deadline, the sweep's claim), written in the same transaction as

@@ -1,6 +1,6 @@
 """Draw the evaluation sample (run once; kept so the draw can be checked).
 
-    python eval/sample.py WAIMAI_CSV ONLINE_SHOPPING_CSV AMAZON_TEST_CSV > eval/unlabelled.jsonl
+    python eval/sample.py WAIMAI_CSV ONLINE_SHOPPING_CSV AMAZON_TEST_CSV > eval/sample.jsonl
 
 Sources (see eval/README.md): SophonPlus/ChineseNlpCorpus datasets waimai_10k and
 online_shopping_10_cats (label 0 = negative), and the condensed Amazon review test file of

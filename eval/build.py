@@ -1,0 +1,43 @@
+"""Join the drawn sample with the hand labels into eval/reviews.jsonl (run after editing labels).
+
+    python eval/build.py
+"""
+
+import json
+import pathlib
+
+HERE = pathlib.Path(__file__).parent
+CODES = {
+    "fs": ("food_safety", "safety", 1), "inj": ("injury", "safety", 1),
+    "au": ("authenticity", "product", 2), "nd": ("not_as_described", "product", 3),
+    "qd": ("quality_defect", "product", 3), "ch": ("channel_inconsistency", "experience", 3),
+    "mb": ("membership_benefit", "experience", 3), "dd": ("delivery_damage", "experience", 3),
+    "dl": ("delivery_delay", "experience", 3), "pr": ("promotion_dispute", "operations", 3),
+    "st": ("staff_attitude", "service", 2), "sa": ("slow_after_sales", "service", 3),
+    "rp": ("rigid_policy", "service", 3), "ot": ("other", "other", 3),
+}
+
+
+def main() -> None:
+    labels = {}
+    for line in (HERE / "labels.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            rid, first, *rest = line.split()
+            labels["r" + rid] = (first, rest)
+    out = []
+    for line in (HERE / "sample.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        first, rest = labels.pop(row["id"])
+        category, dimension, severity = CODES[first]
+        accept = [CODES[c][0] for c in rest]
+        out.append({"id": row["id"], "split": row["split"], "source": row["source"],
+                    "row": row["row"], "text": row["text"], "category": category,
+                    "dimension": dimension, "severity": severity, "accept": accept})
+    assert not labels, f"labels without a text: {sorted(labels)[:5]}"
+    with open(HERE / "reviews.jsonl", "w", encoding="utf-8") as f:
+        for row in out:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()

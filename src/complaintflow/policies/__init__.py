@@ -24,7 +24,14 @@ from complaintflow.policies.escalation import (
     TieredEscalation,
     stage_clocks,
 )
-from complaintflow.policies.regulatory import Period, RegulatoryProfile, bundled_profiles
+from complaintflow.policies.hybrid import (
+    ClassifierScore,
+    HybridClassifier,
+    TextModel,
+    evaluate_classifier,
+    train_classifier,
+)
+from complaintflow.policies.regulatory import Period, RegulatoryProfile, Window, bundled_profiles
 from complaintflow.policies.risk import DefaultRisk, RiskPolicy
 from complaintflow.policies.scope import LineDetection, ScopePolicy
 
@@ -34,6 +41,7 @@ __all__ = [
     "ChannelDuplicates",
     "Classification",
     "ClassificationPolicy",
+    "ClassifierScore",
     "CompensationLadder",
     "CompensationPolicy",
     "CounterfeitFloor",
@@ -43,6 +51,7 @@ __all__ = [
     "Floor",
     "FoodSafetyFloor",
     "GoodwillLayer",
+    "HybridClassifier",
     "KeywordClassifier",
     "LegalFloor",
     "LineDetection",
@@ -53,7 +62,11 @@ __all__ = [
     "RiskPolicy",
     "ScopePolicy",
     "StageClock",
+    "TextModel",
     "TieredEscalation",
+    "Window",
     "bundled_profiles",
+    "evaluate_classifier",
     "stage_clocks",
+    "train_classifier",
 ]

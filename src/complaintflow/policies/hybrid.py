@@ -273,7 +273,7 @@ class HybridClassifier(ClassificationPolicy):
     version: ClassVar[str] = "h1"
 
     def __init__(self, keywords: KeywordClassifier | None = None, model: TextModel | None = None,
-                 *, keyword_weight: float = 2.0, weak_safety: float = 0.01,
+                 *, keyword_weight: float = 2.0, weak_safety: float = 0.2,
                  model_safety: float | None = None) -> None:
         self.keywords = keywords if keywords is not None else KeywordClassifier()
         self.model = model if model is not None else bundled_model()
@@ -362,7 +362,9 @@ class HybridClassifier(ClassificationPolicy):
                 dropped = safety_words.pop("food_safety")
                 found.setdefault("quality_defect", []).extend(dropped)
                 evidence.append(f"context:{other}")
-        p_safety = sum(probs.get(c, 0.0) for c in self._safety)
+        # the model's view of safety ignores what is negated too ("没有拉肚子")
+        unsafe = self.model.probabilities(no_negation) if no_negation != masked else probs
+        p_safety = sum(unsafe.get(c, 0.0) for c in self._safety)
         verdict: str | None = None
         for c in sorted(safety_words, key=lambda c: -len(safety_words[c])):
             strong = any(not w.startswith(WEAK) for w in safety_words[c])

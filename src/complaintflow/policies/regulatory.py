@@ -12,11 +12,13 @@ user's ``policies.toml`` uses (``[escalation.profiles.<name>]``):
 
 >>> from datetime import datetime, timezone
 >>> fca = bundled_profiles()["uk_fca_disp"]
->>> fca.rule.split(" (")[0]
-'FCA Handbook DISP 1.5.2R'
+>>> fca.rule.split(": ")[0]
+'FCA Handbook DISP 1.6.2R'
 >>> friday = datetime(2026, 4, 3, 10, 0, tzinfo=timezone.utc)   # Good Friday in England
->>> fca.deadlines_from(friday)[State.PROPOSED].isoformat()   # Easter Monday is not counted
+>>> fca.windows_from(friday)["summary_resolution"].isoformat()   # Easter Monday not counted
 '2026-04-09T16:00:00+00:00'
+>>> fca.deadlines_from(friday)[State.PROPOSED].isoformat()   # 8 weeks, end of the London day
+'2026-05-29T22:59:59.999999+00:00'
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from functools import cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, get_args
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -39,11 +42,13 @@ from complaintflow.policies.calendar import BusinessCalendar
 if TYPE_CHECKING:
     from complaintflow.policies._config import ConfigContext
 
-__all__ = ["Period", "RegulatoryProfile", "bundled_profiles", "profile_from_config"]
+__all__ = ["Period", "RegulatoryProfile", "Window", "bundled_profiles", "profile_from_config"]
 
 Unit: TypeAlias = Literal["hours", "working_hours", "business_days", "days", "weeks"]
 UNITS: Final[tuple[str, ...]] = get_args(Unit)
 _PERIOD = re.compile(r"^\s*(\d+)\s+([a-z_]+)\s*$")
+_WINDOW = re.compile(r"^\s*(\d+\s+[a-z_]+)(?:\s+after\s+([a-z_][a-z0-9_]*))?\s*$")
+_END_OF_DAY: Final = time(23, 59, 59, 999999)
 _DEADLINE_STAGES: Final = tuple(s for s in STAGES if s is not State.REVISITED)
 
 
@@ -51,9 +56,11 @@ _DEADLINE_STAGES: Final = tuple(s for s in STAGES if s is not State.REVISITED)
 class Period:
     """A span a rule gives: ``count`` of ``unit``.
 
-    Units: ``hours`` and ``days``/``weeks`` run on the wall clock; ``working_hours`` count
-    the profile calendar's working time; ``business_days`` end at the close of business of
-    the n-th working day after the day of receipt (the day of receipt is not counted).
+    Units: ``hours`` run on the wall clock; ``days`` and ``weeks`` end at the end of the
+    local day (in the calendar's time zone) that many days or weeks after the local day of
+    the start, whatever daylight-saving change lies between; ``working_hours`` count the
+    profile calendar's working time; ``business_days`` end at the close of business of the
+    n-th working day after the day of receipt (the day of receipt is not counted).
 
     >>> Period.parse("15 business_days")
     Period(count=15, unit='business_days')
@@ -91,10 +98,11 @@ class Period:
         """The end of this period counted from ``start``."""
         if self.unit == "hours":
             return start + timedelta(hours=self.count)
-        if self.unit == "days":
-            return start + timedelta(days=self.count)
-        if self.unit == "weeks":
-            return start + timedelta(weeks=self.count)
+        if self.unit in ("days", "weeks"):
+            zone = ZoneInfo(calendar.timezone)
+            days = self.count * (7 if self.unit == "weeks" else 1)
+            day = start.astimezone(zone).date() + timedelta(days=days)
+            return datetime.combine(day, _END_OF_DAY, tzinfo=zone).astimezone(start.tzinfo)
         if self.unit == "working_hours":
             return calendar.add(start, timedelta(hours=self.count))
         return calendar.close_of_business(start, self.count)
@@ -119,14 +127,62 @@ def _words(value: Iterable[str]) -> frozenset[str]:
     return frozenset(value)
 
 
+@attrs.frozen(slots=True)
+class Window:
+    """A span a rule gives that is not a deadline of the seller's: an exemption ("resolved
+    within 3 business days, a summary resolution communication is enough") or a step of
+    the regulator's the seller must be ready for ("the regulator ends mediation 45 working
+    days after accepting the complaint"). ``after`` names another window of the same
+    profile the span is counted from (``None``: from receipt).
+
+    >>> Window.parse("45 business_days after acceptance_decision")
+    Window(period=Period(count=45, unit='business_days'), after='acceptance_decision')
+    """
+
+    period: Period
+    after: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.period, Period):
+            raise ValidationError("window.period", f"expected a Period, got {self.period!r}")
+        if self.after is not None and (not isinstance(self.after, str) or not self.after):
+            raise ValidationError("window.after", f"expected a window name, got {self.after!r}")
+
+    @classmethod
+    def parse(cls, text: object) -> Window:
+        """A window from ``"<count> <unit>"`` or ``"<count> <unit> after <window>"``."""
+        m = _WINDOW.match(text) if isinstance(text, str) else None
+        if m is None:
+            raise ValidationError("window", "expected '<count> <unit>' or '<count> <unit> after "
+                                  f"<window>', got {text!r}")
+        return cls(Period.parse(m.group(1)), m.group(2))
+
+    def __str__(self) -> str:
+        return str(self.period) if self.after is None else f"{self.period} after {self.after}"
+
+
+def _windows(value: Mapping[str, Window]) -> Mapping[str, Window]:
+    out: dict[str, Window] = {}
+    for name, window in value.items():
+        if not isinstance(window, Window):
+            raise ValidationError(f"windows.{name}", f"expected a Window, got {window!r}")
+        if window.after is not None and window.after not in out:
+            raise ValidationError(f"windows.{name}", f"counted after {window.after!r}, which is not "
+                                  "a window listed before it")
+        out[name] = window
+    return MappingProxyType(out)
+
+
 @attrs.frozen(slots=True, eq=False)
 class RegulatoryProfile:
     """One regulator's complaint-handling deadlines, as data.
 
     ``deadlines`` gives, per stage, the period from receipt the rule allows; ``limits``
     gives hard limits from receipt that waiting for the customer never pushes a deadline
-    past (e.g. PSD2's 35 business days). ``categories`` restricts the profile to those
-    complaint categories (empty: every complaint). ``rule`` cites the legal source.
+    past (e.g. PSD2's 35 business days). ``windows`` are named spans that are not the
+    seller's deadlines (see :class:`Window`): exemptions and the regulator's own steps.
+    ``categories`` restricts the profile to those complaint categories (empty: every
+    complaint). ``rule`` cites the legal source.
     """
 
     name: str
@@ -137,6 +193,7 @@ class RegulatoryProfile:
     calendar: BusinessCalendar = attrs.field(factory=BusinessCalendar)
     categories: frozenset[str] = attrs.field(default=frozenset(), converter=_words)
     url: str = ""
+    windows: Mapping[str, Window] = attrs.field(factory=dict, converter=_windows)
 
     def applies(self, complaint: Complaint) -> bool:
         """Whether the rule covers ``complaint`` (by category)."""
@@ -149,6 +206,23 @@ class RegulatoryProfile:
     def limits_from(self, received_at: datetime) -> dict[State, datetime]:
         """The hard limits, counted from receipt."""
         return {s: p.after(received_at, self.calendar) for s, p in self.limits.items()}
+
+    def windows_from(self, received_at: datetime, **known: datetime) -> dict[str, datetime]:
+        """When each window ends, counted from receipt or from the end of the window it
+        follows; ``known`` gives the real time of a step that has happened (e.g.
+        ``acceptance_decision=...`` once the regulator accepted the complaint), used
+        instead of the latest time the rule allows."""
+        unknown = set(known) - set(self.windows)
+        if unknown:
+            raise ValidationError("windows", f"no window {sorted(unknown)[0]!r} in {self.name}")
+        out: dict[str, datetime] = {}
+        for name, window in self.windows.items():
+            if name in known:
+                out[name] = known[name]
+                continue
+            start = received_at if window.after is None else out[window.after]
+            out[name] = window.period.after(start, self.calendar)
+        return out
 
     def __repr__(self) -> str:
         return f"RegulatoryProfile({self.name!r}: {self.title})"
@@ -199,7 +273,26 @@ def _periods(table: object, ctx: ConfigContext, key: str) -> dict[State, Period]
 
 
 _PROFILE_KEYS: Final = frozenset({"title", "rule", "url", "deadlines", "limits", "categories",
-                                  "timezone", "hours", "holidays", "subdivision", "weekend"})
+                                  "windows", "timezone", "hours", "holidays", "subdivision",
+                                  "weekend"})
+
+
+def _windows_from(table: object, ctx: ConfigContext) -> dict[str, Window]:
+    if table is None:
+        return {}
+    if not isinstance(table, Mapping):
+        ctx.error("windows", "expected a table of name = \"<count> <unit> [after <window>]\"")
+    sub = ctx.sub("windows")
+    out: dict[str, Window] = {}
+    for name, text in table.items():
+        try:
+            window = Window.parse(text)
+        except ValidationError as exc:
+            sub.error(name, str(exc))
+        if window.after is not None and window.after not in out:
+            sub.error(name, f"counted after {window.after!r}, which is not a window listed before it")
+        out[name] = window
+    return out
 
 
 def profile_from_config(name: str, table: Mapping[str, Any], ctx: ConfigContext) -> RegulatoryProfile:
@@ -210,8 +303,9 @@ def profile_from_config(name: str, table: Mapping[str, Any], ctx: ConfigContext)
     if not rule:
         ctx.error("rule", "cite the legal source of the profile's deadlines")
     deadlines = _periods(table.get("deadlines"), ctx, "deadlines")
-    if not deadlines:
-        ctx.error("deadlines", "a profile needs at least one stage deadline")
+    windows = _windows_from(table.get("windows"), ctx)
+    if not deadlines and not windows:
+        ctx.error("deadlines", "a profile needs at least one stage deadline or window")
     limits = _periods(table.get("limits"), ctx, "limits")
     categories = ctx.get(table, "categories", list, [])
     if not all(isinstance(c, str) for c in categories):
@@ -220,7 +314,7 @@ def profile_from_config(name: str, table: Mapping[str, Any], ctx: ConfigContext)
                                                 "weekend") if k in table}, ctx)
     return RegulatoryProfile(name=name, title=title, rule=rule, deadlines=deadlines, limits=limits,
                              calendar=cal, categories=frozenset(categories),
-                             url=ctx.get(table, "url", str, ""))
+                             url=ctx.get(table, "url", str, ""), windows=windows)
 
 
 def profiles_from_config(table: object, ctx: ConfigContext) -> dict[str, RegulatoryProfile]:
@@ -238,7 +332,7 @@ def profiles_from_config(table: object, ctx: ConfigContext) -> dict[str, Regulat
 @cache
 def bundled_profiles() -> Mapping[str, RegulatoryProfile]:
     """The profiles shipped with complaintflow, by name (``cn_samr``, ``uk_fca_disp``,
-    ``eu_psd2``, ``us_cfpb``)."""
+    ``uk_fca_disp_payments``, ``eu_psd2``, ``us_cfpb``)."""
     from complaintflow.policies._config import ConfigContext, default_text
 
     text = default_text("regulatory.toml")

@@ -64,17 +64,21 @@ _STOP: Final = frozenset({"the", "a", "an", "and", "or", "of", "to", "in", "it",
 
 
 def join_split_words(text: str) -> str:
-    """Remove punctuation between single characters: "拉！肚！子！" → "拉肚子！"."""
+    """Remove the punctuation that breaks a word into single characters: "拉！肚！子！" →
+    "拉肚子", "外卖拉！肚！子" → "外卖拉肚子". A separator goes when it stands inside a
+    run of single Chinese characters, or right before or after one."""
     parts = _SEPARATOR.split(text)
-    # parts alternates word, separator, word, separator ...
-    out = [parts[0]]
-    for i in range(1, len(parts) - 1, 2):
-        before, sep, after = parts[i - 1], parts[i], parts[i + 1]
-        single = (len(before) == 1 and len(after) == 1 and _IS_CJK.match(before)
-                  and _IS_CJK.match(after) and "\n" not in sep)
-        if not single:
+    words, seps = parts[0::2], parts[1::2]
+    single = [len(w) == 1 and _IS_CJK.match(w) is not None for w in words]
+    out = [words[0]]
+    for i, sep in enumerate(seps):
+        # sep stands between words[i] and words[i + 1]
+        run_here = single[i] and single[i + 1]
+        run_starts = single[i + 1] and i + 2 < len(words) and single[i + 2]
+        run_ends = single[i] and i >= 1 and single[i - 1]
+        if not (run_here or run_starts or run_ends) or "\n" in sep:
             out.append(sep)
-        out.append(after)
+        out.append(words[i + 1])
     return "".join(out)
 
 
@@ -226,6 +230,7 @@ class _Context:
     not_food: tuple[str, ...]
     food: tuple[str, ...]
     safety_keywords: tuple[tuple[str, tuple[str, ...]], ...]
+    needs_keyword: frozenset[str]
 
 
 @functools.cache
@@ -235,7 +240,8 @@ def _bundled_context() -> _Context:
                     frozenset(table["negation_words"]), int(table["negation_reach"]),
                     int(table["negation_reach_words"]), tuple(table["not_food"]),
                     tuple(table["food"]),
-                    tuple((c, tuple(ws)) for c, ws in table["safety_keywords"].items()))
+                    tuple((c, tuple(ws)) for c, ws in table["safety_keywords"].items()),
+                    frozenset(table["needs_keyword"]))
 
 
 def _contains_any(norm: str, words: Iterable[str]) -> str | None:
@@ -263,7 +269,8 @@ class HybridClassifier(ClassificationPolicy):
     3. Otherwise each non-safety category scores the model's log-probability plus
        ``keyword_weight`` per strong keyword (half per weak one, at most two); marketplace
        and channel names ("京东", "实体店") and phrases such as "到账" are context the
-       keywords do not see.
+       keywords do not see, and the online/offline inconsistency needs a keyword of its own
+       (a comparison such as "网上比店里便宜"), not just a channel name.
 
     ``evidence`` lists the keywords that fired (``"category:keyword"``) and the n-grams that
     spoke most for the verdict (``"model:拉肚子"``). ``HybridClassifier()`` uses the bundled
@@ -380,7 +387,7 @@ class HybridClassifier(ClassificationPolicy):
         if verdict is None:
             best_score = -math.inf
             for c in self._known:
-                if c in self._safety:
+                if c in self._safety or (c in self._ctx.needs_keyword and c not in found):
                     continue
                 words = found.get(c, [])
                 kw = min(2.0, sum(0.5 if w.startswith(WEAK) else 1.0 for w in words))

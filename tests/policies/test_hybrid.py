@@ -1,0 +1,268 @@
+"""HybridClassifier: measured on the held-out part of real customers' words, and its promises.
+
+The evaluation set (``eval/reviews.jsonl``) holds 1,200 negative reviews drawn at random
+from public corpora and labelled by hand; it was split once into a tuning part and a
+held-out part. The bundled model is trained on the tuning part and the phrasing examples
+only (a test below retrains it and compares), so the held-out figures measure something.
+The floors are the figures measured when the model was trained, minus a small margin
+(none for safety: one more missed safety text fails).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import pathlib
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import complaintflow as cf
+from complaintflow.policies import (
+    HybridClassifier,
+    KeywordClassifier,
+    TextModel,
+    evaluate_classifier,
+    train_classifier,
+)
+from complaintflow.policies.hybrid import bundled_model, join_split_words, text_features
+from complaintflow.policies.train import main as train_main
+
+EVAL = pathlib.Path(__file__).resolve().parents[2] / "eval"
+
+#: measured on the held-out part: category 75.3 %, dimension 82.1 %, safety recall 75 %
+#: (12 of 16), non-safety texts made severity 1: 1.75 % (8 of 458)
+CATEGORY_FLOOR = 0.73
+DIMENSION_FLOOR = 0.80
+SAFETY_RECALL_FLOOR = 0.75
+FALSE_SEVERITY_1_CEILING = 0.025
+
+
+def rows(name: str = "reviews.jsonl", split: str | None = None) -> list[dict[str, Any]]:
+    out = [json.loads(line) for line in (EVAL / name).read_text(encoding="utf-8").splitlines()]
+    return [r for r in out if split is None or r["split"] == split]
+
+
+@pytest.fixture(scope="module")
+def hybrid() -> HybridClassifier:
+    return HybridClassifier()
+
+
+# -- the evaluation set ------------------------------------------------------------------------
+
+def test_the_evaluation_set_is_what_the_docs_say() -> None:
+    every = rows()
+    assert len(every) == 1200
+    assert len({r["id"] for r in every}) == 1200
+    sources = {r["source"] for r in every}
+    assert sources == {"waimai_10k", "online_shopping_10_cats", "amazon_review_full"}
+    chinese = [r for r in every if r["source"] != "amazon_review_full"]
+    assert len(chinese) >= 1000
+    known = set(KeywordClassifier().categories) | {"other"}
+    kw = KeywordClassifier()
+    for r in every:
+        assert r["split"] in ("tune", "held_out")
+        assert r["category"] in known and set(r["accept"]) <= known
+        assert r["category"] not in r["accept"]
+        dimension = kw.dimension_of(r["category"]) or "other"
+        assert r["dimension"] == dimension
+        assert r["severity"] == (1 if dimension == "safety"
+                                 else kw.categories.get(r["category"], None).severity
+                                 if r["category"] in kw.categories else 3)
+    held = rows(split="held_out")
+    assert 0.35 <= len(held) / len(every) <= 0.45
+
+
+def test_the_bundled_model_never_saw_the_held_out_part() -> None:
+    # retraining on the tuning part and the phrasing examples gives the bundled model exactly
+    train = rows(split="tune") + rows("phrasing.jsonl")
+    again = train_classifier(train).model
+    shipped = bundled_model()
+    assert again.to_dict() == shipped.to_dict()
+
+
+# -- the held-out figures ----------------------------------------------------------------------
+
+def test_held_out_scores_stay_above_their_floors(hybrid: HybridClassifier) -> None:
+    score = evaluate_classifier(hybrid, rows(split="held_out"))
+    assert score.texts == 497
+    assert score.category >= CATEGORY_FLOOR
+    assert score.dimension >= DIMENSION_FLOOR
+    assert score.safety_texts == 16
+    assert score.safety_recall >= SAFETY_RECALL_FLOOR
+    assert score.false_severity_1 <= FALSE_SEVERITY_1_CEILING
+
+
+def test_the_hybrid_beats_the_keywords_on_the_held_out_part(hybrid: HybridClassifier) -> None:
+    held = rows(split="held_out")
+    mixed, keywords = evaluate_classifier(hybrid, held), evaluate_classifier(KeywordClassifier(), held)
+    assert mixed.category > keywords.category + 0.2
+    assert mixed.dimension > keywords.dimension + 0.2
+    assert mixed.safety_recall >= keywords.safety_recall
+    assert mixed.false_severity_1 <= keywords.false_severity_1
+
+
+# -- what real customers write -----------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("拉！肚！子！", "food_safety"),
+    ("吃完连拉带吐", "food_safety"),
+    ("The chicken made my son sick", "food_safety"),
+    ("昨天的外卖吃了以后拉肚子", "food_safety"),
+    ("the kettle burned my hand", "injury"),
+    ("我要退款，退了一个月还没到账", "slow_after_sales"),
+    ("京东买的手机屏幕坏了", "quality_defect"),
+    ("新裤子有个洞", "quality_defect"),
+    ("都洒出来了", "delivery_damage"),
+    ("我买金色给我发一台银色", "not_as_described"),
+])
+def test_real_phrasings(hybrid: HybridClassifier, text: str, category: str) -> None:
+    verdict = hybrid.decide(text)
+    assert verdict.category == category
+    assert verdict.evidence
+
+
+@pytest.mark.parametrize("text", [
+    "没有受伤", "孩子没有拉肚子，就是送晚了", "nobody was hurt but the box was crushed",
+    "the toy's paint contains lead", "护肤品过期了", "the lotion was expired",
+])
+def test_negation_and_product_type_keep_a_text_out_of_safety(hybrid: HybridClassifier,
+                                                              text: str) -> None:
+    verdict = hybrid.decide(text)
+    assert verdict.dimension != "safety" and verdict.severity != 1
+
+
+@pytest.mark.parametrize("text", ["京东的东西质量太差", "实体店买的裤子有个洞", "网上买的鞋开胶了"])
+def test_a_marketplace_or_channel_name_is_context_not_a_category(hybrid: HybridClassifier,
+                                                                 text: str) -> None:
+    assert hybrid.decide(text).category != "channel_inconsistency"
+    # the keyword rules alone read the name as an online/offline inconsistency
+    assert "channel_inconsistency" in KeywordClassifier().matches(text)
+
+
+def test_a_product_that_is_not_food_says_why(hybrid: HybridClassifier) -> None:
+    verdict = hybrid.decide("护肤品过期了")
+    assert "context:护肤品" in verdict.evidence
+
+
+def test_evidence_names_keywords_and_model_features(hybrid: HybridClassifier) -> None:
+    verdict = hybrid.decide("外卖里吃出一根头发")
+    assert verdict.category == "food_safety"
+    assert verdict.evidence[0].startswith("food_safety:")
+    assert any(e.startswith("model:") for e in verdict.evidence)
+
+
+def test_words_broken_by_punctuation_are_joined() -> None:
+    assert join_split_words("拉！肚！子！") == "拉肚子"
+    assert join_split_words("外卖拉！肚！子！") == "外卖拉肚子"
+    assert join_split_words("送餐慢，菜难吃") == "送餐慢，菜难吃"
+    assert "拉肚子" in text_features(join_split_words("拉，肚，子"))
+
+
+SAFETY_WORDS = ["拉肚子", "食物中毒", "烫伤", "发霉", "吃出头发"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(word=st.sampled_from(SAFETY_WORDS), marks=st.lists(st.sampled_from("！!…~，*。 "),
+                                                          min_size=4, max_size=4),
+       before=st.sampled_from(["", "外卖", "昨天吃的", "孩子吃了饭菜"]))
+def test_punctuation_inside_a_safety_word_never_hides_it(word: str, marks: list[str],
+                                                         before: str) -> None:
+    broken = "".join(ch + mark for ch, mark in zip(word, marks, strict=False))
+    verdict = HybridClassifier().decide(before + broken)
+    assert verdict.severity == 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.text(max_size=80))
+def test_any_text_gets_a_known_category(text: str) -> None:
+    h = HybridClassifier()
+    verdict = h.decide(text)
+    assert verdict.category in set(h.keywords.categories) | {"other"}
+    assert verdict.severity in (1, 2, 3)
+    if verdict.dimension == "safety":
+        assert verdict.severity == 1 and verdict.min_tier is not None
+
+
+# -- the workflow --------------------------------------------------------------------------------
+
+def test_a_workflow_uses_it(hybrid: HybridClassifier) -> None:
+    wf = cf.Workflow(classifier=hybrid)
+    c = wf.receive("拉！肚！子！了，昨天的外卖", customer_id="C-1", channel="app")
+    assert (c.category, c.severity) == ("food_safety", 1)
+    assert c.tier >= cf.Tier.REGIONAL_HEAD
+    assert hybrid.dimension_of("delivery_delay") == "experience"
+
+
+# -- retraining -----------------------------------------------------------------------------------
+
+SMALL = [
+    {"text": "送得太慢了", "category": "delivery_delay"},
+    {"text": "等了两个小时才送到", "category": "delivery_delay"},
+    {"text": "衣服掉色", "category": "quality_defect", "accept": ["not_as_described"]},
+    {"text": "质量太差，穿一次就破了", "category": "quality_defect"},
+    {"text": "whatever", "category": "other", "weight": 0.5},
+]
+
+
+def test_train_save_and_load(tmp_path: pathlib.Path) -> None:
+    trained = train_classifier(SMALL)
+    assert set(trained.model.categories) == {"delivery_delay", "quality_defect",
+                                              "not_as_described", "other"}
+    assert trained.decide("还没送到，太慢").category == "delivery_delay"
+    path = tmp_path / "model.json.gz"
+    trained.save(path)
+    loaded = HybridClassifier.load(path)
+    for text in ("还没送到，太慢", "掉色严重", "烫伤了手"):
+        assert loaded.decide(text) == trained.decide(text)
+    assert loaded.model.to_dict() == trained.model.to_dict()
+
+
+@pytest.mark.parametrize(("bad", "field"), [
+    ([], "rows"),
+    ([{"text": "x", "category": "no_such"}], "category"),
+    ([{"text": "", "category": "other"}], "text"),
+    ([{"text": "x", "category": "other", "accept": "quality_defect"}], "accept"),
+    ([{"text": "x", "category": "other", "weight": 0}], "weight"),
+])
+def test_bad_training_rows_are_refused(bad: list[dict[str, Any]], field: str) -> None:
+    with pytest.raises(cf.ValidationError) as info:
+        train_classifier(bad)
+    assert info.value.field == field
+
+
+def test_a_file_that_is_not_a_model_is_refused(tmp_path: pathlib.Path) -> None:
+    junk = tmp_path / "junk.json.gz"
+    junk.write_bytes(b"not gzip")
+    with pytest.raises(cf.ValidationError, match="cannot read a model"):
+        HybridClassifier.load(junk)
+    with gzip.open(junk, "wt", encoding="utf-8") as f:
+        json.dump({"format": 99}, f)
+    with pytest.raises(cf.ValidationError, match="format 1"):
+        HybridClassifier.load(junk)
+    with pytest.raises(cf.ValidationError, match="malformed"):
+        TextModel.from_dict({"format": 1, "categories": ["a"], "docs": [], "alpha": 0.1,
+                             "counts": {}})
+
+
+@pytest.mark.parametrize("options", [{"keyword_weight": -1}, {"weak_safety": 2},
+                                     {"model_safety": 1.5}, {"keyword_weight": True}])
+def test_bad_options_are_refused(options: dict[str, Any]) -> None:
+    with pytest.raises(cf.ValidationError):
+        HybridClassifier(**options)
+
+
+def test_the_training_command(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "labelled.jsonl"
+    data.write_text("\n".join(json.dumps({**r, "split": "tune"}, ensure_ascii=False)
+                              for r in SMALL) + "\n", encoding="utf-8")
+    out = tmp_path / "model.json.gz"
+    assert train_main([str(data), "--out", str(out), "--split", "tune",
+                       "--evaluate", str(data)]) == 0
+    printed = capsys.readouterr().out
+    assert "trained on 5 texts" in printed and "category" in printed
+    assert HybridClassifier.load(out).decide("送得太慢了").category == "delivery_delay"
+    assert train_main([str(tmp_path / "missing.jsonl"), "--out", str(out)]) == 2
+    assert "cannot read" in capsys.readouterr().err

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import itertools
 import json
 import math
 import os
@@ -65,18 +66,17 @@ _STOP: Final = frozenset({"the", "a", "an", "and", "or", "of", "to", "in", "it",
 
 def join_split_words(text: str) -> str:
     """Remove the punctuation that breaks a word into single characters: "拉！肚！子！" →
-    "拉肚子", "外卖拉！肚！子" → "外卖拉肚子". A separator goes when it stands inside a
-    run of single Chinese characters, or right before or after one."""
+    "拉肚子", "外卖烫！伤！" → "外卖烫伤". A separator goes when a single Chinese
+    character follows it, or when it ends a run of them."""
     parts = _SEPARATOR.split(text)
     words, seps = parts[0::2], parts[1::2]
     single = [len(w) == 1 and _IS_CJK.match(w) is not None for w in words]
     out = [words[0]]
     for i, sep in enumerate(seps):
         # sep stands between words[i] and words[i + 1]
-        run_here = single[i] and single[i + 1]
-        run_starts = single[i + 1] and i + 2 < len(words) and single[i + 2]
+        before_single = single[i + 1]
         run_ends = single[i] and i >= 1 and single[i - 1]
-        if not (run_here or run_starts or run_ends) or "\n" in sep:
+        if not (before_single or run_ends) or "\n" in sep:
             out.append(sep)
         out.append(words[i + 1])
     return "".join(out)
@@ -99,7 +99,7 @@ def text_features(norm: str) -> list[str]:
         feats.extend(cjk[i:i + n] for i in range(size - n + 1))
     words = [_stem(w) for w in _WORD.findall(norm) if w not in _STOP]
     feats.extend("w:" + w for w in words)
-    feats.extend(f"w:{a}_{b}" for a, b in zip(words, words[1:], strict=False))
+    feats.extend(f"w:{a}_{b}" for a, b in itertools.pairwise(words))
     return feats
 
 
@@ -150,7 +150,7 @@ class TextModel:
         counts: dict[str, dict[str, float]] = {}
         for row in rows:
             norm, category = row[0], row[1]
-            weight = float(row[2]) if len(row) > 2 else 1.0  # type: ignore[misc]
+            weight = float(row[2]) if len(row) > 2 else 1.0
             docs[category] = docs.get(category, 0.0) + weight
             for f in set(text_features(norm)):
                 per = counts.setdefault(f, {})
@@ -288,9 +288,9 @@ class HybridClassifier(ClassificationPolicy):
                             ("model_safety", 0.0 if model_safety is None else model_safety)):
             if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
                 raise ValidationError(name, f"expected a number ≥ 0, got {value!r}")
-        for name, value in (("weak_safety", weak_safety), ("model_safety", model_safety)):
-            if value is not None and value > 1:
-                raise ValidationError(name, f"a probability threshold is at most 1, got {value!r}")
+        for name, limit in (("weak_safety", weak_safety), ("model_safety", model_safety)):
+            if limit is not None and limit > 1:
+                raise ValidationError(name, f"a probability threshold is at most 1, got {limit!r}")
         self.keyword_weight = float(keyword_weight)
         self.weak_safety = float(weak_safety)
         self.model_safety = None if model_safety is None else float(model_safety)
@@ -396,8 +396,8 @@ class HybridClassifier(ClassificationPolicy):
                     best_score, verdict = score, c
         assert verdict is not None
         for c in [verdict, *(c for c in found if c != verdict)]:
-            source = safety_words if c in safety_words else found
-            evidence.extend(f"{c}:{w.removeprefix(WEAK)}" for w in source.get(c, []))
+            words = safety_words[c] if c in safety_words else found.get(c, [])
+            evidence.extend(f"{c}:{w.removeprefix(WEAK)}" for w in words)
         if verdict in self.model.categories:
             evidence.extend(f"model:{f}" for f in self.model.top_features(norm, verdict))
         cat = cats.get(verdict)
@@ -516,9 +516,9 @@ class ClassifierScore:
 def evaluate_classifier(classifier: HybridClassifier | KeywordClassifier | Callable[[str], Classification],
                         rows: Iterable[Mapping[str, Any]]) -> ClassifierScore:
     """Score a classifier (or any function from a text to a :class:`Classification`) on
-    labelled rows: ``text``, ``category``, ``dimension``, ``severity`` and optionally
-    ``accept`` (the other categories a fair reader accepts; their dimensions are accepted
-    too)."""
+    labelled rows: ``text``, ``category``, optionally ``dimension`` and ``severity`` (by
+    default the category's in the keyword rules) and ``accept`` (the other categories a
+    fair reader accepts; their dimensions are accepted too)."""
     decide: Callable[[str], Classification] = (
         classifier.decide if isinstance(classifier, HybridClassifier | KeywordClassifier)
         else classifier)
@@ -526,18 +526,25 @@ def evaluate_classifier(classifier: HybridClassifier | KeywordClassifier | Calla
         else KeywordClassifier()
     n = cat_ok = dim_ok = safety = safety_hit = rest = rest_hit = others = 0
     confusions: Counter[tuple[str, str]] = Counter()
-    for row in rows:
-        got = decide(str(row["text"]))
+    keywords = rules.keywords if isinstance(rules, HybridClassifier) else rules
+    for number, row in enumerate(rows, 1):
+        text, category = row.get("text"), row.get("category")
+        if not isinstance(text, str) or not isinstance(category, str):
+            raise ValidationError("rows", f"row {number}: expected a text and a category")
+        known = keywords.categories.get(category)
+        dimension = row.get("dimension", known.dimension if known else "other")
+        severity = row.get("severity", known.severity if known else 3)
+        got = decide(text)
         accept = tuple(row.get("accept", ()))
-        accepted = {row["category"], *accept}
-        dims = {row["dimension"], *(rules.dimension_of(c) for c in accept)}
+        accepted = {category, *accept}
+        dims = {dimension, *(rules.dimension_of(c) for c in accept)}
         n += 1
         cat_ok += got.category in accepted
         dim_ok += got.dimension in dims
-        others += row["category"] == "other"
+        others += category == "other"
         if got.category not in accepted:
-            confusions[(str(row["category"]), got.category)] += 1
-        if int(row["severity"]) == 1:
+            confusions[(category, got.category)] += 1
+        if int(severity) == 1:
             safety += 1
             safety_hit += got.severity == 1
         elif all(rules.dimension_of(c) != "safety" for c in accept):

@@ -668,7 +668,8 @@ def check_automatic_offers_within_authority(complaint: Complaint, *, workflow: W
         if found is None or not offer.goodwill.amount:
             continue
         tier, limit = found
-        if limit is not None and offer.goodwill.currency == limit.currency and offer.goodwill.amount > limit.amount:
+        goodwill = offer.goodwill
+        if limit is not None and goodwill.currency == limit.currency and goodwill > limit:
             raise _fail("automatic_offer_within_authority",
                         f"event {event.seq}: the policy's automatic offer grants goodwill "
                         f"{offer.goodwill}, above the {tier.label} limit of {limit}", complaint)

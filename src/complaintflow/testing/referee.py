@@ -25,7 +25,7 @@ Each planned deadline comes to exactly one outcome:
 ...     "id": "CF-1", "customer_id": "C-1", "channel": "app", "tier": "front_line",
 ...     "deadlines": {"acknowledged": (t0 + timedelta(hours=1)).isoformat()}})
 >>> acknowledged = cf.Event(2, "acknowledged", t0 + timedelta(hours=2), "agent-7", {})
->>> verdict = referee.referee([received, acknowledged])
+>>> verdict = referee.sla_outcomes([received, acknowledged])
 >>> [(o.stage.value, o.outcome) for o in verdict.outcomes]
 [('acknowledged', 'late')]
 >>> verdict.agrees
@@ -60,7 +60,7 @@ __all__ = [
     "Verdict",
     "check_sla",
     "one_tier_up",
-    "referee",
+    "sla_outcomes",
 ]
 
 MET: Final = "met"
@@ -195,7 +195,7 @@ class _Plan:
                        self.breach)
 
 
-def referee(history: Complaint | Iterable[Event], *, now: datetime | None = None,
+def sla_outcomes(history: Complaint | Iterable[Event], *, now: datetime | None = None,
             escalation: EscalationRule | None = one_tier_up,
             require_warnings: bool = True) -> Verdict:
     """Judge a history's SLA record from its raw facts alone.
@@ -352,7 +352,7 @@ def referee(history: Complaint | Iterable[Event], *, now: datetime | None = None
             paused_since = None
 
     at_now = events[-1].at if now is None else now
-    if owed is not None and now is not None:
+    if owed is not None:
         b_seq, b_stage, target = owed
         disagree(None, b_stage, f"the breach (event {b_seq}) escalates to {target.label}",
                  "no escalation")
@@ -380,13 +380,13 @@ def check_sla(complaint: Complaint | Iterable[Event], *, now: datetime | None = 
               require_warnings: bool = True) -> Verdict:
     """Raise :class:`~complaintflow.testing.invariants.InvariantViolation`
     (``sla_matches_referee``) when the recorded warnings, breaches or escalations differ
-    from :func:`referee`'s; return the verdict when they agree. The arguments are
-    :func:`referee`'s."""
+    from :func:`sla_outcomes`'; return the verdict when they agree. The arguments are
+    :func:`sla_outcomes`'."""
     from complaintflow.testing.invariants import InvariantViolation
 
     subject = complaint if isinstance(complaint, Complaint) else None
     try:
-        verdict = referee(complaint, now=now, escalation=escalation,
+        verdict = sla_outcomes(complaint, now=now, escalation=escalation,
                           require_warnings=require_warnings)
     except (KeyError, TypeError, ValueError) as exc:
         raise InvariantViolation("sla_matches_referee", f"the history cannot be judged: {exc}",

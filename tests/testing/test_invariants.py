@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -193,7 +194,7 @@ def test_the_workflow_refuses_an_offer_in_another_currency() -> None:
 F = cf.Finding("product_defect", "supply_chain", ("lab report",))
 
 
-def _rewrite(c: cf.Complaint, *changes: tuple[int, dict[str, object]]) -> cf.Complaint:
+def _rewrite(c: cf.Complaint, *changes: tuple[int, Mapping[str, object]]) -> cf.Complaint:
     """``c`` replayed with the data of some events changed: ``(seq, {key: value})``."""
     history = list(c.history)
     for seq, data in changes:

@@ -319,3 +319,18 @@ def test_the_referee_reads_only_the_events() -> None:
     clock.advance(timedelta(hours=2))
     c = wf.acknowledge(wf.tick(c), actor="a")
     assert referee.sla_outcomes(c) == referee.sla_outcomes(list(c.history))
+
+
+@given(due=st.integers(1, 6000), done=st.integers(0, 12000), ticked=st.booleans())
+def test_a_stage_is_late_exactly_when_completed_after_its_deadline(
+        due: int, done: int, ticked: bool) -> None:
+    """Minutes from receipt: the deadline ``due``, the acknowledgement ``done``; with
+    ``ticked`` a tick right before the acknowledgement recorded what was owed."""
+    h = History(acknowledged=due / 60)
+    if ticked and done >= due:
+        h.breach("acknowledged", done / 60, due / 60, to="store_supervisor")
+    h.add("acknowledged", done / 60)
+    verdict = h.verdict()
+    (ack,) = verdict.of(S.ACKNOWLEDGED)
+    assert ack.outcome == (LATE if done > due else MET)
+    assert verdict.agrees == (done <= due or ticked)

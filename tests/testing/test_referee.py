@@ -145,6 +145,17 @@ def test_reopening_cancels_the_downstream_deadlines() -> None:
     assert [o.outcome for o in h.verdict().of(S.REVISITED)] == [MET, OPEN]
 
 
+def test_deadlines_cancelled_by_name() -> None:
+    h = (History().add("acknowledged", 0.5)
+         .add("reclassified", 1, None, deadlines={"resolved": None, "proposed": at(40).isoformat()})
+         .add("escalated", 1, None, reset=["investigated"], to="store_supervisor"))
+    verdict = h.verdict(now=at(100))
+    assert [o.outcome for o in verdict.of(S.RESOLVED)] == [CANCELLED]
+    assert [o.outcome for o in verdict.of(S.PROPOSED)] == [CANCELLED, BREACHED]
+    assert [o.outcome for o in verdict.of(S.INVESTIGATED)] == [CANCELLED]
+    assert h.verdict().agrees
+
+
 def test_closing_ends_every_running_deadline() -> None:
     h = History().add("acknowledged", 0.5).add("withdrawn", 30, reason="bought elsewhere")
     verdict = h.verdict(now=at(500))

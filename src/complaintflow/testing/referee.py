@@ -3,8 +3,10 @@ came to, and whether the recorded warnings, breaches and escalations agree.
 
 The referee reads only the events: the deadlines and warning times each event planned
 (``data["deadlines"]`` and ``data["warnings"]``, on ``received``, ``resolved``,
-``reopened``, ``resumed``, ``reclassified`` …), the moments stages were entered, the
-pauses (``paused`` … ``resumed``) and the tier changes. It never calls the library's fold
+``reopened``, ``resumed``, ``reclassified`` …; a stage planned as ``None`` is cancelled),
+the stages an event opens again (``reopened``: every stage after investigation, and any
+named in ``data["reset"]``), the moments stages were entered, the pauses (``paused`` …
+``resumed``) and the tier changes. It never calls the library's fold
 or a policy, so when the fold and the referee disagree one of them is wrong.
 
 Each planned deadline comes to exactly one outcome:
@@ -179,7 +181,8 @@ def _stage_times(raw: object, where: str) -> dict[State, datetime]:
         return {}
     if not isinstance(raw, Mapping):
         raise ValueError(f"{where}: expected a mapping of stage to time, got {raw!r}")
-    return {State(stage): _time(when, f"{where}.{stage}") for stage, when in raw.items()}
+    return {State(stage): _time(when, f"{where}.{stage}") for stage, when in raw.items()
+            if when is not None}
 
 
 @attrs.define
@@ -207,7 +210,7 @@ def sla_outcomes(history: Complaint | Iterable[Event], *, now: datetime | None =
     - a deadline met on time, cancelled, or not yet due: no breach;
     - every ``sla_breached`` names a deadline still running and already due, and is
       followed by the escalation ``escalation(tier, stage)`` prescribes (an ``escalated``
-      event to that tier before the next breach or the next actor's event; with
+      event to that tier at the moment of the breach, before the next breach; with
       ``escalation=None`` escalations are not judged);
     - a breach comes after a warning of its stage when a warning time was planned and had
       passed (``require_warnings``); every ``sla_warning`` names a running deadline whose
@@ -230,8 +233,10 @@ def sla_outcomes(history: Complaint | Iterable[Event], *, now: datetime | None =
     warned: set[State] = set()
     paused_since: datetime | None = None
     tier = Tier.parse(events[0].data.get("tier", "front_line"))
-    #: (seq of the breach, stage, the tier the rule hands the case to)
+    #: (seq of the breach, stage, the tier the rule hands the case to), owed at the moment
+    #: of the breach (before a later breach or a later moment)
     owed: tuple[int, State, Tier] | None = None
+    owed_at = events[0].at
 
     def disagree(plan: _Plan | Outcome | None, stage: State, says: str, record: str) -> None:
         if plan is None:
@@ -252,7 +257,7 @@ def sla_outcomes(history: Complaint | Iterable[Event], *, now: datetime | None =
 
     for event in events:
         seq, at, data, name = event.seq, event.at, event.data, event.name
-        if owed is not None and (name == "sla_breached" or event.actor is not None):
+        if owed is not None and (name == "sla_breached" or at > owed_at):
             b_seq, b_stage, target = owed
             disagree(None, b_stage, f"the breach (event {b_seq}) escalates to {target.label}",
                      f"no escalation before event {seq} {name!r}")
@@ -292,7 +297,7 @@ def sla_outcomes(history: Complaint | Iterable[Event], *, now: datetime | None =
             plan.breach = seq
             rule = None if escalation is None else escalation(tier, stage)
             if rule is not None and rule > tier:
-                owed = (seq, stage, rule)
+                owed, owed_at = (seq, stage, rule), at
             continue
         if name == "escalated" or "tier" in data or "to" in data:
             raw = data.get("to", data.get("tier"))
@@ -320,13 +325,15 @@ def sla_outcomes(history: Complaint | Iterable[Event], *, now: datetime | None =
             if entered is State.PROPOSED and promise is not None:
                 promises.append(promise.end(LATE if at > promise.due else MET, seq, at))
                 promise = None
-        if name == "reopened":
-            for stage in _ORDER[_ORDER.index(State.INVESTIGATED) + 1:]:
-                plan = live.pop(stage, None)
-                if plan is not None:
-                    close(plan, at, seq)
-                completed.discard(stage)
-                warned.discard(stage)
+        reset = {State(s) for s in data.get("reset", ()) or ()}
+        if name == "reopened":  # back to investigation: every later stage runs again
+            reset.update(_ORDER[_ORDER.index(State.INVESTIGATED) + 1:])
+        for stage in reset:
+            plan = live.pop(stage, None)
+            if plan is not None:
+                close(plan, at, seq)
+            completed.discard(stage)
+            warned.discard(stage)
         if name in _CLOSING:
             for plan in live.values():
                 close(plan, at, seq)
@@ -338,7 +345,14 @@ def sla_outcomes(history: Complaint | Iterable[Event], *, now: datetime | None =
                             None, seq)
 
         # -- deadlines planned --------------------------------------------------------------
-        due = _stage_times(data.get("deadlines"), f"event {seq} deadlines")
+        raw = data.get("deadlines")
+        if isinstance(raw, Mapping):  # a stage planned as None: its deadline is cancelled
+            for key in [k for k, v in raw.items() if v is None]:
+                plan = live.pop(State(key), None)
+                if plan is not None:
+                    close(plan, at, seq)
+            raw = {k: v for k, v in raw.items() if v is not None}
+        due = _stage_times(raw, f"event {seq} deadlines")
         warn = _stage_times(data.get("warnings"), f"event {seq} warnings")
         for stage, when in due.items():
             old = live.get(stage)

@@ -176,6 +176,15 @@ def _time(value: object, where: str) -> datetime:
     return when
 
 
+def _tier(value: object) -> Tier | None:
+    """The tier an event names (``to`` or ``tier``), or None when it names none."""
+    if isinstance(value, Tier):
+        return value
+    if isinstance(value, str) and value.upper() in Tier.__members__:
+        return Tier[value.upper()]
+    return None
+
+
 def _stage_times(raw: object, where: str) -> dict[State, datetime]:
     if not raw:
         return {}
@@ -232,7 +241,7 @@ def sla_outcomes(history: Complaint | Iterable[Event], *, now: datetime | None =
     completed: set[State] = set()
     warned: set[State] = set()
     paused_since: datetime | None = None
-    tier = Tier.parse(events[0].data.get("tier", "front_line"))
+    tier = _tier(events[0].data.get("tier")) or Tier.FRONT_LINE
     #: (seq of the breach, stage, the tier the rule hands the case to), owed at the moment
     #: of the breach (before a later breach or a later moment)
     owed: tuple[int, State, Tier] | None = None
@@ -299,17 +308,15 @@ def sla_outcomes(history: Complaint | Iterable[Event], *, now: datetime | None =
             if rule is not None and rule > tier:
                 owed, owed_at = (seq, stage, rule), at
             continue
-        if name == "escalated" or "tier" in data or "to" in data:
-            raw = data.get("to", data.get("tier"))
-            if raw is not None:
-                new = Tier.parse(raw)
-                if owed is not None and name == "escalated":
-                    b_seq, b_stage, target = owed
-                    if new != target:
-                        disagree(None, b_stage, f"the breach (event {b_seq}) escalates to "
-                                 f"{target.label}", f"event {seq} escalates to {new.label}")
-                    owed = None
-                tier = max(tier, new)
+        new = _tier(data.get("to", data.get("tier")))
+        if new is not None:
+            if owed is not None and name == "escalated":
+                b_seq, b_stage, target = owed
+                if new != target:
+                    disagree(None, b_stage, f"the breach (event {b_seq}) escalates to "
+                             f"{target.label}", f"event {seq} escalates to {new.label}")
+                owed = None
+            tier = max(tier, new)
 
         # -- stages entered, reset or closed --------------------------------------------------
         entered = _ENTERS.get(name)
@@ -355,6 +362,8 @@ def sla_outcomes(history: Complaint | Iterable[Event], *, now: datetime | None =
         due = _stage_times(raw, f"event {seq} deadlines")
         warn = _stage_times(data.get("warnings"), f"event {seq} warnings")
         for stage, when in due.items():
+            if stage in completed:  # reached in this round already: nothing left to plan
+                continue
             old = live.get(stage)
             if old is not None and old.due == when:
                 old.warn = warn.get(stage, old.warn)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -187,3 +188,206 @@ def test_the_workflow_refuses_an_offer_in_another_currency() -> None:
     dollars = cf.Offer("refund", statutory=cf.Money(Decimal(10), "USD"))
     with pytest.raises(cf.CurrencyMismatch):
         wf.propose(c, actor="agent-1", offer=dollars)
+
+
+# -- the truth of the record ---------------------------------------------------------------------
+F = cf.Finding("product_defect", "supply_chain", ("lab report",))
+
+
+def _rewrite(c: cf.Complaint, *changes: tuple[int, Mapping[str, object]]) -> cf.Complaint:
+    """``c`` replayed with the data of some events changed: ``(seq, {key: value})``."""
+    history = list(c.history)
+    for seq, data in changes:
+        event = history[seq - 1]
+        history[seq - 1] = attrs.evolve(event, data={**event.data, **data})
+    return cf.Complaint.replay(history)
+
+
+def _offer(event: cf.Event, **amounts: str) -> dict[str, object]:
+    offer = dict(event.data["offer"])
+    for name, amount in amounts.items():
+        if name == "remedy":
+            offer["remedy"] = amount
+        else:
+            offer[name] = {"amount": amount, "currency": "CNY"}
+    return offer
+
+
+def _last(c: cf.Complaint, name: str) -> cf.Event:
+    return next(e for e in reversed(c.history) if e.name == name)
+
+
+def _road(wf: cf.Workflow, text: str = "The dress faded after one wash", **receive: object
+          ) -> cf.Complaint:
+    c = wf.receive(text, customer_id="C-1", channel="hotline", **receive)  # type: ignore[arg-type]
+    return wf.investigate(wf.acknowledge(c, actor="agent-1"), actor="agent-1", finding=F)
+
+
+def test_record_truth_is_off_by_default_and_v2_runs_it() -> None:
+    clock = cf.FrozenClock(T0)
+    wf = cf.Workflow(clock=clock)
+    c = wf.receive("The dress faded after one wash", customer_id="C-1", channel="hotline")
+    clock.advance(timedelta(hours=2))
+    late = wf.acknowledge(wf.tick(c), actor="agent-1")
+    inv.check_complaint_v2(late, workflow=wf)
+    forged = cf.Complaint.replay([*late.history[:1],
+                                  attrs.evolve(late.history[-1], seq=2)])
+    assert not inv.RECORD_TRUTH
+    inv.check_complaint(forged, workflow=wf)
+    _violates("sla_matches_referee", inv.check_complaint_v2, forged, workflow=wf)
+    _violates("sla_matches_referee", inv.check_complaint, forged, record_truth=True)
+    assert set(inv.RECORD_TRUTH_INVARIANTS) <= set(INVARIANTS)
+
+
+def test_a_tick_must_bring_the_record_up_to_now() -> None:
+    clock = cf.FrozenClock(T0)
+    wf = cf.Workflow(clock=clock)
+    c = wf.receive("The dress faded after one wash", customer_id="C-1", channel="hotline")
+    clock.advance(timedelta(hours=2))
+    inv.check_step_v2(c, wf.tick(c), "tick", workflow=wf)
+    inv.check_step(c, c, "tick", workflow=wf)  # record truth off: not judged
+    _violates("sla_matches_referee", inv.check_step_v2, c, c, "tick", workflow=wf)
+
+
+def test_sla_escalation_rule_follows_the_policy() -> None:
+    from complaintflow.policies import TieredEscalation
+    from complaintflow.testing.referee import one_tier_up
+
+    class Never(TieredEscalation):
+        def on_breach(self, complaint: cf.Complaint, stage: cf.State) -> cf.Tier | None:
+            return None
+
+    assert inv.escalation_rule(None) is one_tier_up
+    assert inv.escalation_rule(_wf()) is one_tier_up
+    never = cf.Workflow(clock=cf.FrozenClock(T0), escalation=Never())
+    assert inv.escalation_rule(never) is None
+    c = never.tick(never.receive("broken", customer_id="C-1", channel="app"),
+                   now=T0 + timedelta(hours=2))
+    inv.check_sla_matches_referee(c, workflow=never)
+    _violates("sla_matches_referee", inv.check_sla_matches_referee, c)
+
+
+def test_deadlines_after_planning() -> None:
+    wf = _wf()
+    c = wf.resolve(wf.propose(_road(wf), actor="agent-1"), actor="agent-1")
+    inv.check_deadlines_after_planning(c)
+    resolved = _last(c, "resolved")
+    early = {"revisited": (resolved.at - timedelta(hours=1)).isoformat()}
+    _violates("deadlines_after_planning", inv.check_deadlines_after_planning,
+              _rewrite(c, (resolved.seq, {"deadlines": early})))
+    paused = wf.await_customer(_road(wf), actor="agent-1", reason="photos")
+    resumed = wf.customer_replied(paused, actor="agent-1")
+    inv.check_deadlines_after_planning(resumed)
+    back = {"proposed": (T0 - timedelta(hours=1) + timedelta(hours=48)).isoformat()}
+    _violates("deadlines_after_planning", inv.check_deadlines_after_planning,
+              _rewrite(resumed, (resumed.version, {"deadlines": back})))
+
+
+def test_automatic_offers_within_the_acting_tier() -> None:
+    wf = _wf()
+    c = wf.propose(_road(wf), actor="agent-1")
+    inv.check_automatic_offers_within_authority(c, workflow=wf)
+    event = _last(c, "proposed")
+    generous = _rewrite(c, (event.seq, {"offer": _offer(event, goodwill="500.00"),
+                                        "approved_by": "sup-1",
+                                        "approver_tier": "store_supervisor"}))
+    inv.check_offers_within_authority(generous, workflow=wf)  # an approver covers it …
+    _violates("automatic_offer_within_authority",  # … but the policy chose it alone
+              inv.check_automatic_offers_within_authority, generous, workflow=wf)
+    chosen = _rewrite(generous, (event.seq, {"automatic": False}))
+    inv.check_automatic_offers_within_authority(chosen, workflow=wf)
+
+
+def test_a_refusal_caused_by_a_policy_is_not_clean() -> None:
+    c = _road(_wf())
+    refused = cf.AuthorityExceeded("goodwill above the limit", needed_tier="store_supervisor")
+    _violates("automatic_offer_within_authority", inv.check_refusal, "propose", refused,
+              complaint=c, arguments={"actor": "agent-1"})
+    inv.check_refusal("propose", refused, arguments={"actor": "a", "offer": cf.Offer("refund")})
+    inv.check_refusal("propose", refused, arguments={"actor": "a", "approved_by": "sup-1"})
+    inv.check_refusal("acknowledge", cf.ValidationError("actor", "must not be empty"))
+    _violates("deadlines_ordered", inv.check_refusal, "resolve",
+              cf.ValidationError("follow_up", "before resolution"))
+
+
+def test_statutory_money_within_the_legal_floor() -> None:
+    wf = _wf()
+    plain = wf.propose(_road(wf, amount=cf.Money(Decimal(399))), actor="agent-1")
+    inv.check_statutory_within_floor(plain, workflow=wf)
+    event = _last(plain, "proposed")
+    _violates("statutory_within_floor", inv.check_statutory_within_floor,
+              _rewrite(plain, (event.seq, {"offer": _offer(event, statutory="5000.00")})),
+              workflow=wf)
+    c = wf.receive("This is a fake, not genuine", customer_id="C-2", channel="hotline",
+                   amount=cf.Money(Decimal(399)))
+    c = wf.investigate(wf.acknowledge(c, actor="a"), actor="a",
+                       finding=cf.Finding("fraud", "store", ("lab report",)))
+    fraud = wf.propose(c, actor="agent-1")
+    assert fraud.offer is not None and fraud.offer.statutory.amount == Decimal("1197.00")
+    inv.check_statutory_within_floor(fraud, workflow=wf)
+    event = _last(fraud, "proposed")
+    _violates("statutory_within_floor", inv.check_statutory_within_floor,
+              _rewrite(fraud, (event.seq, {"offer": _offer(event, statutory="1197.01")})),
+              workflow=wf)
+
+
+def test_remedy_value_within_the_price() -> None:
+    wf = _wf()
+    c = _road(wf, amount=cf.Money(Decimal(399)))
+    c = wf.propose(c, actor="agent-1", offer=cf.Offer(
+        "refund", remedy_value=cf.Money(Decimal(399))))
+    inv.check_remedy_within_price(c)
+    event = _last(c, "proposed")
+    above = _rewrite(c, (event.seq, {"offer": _offer(event, remedy_value="5000.00")}))
+    _violates("remedy_within_price", inv.check_remedy_within_price, above)
+    nothing = _rewrite(c, (event.seq, {"offer": _offer(event, remedy="none",
+                                                       remedy_value="5.00")}))
+    _violates("remedy_within_price", inv.check_remedy_within_price, nothing)
+
+
+def test_the_approver_is_another_actor() -> None:
+    wf = _wf()
+    c = wf.propose(_road(wf), actor="agent-1", offer=cf.Offer(
+        "refund", goodwill=cf.Money(Decimal(400))),
+        approved_by=cf.Actor("sup-1", cf.Tier.STORE_SUPERVISOR))
+    inv.check_approver_not_actor(c)
+    event = _last(c, "proposed")
+    _violates("approver_not_actor", inv.check_approver_not_actor,
+              _rewrite(c, (event.seq, {"approved_by": "agent-1"})))
+
+
+def test_goodwill_over_the_whole_life() -> None:
+    wf = _wf()
+    c = _road(wf)
+    proposals = []
+    for cycle in range(3):
+        c = wf.propose(c, actor="agent-1", offer=cf.Offer("exchange"))
+        proposals.append(c.version)
+        c = wf.revisit(wf.resolve(c, actor="agent-1"), actor="agent-1", satisfaction=1)
+        if cycle < 2:
+            c = wf.reopen(c, actor="agent-1", reason="still fading")
+    fifty = [(seq, {"offer": _offer(c.history[seq - 1], goodwill="50.00")}) for seq in proposals]
+    once = _rewrite(c, fifty[0])
+    inv.check_lifetime_goodwill(once, workflow=wf)
+    inv.check_offers_within_authority(_rewrite(c, *fifty), workflow=wf)  # each offer alone …
+    _violates("lifetime_goodwill_within_authority",  # … but 150 over the life
+              inv.check_lifetime_goodwill, _rewrite(c, *fifty), workflow=wf)
+    approved = [(seq, {**data, "approved_by": "sup-1", "approver_tier": "store_supervisor"})
+                for seq, data in fifty]
+    inv.check_lifetime_goodwill(_rewrite(c, *approved), workflow=wf)
+
+
+def test_safety_is_severe() -> None:
+    wf = _wf()
+    food = wf.receive("The dress gave us food poisoning", customer_id="C-1", channel="hotline")
+    assert food.dimension == "safety"
+    inv.check_safety_severity(food)
+    c = wf.receive("The dress faded after one wash", customer_id="C-2", channel="hotline")
+    c = wf.reclassify(c, actor="agent-1", reason="wrong guess", severity=2)
+    inv.check_safety_severity(c)
+    injury = _rewrite(c, (2, {"category": "injury", "dimension": "safety", "severity": 3,
+                              "tier": "front_line"}))
+    _violates("safety_is_severe", inv.check_safety_severity, injury)
+    head = _rewrite(c, (2, {"category": "injury", "dimension": "safety", "severity": 1,
+                            "tier": "regional_head"}))
+    inv.check_safety_severity(head)

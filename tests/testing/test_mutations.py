@@ -274,7 +274,7 @@ def test_bad_input_must_be_refused_cleanly(broken: type[cf.Workflow]) -> None:
 def test_every_listed_invariant_has_a_mutation() -> None:
     from complaintflow.testing import INVARIANTS
 
-    covered = {*CASES, "bad_input_refused"}
+    covered = {*CASES, "bad_input_refused", *NEW_INVARIANTS}
     assert covered == set(INVARIANTS)
 
 
@@ -338,3 +338,304 @@ def test_user_invariants_are_checked_too() -> None:
 
     with pytest.raises(AssertionError, match="escalated"):
         run_state_machine_as_test(NothingEscalates, settings=HUNT)
+
+
+# -- the defects of the record, planted back ------------------------------------------------------
+# Each mutant produces its defect on any workflow, whether or not the workflow itself has it:
+# it rewrites what the real workflow recorded, or gives it a broken policy. The referee or
+# an invariant on the truth of the record must report each one by name.
+from complaintflow.testing import invariants as inv  # noqa: E402
+
+START = WorkflowMachine.start
+DEFECT = cf.Finding("product_defect", "supply_chain", ("lab report",))
+
+
+def _renumbered(events: list[cf.Event]) -> cf.Complaint:
+    return cf.Complaint.replay(attrs.evolve(e, seq=i) for i, e in enumerate(events, start=1))
+
+
+def _with_data(c: cf.Complaint, seq: int, **data: Any) -> cf.Complaint:
+    history = list(c.history)
+    history[seq - 1] = attrs.evolve(history[seq - 1], data={**history[seq - 1].data, **data})
+    return cf.Complaint.replay(history)
+
+
+def _offer(event: cf.Event, **changes: Any) -> dict[str, Any]:
+    offer = dict(event.data["offer"])
+    for name, value in changes.items():
+        offer[name] = value if name == "remedy" else {"amount": value, "currency": "CNY"}
+    return offer
+
+
+class DropsBreaches(cf.Workflow):
+    """Records no breach: neither a tick nor a command completing a stage late keeps its
+    ``sla_breached`` event."""
+
+    def _dropped(self, after: cf.Complaint) -> cf.Complaint:
+        return _renumbered([e for e in after.history if e.name != "sla_breached"])
+
+    def fire(self, complaint: cf.Complaint, command: str, **kw: Any) -> cf.Complaint:
+        return self._dropped(super().fire(complaint, command, **kw))
+
+    def tick(self, complaint: cf.Complaint, now: datetime | None = None) -> cf.Complaint:
+        return self._dropped(super().tick(complaint, now))
+
+
+class KeepsOldFollowUp(cf.Workflow):
+    """After a reopening, the follow-up deadline planned at the earlier resolution still
+    runs: a tick past it records its breach."""
+
+    def tick(self, complaint: cf.Complaint, now: datetime | None = None) -> cf.Complaint:
+        after = super().tick(complaint, now)
+        names = [e.name for e in after.history]
+        if "reopened" not in names or after.is_final:
+            return after
+        reopened = len(names) - names[::-1].index("reopened")
+        resolved = [e for e in after.history[:reopened] if e.name == "resolved"]
+        old = resolved[-1].data.get("deadlines", {}).get("revisited") if resolved else None
+        at = max(now or self.clock.now(), after.last_event_at)
+        if old is None or at < datetime.fromisoformat(old) or any(
+                e.name == "sla_breached" and e.data.get("stage") == "revisited"
+                for e in after.history[reopened:]):
+            return after
+        breach = cf.Event(after.version + 1, "sla_breached", at, None,
+                          {"stage": "revisited", "deadline": old})
+        return cf.Complaint.replay((*after.history, breach))
+
+
+class ReclassifyKeepsSeverity(cf.Workflow):
+    """Reclassifying to a safety category keeps the severity and the owner it had."""
+
+    def fire(self, complaint: cf.Complaint, command: str, **kw: Any) -> cf.Complaint:
+        after = super().fire(complaint, command, **kw)
+        if command != "reclassify" or kw.get("category") is None:
+            return after
+        event = next(e for e in reversed(after.history) if e.name == "reclassified")
+        return _with_data(after, event.seq, dimension="safety", severity=complaint.severity,
+                          tier=complaint.tier.label)
+
+
+class ReplansFromReceipt(cf.Workflow):
+    """Reclassifying plans the open stages' deadlines from receipt, even those already
+    past: the new deadlines land before the reclassification itself."""
+
+    def fire(self, complaint: cf.Complaint, command: str, **kw: Any) -> cf.Complaint:
+        after = super().fire(complaint, command, **kw)
+        if command != "reclassify":
+            return after
+        event = next(e for e in reversed(after.history) if e.name == "reclassified")
+        planned = self.escalation.deadlines(after)
+        return _with_data(after, event.seq, deadlines={
+            s.value: when.isoformat() for s, when in planned.items()
+            if s not in after.completed})
+
+
+class RewritesProposals(cf.Workflow):
+    """Records every proposal with ``change(event)`` applied to its data."""
+
+    def change(self, event: cf.Event) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def fire(self, complaint: cf.Complaint, command: str, **kw: Any) -> cf.Complaint:
+        after = super().fire(complaint, command, **kw)
+        if command != "propose":
+            return after
+        event = next(e for e in reversed(after.history) if e.name == "proposed")
+        return _with_data(after, event.seq, **self.change(event))
+
+
+class StatutoryWithoutFloor(RewritesProposals):
+    """Pays 5,000 as statutory money where no legal minimum applies."""
+
+    def change(self, event: cf.Event) -> dict[str, Any]:
+        return {"offer": _offer(event, statutory="5000.00")}
+
+
+class RefundAbovePrice(RewritesProposals):
+    """A refund of 5,000 on a 399 purchase."""
+
+    def change(self, event: cf.Event) -> dict[str, Any]:
+        return {"offer": _offer(event, remedy="refund", remedy_value="5000.00")}
+
+
+class NonePays(RewritesProposals):
+    """Remedy "none" paying 5,000."""
+
+    def change(self, event: cf.Event) -> dict[str, Any]:
+        return {"offer": _offer(event, remedy="none", remedy_value="5000.00")}
+
+
+class SelfApproval(RewritesProposals):
+    """The actor approves their own offer as an executive."""
+
+    def change(self, event: cf.Event) -> dict[str, Any]:
+        return {"approved_by": event.actor, "approver_tier": "executive"}
+
+
+class AutomaticAboveAuthority(RewritesProposals):
+    """Records the policy's automatic offer with 500 of goodwill, approved by a supervisor."""
+
+    def change(self, event: cf.Event) -> dict[str, Any]:
+        return {"offer": _offer(event, goodwill="500.00"), "automatic": True,
+                "approved_by": "sup-1", "approver_tier": "store_supervisor"}
+
+
+class GreedyLadder(CompensationLadder):
+    """Its automatic offer carries 500 of goodwill whoever proposes it, never fitted to the
+    actor's authority."""
+
+    def next_offer(self, complaint: cf.Complaint) -> cf.Offer:
+        return attrs.evolve(super().next_offer(complaint), goodwill=cf.Money(Decimal(500)))
+
+    def fit_authority(self, complaint: cf.Complaint, offer: cf.Offer,
+                      tier: cf.Tier) -> cf.Offer:
+        return offer
+
+
+def _investigated(wf: cf.Workflow, text: str = "連衣裙第一次冷水手洗就嚴重褪色",
+                  **receive: Any) -> cf.Complaint:
+    c = wf.receive(text, customer_id="C-1", channel="hotline", **receive)
+    return wf.investigate(wf.acknowledge(c, actor="agent-1"), actor="agent-1", finding=DEFECT)
+
+
+def _late_acknowledgement(clock: cf.FrozenClock) -> tuple[cf.Workflow, cf.Complaint]:
+    wf = DropsBreaches(clock=clock)
+    c = wf.receive("連衣裙第一次冷水手洗就嚴重褪色", customer_id="C-1", channel="hotline")
+    clock.advance(timedelta(hours=2))
+    return wf, wf.acknowledge(c, actor="agent-1")
+
+
+def _reopened_then_ticked(clock: cf.FrozenClock) -> tuple[cf.Workflow, cf.Complaint]:
+    wf = KeepsOldFollowUp(clock=clock)
+    c = wf.propose(_investigated(wf), actor="agent-1")
+    c = wf.revisit(wf.resolve(c, actor="agent-1"), actor="agent-1", satisfaction=1)
+    c = wf.reopen(c, actor="agent-1", reason="still fading")
+    clock.advance(timedelta(hours=30))
+    return wf, wf.tick(c)
+
+
+def _reclassified_to_injury(clock: cf.FrozenClock) -> tuple[cf.Workflow, cf.Complaint]:
+    wf = ReclassifyKeepsSeverity(clock=clock)
+    c = wf.receive("連衣裙第一次冷水手洗就嚴重褪色", customer_id="C-1", channel="hotline")
+    return wf, wf.reclassify(c, actor="agent-1", reason="the customer was hurt",
+                             category="injury")
+
+
+def _reclassified_late(clock: cf.FrozenClock) -> tuple[cf.Workflow, cf.Complaint]:
+    wf = ReplansFromReceipt(clock=clock)
+    c = wf.acknowledge(wf.receive("連衣裙第一次冷水手洗就嚴重褪色", customer_id="C-1",
+                                  channel="hotline"), actor="agent-1")
+    clock.advance(timedelta(hours=20))
+    return wf, wf.reclassify(c, actor="agent-1", reason="worse than it looked", severity=1)
+
+
+def _proposed_by(cls: type[cf.Workflow], **receive: Any
+                 ) -> Callable[[cf.FrozenClock], tuple[cf.Workflow, cf.Complaint]]:
+    def scenario(clock: cf.FrozenClock) -> tuple[cf.Workflow, cf.Complaint]:
+        wf = cls(clock=clock)
+        return wf, wf.propose(_investigated(wf, **receive), actor="agent-1",
+                              offer=cf.Offer("exchange"))
+
+    return scenario
+
+
+def _automatic(clock: cf.FrozenClock) -> tuple[cf.Workflow, cf.Complaint]:
+    wf = AutomaticAboveAuthority(clock=clock)
+    return wf, wf.propose(_investigated(wf), actor="agent-1")
+
+
+def _five_cycles_at_fifty(clock: cf.FrozenClock) -> tuple[cf.Workflow, cf.Complaint]:
+    """Five reopen cycles, each offer recorded with 50 of goodwill and no approval."""
+    wf = cf.Workflow(clock=clock)
+    c = _investigated(wf)
+    proposals = []
+    for cycle in range(5):
+        c = wf.propose(c, actor="agent-1", offer=cf.Offer("exchange"))
+        proposals.append(c.history[-1])
+        c = wf.revisit(wf.resolve(c, actor="agent-1"), actor="agent-1", satisfaction=1)
+        if cycle < 4:
+            c = wf.reopen(c, actor="agent-1", reason="still fading")
+    for event in proposals:
+        c = _with_data(c, event.seq, offer=_offer(event, goodwill="50.00"))
+    return wf, c
+
+
+RECORD_DEFECTS: dict[str, tuple[str, Callable[[cf.FrozenClock],
+                                              tuple[cf.Workflow, cf.Complaint]]]] = {
+    "a late command that records no breach": ("sla_matches_referee", _late_acknowledgement),
+    "a reopening that keeps the old follow-up deadline": (
+        "sla_matches_referee", _reopened_then_ticked),
+    "reclassified to injury keeping severity 3": ("safety_is_severe", _reclassified_to_injury),
+    "reclassified late, planned from receipt": ("deadlines_after_planning", _reclassified_late),
+    "statutory 5,000 with no floor": (
+        "statutory_within_floor", _proposed_by(StatutoryWithoutFloor)),
+    "a refund above the price paid": (
+        "remedy_within_price", _proposed_by(RefundAbovePrice, amount=cf.Money(Decimal(399)))),
+    "remedy none paying 5,000": ("remedy_within_price", _proposed_by(NonePays)),
+    "self-approval": ("approver_not_actor", _proposed_by(SelfApproval)),
+    "goodwill over reopenings": ("lifetime_goodwill_within_authority", _five_cycles_at_fifty),
+    "an automatic offer above authority": ("automatic_offer_within_authority", _automatic),
+}
+
+
+@pytest.mark.parametrize("defect", sorted(RECORD_DEFECTS))
+def test_each_defect_of_the_record_is_caught(defect: str) -> None:
+    invariant, scenario = RECORD_DEFECTS[defect]
+    wf, c = scenario(cf.FrozenClock(START))
+    with pytest.raises(InvariantViolation) as info:
+        inv.check_complaint_v2(c, workflow=wf)
+    assert info.value.invariant == invariant, str(info.value)
+
+
+def test_the_referee_names_the_cancelled_follow_up() -> None:
+    _wf, c = _reopened_then_ticked(cf.FrozenClock(START))
+    with pytest.raises(InvariantViolation, match="no revisited deadline is running"):
+        inv.check_sla_matches_referee(c)
+
+
+def test_a_policy_whose_automatic_offer_is_refused_is_reported() -> None:
+    wf = cf.Workflow(clock=cf.FrozenClock(START), compensation=GreedyLadder())
+    c = _investigated(wf)
+    try:
+        after = wf.propose(c, actor="agent-1")
+    except cf.AuthorityExceeded as exc:
+        with pytest.raises(InvariantViolation) as info:
+            inv.check_refusal("propose", exc, complaint=c, arguments={"actor": "agent-1"})
+    else:
+        with pytest.raises(InvariantViolation) as info:
+            inv.check_automatic_offers_within_authority(after, workflow=wf)
+    assert info.value.invariant == "automatic_offer_within_authority"
+
+
+def _record_truth_machine(factory: Callable[[cf.FrozenClock], cf.Workflow],
+                          *checks: Callable[..., object]) -> type[WorkflowMachine]:
+    """The machine on ``factory``'s workflow, also running ``checks`` on every changed
+    complaint."""
+    base = workflow_machine(factory)
+
+    class Machine(base):  # type: ignore[valid-type, misc]
+        def check(self, complaint: cf.Complaint) -> None:
+            super().check(complaint)
+            for check in checks:
+                if check is inv.check_sla_matches_referee:
+                    check(complaint, workflow=self.workflow)
+                else:
+                    check(complaint)
+
+    return Machine
+
+
+@pytest.mark.parametrize(("factory", "check", "invariant"), [
+    (lambda clock: DropsBreaches(clock=clock), inv.check_sla_matches_referee,
+     "sla_matches_referee"),
+    (lambda clock: SelfApproval(clock=clock), inv.check_approver_not_actor,
+     "approver_not_actor"),
+])
+def test_the_machine_finds_defects_of_the_record(
+        factory: Callable[[cf.FrozenClock], cf.Workflow], check: Callable[..., object],
+        invariant: str) -> None:
+    violation = caught(factory, _record_truth_machine(factory, check))
+    assert violation.invariant == invariant
+
+
+NEW_INVARIANTS = {invariant for invariant, _scenario in RECORD_DEFECTS.values()}

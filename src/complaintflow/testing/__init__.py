@@ -10,11 +10,14 @@ Check that a workflow built on your own policies keeps every promise of the life
 - strategies: :func:`complaints`, :func:`texts`, :func:`findings`, :func:`offers`,
   :func:`actors`, :func:`amounts`, :func:`calendars`, :func:`commands`;
 - :class:`WorkflowMachine` and :func:`workflow_machine`;
-- :mod:`complaintflow.testing.invariants`: plain assertion helpers for any test.
+- :mod:`complaintflow.testing.invariants`: plain assertion helpers for any test;
+- :mod:`complaintflow.testing.referee`: an independent referee of SLA outcomes
+  (:func:`sla_outcomes`, :func:`check_sla`).
 
 The strategies and the machine need Hypothesis (``pip install 'complaintflow[testing]'``);
 without it, importing them raises a ``ModuleNotFoundError`` that says so.
-:mod:`~complaintflow.testing.invariants` needs nothing beyond complaintflow. Names are
+:mod:`~complaintflow.testing.invariants` and :mod:`~complaintflow.testing.referee` need
+nothing beyond complaintflow. Names are
 loaded on first use, so the pytest plugin in this package stays cheap to import.
 """
 
@@ -26,9 +29,10 @@ from typing import TYPE_CHECKING, Any
 from complaintflow.testing._guard import require_hypothesis
 
 if TYPE_CHECKING:
-    from complaintflow.testing import invariants
+    from complaintflow.testing import invariants, referee
     from complaintflow.testing._machine import DEFAULT_SETTINGS, WorkflowMachine, workflow_machine
     from complaintflow.testing.invariants import INVARIANTS, InvariantViolation
+    from complaintflow.testing.referee import Outcome, Verdict, check_sla, sla_outcomes
     from complaintflow.testing.strategies import (
         Command,
         actors,
@@ -46,15 +50,20 @@ __all__ = [
     "INVARIANTS",
     "Command",
     "InvariantViolation",
+    "Outcome",
+    "Verdict",
     "WorkflowMachine",
     "actors",
     "amounts",
     "calendars",
+    "check_sla",
     "commands",
     "complaints",
     "findings",
     "invariants",
     "offers",
+    "referee",
+    "sla_outcomes",
     "texts",
     "workflow_machine",
 ]
@@ -65,6 +74,10 @@ _WHERE = {
     "workflow_machine": "_machine",
     "INVARIANTS": "invariants",
     "InvariantViolation": "invariants",
+    "Outcome": "referee",
+    "Verdict": "referee",
+    "check_sla": "referee",
+    "sla_outcomes": "referee",
     "Command": "strategies",
     "actors": "strategies",
     "amounts": "strategies",
@@ -79,8 +92,8 @@ _NEEDS_HYPOTHESIS = frozenset({"_machine", "strategies"})
 
 
 def __getattr__(name: str) -> Any:
-    if name == "invariants":
-        return importlib.import_module(f"{__name__}.invariants")
+    if name in ("invariants", "referee"):
+        return importlib.import_module(f"{__name__}.{name}")
     where = _WHERE.get(name)
     if where is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

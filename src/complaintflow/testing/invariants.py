@@ -24,33 +24,51 @@ from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Final
 
+import attrs
+
 from complaintflow._complaint import Complaint
+from complaintflow._events import Event
 from complaintflow._values import STAGES, Money, Offer, State, Tier
-from complaintflow.exceptions import ComplaintflowError
+from complaintflow.exceptions import AuthorityExceeded, ComplaintflowError
 
 if TYPE_CHECKING:
     from complaintflow._workflow import Workflow
+    from complaintflow.testing.referee import EscalationRule, Verdict
 
 __all__ = [
     "INVARIANTS",
+    "RECORD_TRUTH",
+    "RECORD_TRUTH_INVARIANTS",
     "InvariantViolation",
+    "check_approver_not_actor",
     "check_archived_terminal",
+    "check_automatic_offers_within_authority",
     "check_breach_once_per_stage",
     "check_complaint",
+    "check_complaint_v2",
+    "check_deadlines_after_planning",
     "check_deadlines_ordered",
     "check_failed_command_changed_nothing",
     "check_goodwill_non_negative",
     "check_history_append_only",
     "check_legal_edges",
+    "check_lifetime_goodwill",
     "check_limits_ordered",
     "check_offers_within_authority",
     "check_policies",
+    "check_refusal",
+    "check_remedy_within_price",
     "check_round_trip",
+    "check_safety_severity",
     "check_single_currency",
+    "check_sla_matches_referee",
+    "check_statutory_within_floor",
     "check_step",
+    "check_step_v2",
     "check_store_matches",
     "check_tier_never_down",
     "check_version",
+    "escalation_rule",
 ]
 
 #: Every invariant by name, with the promise it checks in plain words.
@@ -85,7 +103,38 @@ INVARIANTS: Final[Mapping[str, str]] = {
     "single_currency": "money never mixes currencies: every amount of an offer, and every "
                        "offer of a complaint, is in the complaint's currency",
     "store_matches": "the store holds exactly the complaint the last command returned",
+    "sla_matches_referee": "the recorded warnings, breaches and escalations are those an "
+                           "independent referee derives from the planned deadlines, stage "
+                           "entries and pauses of the history",
+    "deadlines_after_planning": "every deadline an event plans is at or after that event "
+                                "(a resumption only moves deadlines later)",
+    "automatic_offer_within_authority": "an automatic offer (the policy's own choice) is "
+                                        "within the acting tier's authority, and proposing "
+                                        "one is never refused for authority",
+    "statutory_within_floor": "the statutory money of an offer is never above what the "
+                              "legal floors the policy reports make owed on the complaint",
+    "remedy_within_price": "a remedy's value is never above the price paid, and remedies "
+                           "that pay nothing (none, exchange, repair) have no value",
+    "approver_not_actor": "the approver of an offer is never the actor who proposes it",
+    "lifetime_goodwill_within_authority": "the goodwill given over the complaint's whole "
+                                          "life (accepted offers, reopenings included) plus "
+                                          "a new offer's is within the authority of the "
+                                          "tier that proposes or approves it",
+    "safety_is_severe": "a complaint of dimension safety is severity 1 and owned by at least "
+                        "the regional head, at intake and after every reclassification",
 }
+
+#: The invariants about the truth of the record (SLA outcomes, money, classification) that
+#: :func:`check_complaint` and :func:`check_step` run only when :data:`RECORD_TRUTH` is
+#: on; :func:`check_complaint_v2` and :func:`check_step_v2` always run them.
+RECORD_TRUTH_INVARIANTS: Final = (
+    "sla_matches_referee", "deadlines_after_planning", "statutory_within_floor",
+    "remedy_within_price", "approver_not_actor", "lifetime_goodwill_within_authority",
+    "safety_is_severe",
+)
+#: Whether :func:`check_complaint` and :func:`check_step` (and so ``WorkflowMachine``)
+#: also check :data:`RECORD_TRUTH_INVARIANTS`.
+RECORD_TRUTH: bool = False
 
 #: Event names that record a move along an edge of the graph → the command that makes them.
 _COMMAND_OF: Final = {
@@ -204,8 +253,6 @@ def check_round_trip(complaint: Complaint) -> None:
 
 
 def _diff(label: str, got: Complaint, want: Complaint) -> str:
-    import attrs
-
     names = [a.name for a in attrs.fields(Complaint) if a.eq
              and getattr(got, a.name) != getattr(want, a.name)]
     return f"{label} differs in {', '.join(names) or 'identity'}"
@@ -495,11 +542,13 @@ def check_store_matches(complaint: Complaint, *, workflow: Workflow) -> None:
                     f"{complaint.version}", complaint)
 
 
-def check_complaint(complaint: Complaint, *, workflow: Workflow | None = None) -> None:
+def check_complaint(complaint: Complaint, *, workflow: Workflow | None = None,
+                    record_truth: bool | None = None) -> None:
     """Every invariant that one complaint can be checked for on its own.
 
     With ``workflow`` it also checks the lifecycle graph of that workflow, the offers
-    against its compensation policy and its store.
+    against its compensation policy and its store. With ``record_truth`` (default:
+    :data:`RECORD_TRUTH`) it also checks :data:`RECORD_TRUTH_INVARIANTS`.
     """
     check_version(complaint)
     check_legal_edges(complaint, workflow=workflow)
@@ -511,10 +560,252 @@ def check_complaint(complaint: Complaint, *, workflow: Workflow | None = None) -
     check_single_currency(complaint)
     if workflow is not None:
         check_offers_within_authority(complaint, workflow=workflow)
+        check_automatic_offers_within_authority(complaint, workflow=workflow)
         check_policies(complaint, workflow=workflow)
+    if RECORD_TRUTH if record_truth is None else record_truth:
+        _check_record_truth(complaint, workflow)
     check_round_trip(complaint)
     if workflow is not None:
         check_store_matches(complaint, workflow=workflow)
+
+
+def check_complaint_v2(complaint: Complaint, *, workflow: Workflow | None = None) -> None:
+    """:func:`check_complaint` with :data:`RECORD_TRUTH_INVARIANTS`, whatever
+    :data:`RECORD_TRUTH` says."""
+    check_complaint(complaint, workflow=workflow, record_truth=True)
+
+
+def _check_record_truth(complaint: Complaint, workflow: Workflow | None,
+                        now: datetime | None = None) -> None:
+    check_safety_severity(complaint)
+    check_deadlines_after_planning(complaint)
+    check_sla_matches_referee(complaint, workflow=workflow, now=now)
+    check_approver_not_actor(complaint)
+    check_remedy_within_price(complaint)
+    if workflow is not None:
+        check_statutory_within_floor(complaint, workflow=workflow)
+        check_lifetime_goodwill(complaint, workflow=workflow)
+
+
+# -- the truth of the record: SLA outcomes -------------------------------------------------------
+def escalation_rule(workflow: Workflow | None) -> EscalationRule | None:
+    """The breach escalation rule the referee expects of ``workflow``: one tier up per
+    breach for an escalation policy that keeps the default ``on_breach`` (and without a
+    workflow); ``None`` (escalations not judged) for one that overrides it."""
+    from complaintflow.policies.escalation import EscalationPolicy
+    from complaintflow.testing.referee import one_tier_up
+
+    if workflow is None:
+        return one_tier_up
+    if type(workflow.escalation).on_breach is EscalationPolicy.on_breach:
+        return one_tier_up
+    return None
+
+
+def check_sla_matches_referee(complaint: Complaint, *, workflow: Workflow | None = None,
+                              now: datetime | None = None) -> Verdict:
+    """The recorded warnings, breaches and escalations are the referee's
+    (:func:`complaintflow.testing.referee.check_sla` with :func:`escalation_rule` of
+    ``workflow``; call ``check_sla`` directly for another rule). Returns the verdict."""
+    from complaintflow.testing.referee import check_sla
+
+    return check_sla(complaint, now=now, escalation=escalation_rule(workflow))
+
+
+def check_deadlines_after_planning(complaint: Complaint) -> None:
+    """Every deadline an event plans is at or after that event. A deadline an event
+    repeats unchanged is not planned again; a resumption may keep a moved deadline
+    before its own time (it moves deadlines from the moment the pause ended) but never
+    moves a deadline earlier."""
+    current: dict[State, datetime] = {}
+    for event in complaint.history:
+        raw = event.data.get("deadlines")
+        if not raw or not isinstance(raw, Mapping):
+            continue
+        for key, value in raw.items():
+            stage = State(key)
+            when = datetime.fromisoformat(value) if isinstance(value, str) else value
+            before = current.get(stage)
+            current[stage] = when
+            if when == before:
+                continue
+            if event.name == "resumed":
+                if before is not None and when < before:
+                    raise _fail("deadlines_after_planning",
+                                f"event {event.seq} 'resumed' moves the {stage.value} deadline "
+                                f"from {before.isoformat()} back to {when.isoformat()}",
+                                complaint)
+                continue
+            if when < event.at:
+                raise _fail("deadlines_after_planning",
+                            f"event {event.seq} {event.name!r} at {event.at.isoformat()} plans "
+                            f"the {stage.value} deadline at {when.isoformat()}, before itself",
+                            complaint)
+
+
+# -- the truth of the record: money ---------------------------------------------------------------
+_PAYING: Final = frozenset({"refund", "partial_refund"})
+
+
+def _offers_of(complaint: Complaint) -> Iterable[tuple[Event, Offer]]:
+    for event in complaint.history:
+        if event.name == "proposed" and isinstance(event.data.get("offer"), Mapping):
+            yield event, Offer.from_dict(event.data["offer"])
+
+
+def _limit_of(workflow: Workflow, raw: object) -> tuple[Tier, Money | None] | None:
+    tier = _tier_of(raw)
+    return None if tier is None else (tier, workflow.compensation.limit(tier))
+
+
+def check_automatic_offers_within_authority(complaint: Complaint, *, workflow: Workflow) -> None:
+    """Every automatic offer (``proposed`` with ``automatic: true``: the policy's own
+    choice) has goodwill within the acting tier's limit, approver or not."""
+    for event, offer in _offers_of(complaint):
+        if event.data.get("automatic") is not True:
+            continue
+        found = _limit_of(workflow, event.data.get("actor_tier"))
+        if found is None or not offer.goodwill.amount:
+            continue
+        tier, limit = found
+        goodwill = offer.goodwill
+        if limit is not None and goodwill.currency == limit.currency and goodwill > limit:
+            raise _fail("automatic_offer_within_authority",
+                        f"event {event.seq}: the policy's automatic offer grants goodwill "
+                        f"{offer.goodwill}, above the {tier.label} limit of {limit}", complaint)
+
+
+def check_statutory_within_floor(complaint: Complaint, *, workflow: Workflow) -> None:
+    """No offer's ``statutory`` money is above the statutory amount of the legal floor the
+    compensation policy reports for the complaint as it stood (``policy.floor(complaint)``;
+    a policy without floors owes nothing statutory)."""
+    floor_of = getattr(workflow.compensation, "floor", None)
+    for event, offer in _offers_of(complaint):
+        if not offer.statutory.amount:
+            continue
+        then = Complaint.replay(complaint.history[: event.seq - 1])
+        floor = floor_of(then) if callable(floor_of) else None
+        owed = getattr(floor, "statutory", None)
+        owed_amount = owed.amount if isinstance(owed, Money) else Decimal(0)
+        if offer.statutory.amount > owed_amount:
+            said = f"{owed}" if isinstance(owed, Money) and owed.amount else "nothing"
+            raise _fail("statutory_within_floor",
+                        f"event {event.seq} pays {offer.statutory} as statutory money where "
+                        f"the legal floors owe {said}", complaint)
+
+
+def check_remedy_within_price(complaint: Complaint) -> None:
+    """No remedy's value is above the price paid (when known), and remedies that pay
+    nothing (``none``, ``exchange``, ``repair``) carry no value."""
+    price = complaint.amount
+    for event, offer in _offers_of(complaint):
+        value = offer.remedy_value
+        if not value.amount:
+            continue
+        if offer.remedy not in _PAYING:
+            raise _fail("remedy_within_price",
+                        f"event {event.seq}: remedy {offer.remedy!r} pays nothing but is "
+                        f"valued {value}", complaint)
+        if price is not None and value.amount > price.amount:
+            raise _fail("remedy_within_price",
+                        f"event {event.seq}: a {offer.remedy!r} of {value} is above the "
+                        f"price paid, {price}", complaint)
+
+
+def check_approver_not_actor(complaint: Complaint) -> None:
+    """The approver of every offer is another actor than the one proposing it."""
+    for event in complaint.history:
+        approver = event.data.get("approved_by") if event.name == "proposed" else None
+        if approver is not None and approver == event.actor:
+            raise _fail("approver_not_actor",
+                        f"event {event.seq}: {approver!r} approved their own offer", complaint)
+
+
+def check_lifetime_goodwill(complaint: Complaint, *, workflow: Workflow) -> None:
+    """At every proposal, the goodwill already given (offers the customer accepted, in
+    earlier cycles too) plus the new offer's is within the higher limit of the proposing
+    actor's and the approver's tier."""
+    given = Decimal(0)
+    pending = Decimal(0)
+    for event in complaint.history:
+        if event.name == "resolved":
+            given += pending
+            pending = Decimal(0)
+            continue
+        if event.name != "proposed" or not isinstance(event.data.get("offer"), Mapping):
+            continue
+        goodwill = Offer.from_dict(event.data["offer"]).goodwill
+        pending = goodwill.amount
+        total = given + goodwill.amount
+        if not goodwill.amount or not given:
+            continue
+        raw = [event.data.get("actor_tier")]
+        if event.data.get("approved_by") is not None:
+            raw.append(event.data.get("approver_tier"))
+        amounts: list[Decimal] = []
+        for found in (_limit_of(workflow, r) for r in raw):
+            if found is None or found[1] is None or found[1].currency != goodwill.currency:
+                break
+            amounts.append(found[1].amount)
+        else:
+            best = max(amounts)
+            if total <= best:
+                continue
+            raise _fail("lifetime_goodwill_within_authority",
+                        f"event {event.seq} brings the goodwill given on this complaint to "
+                        f"{total} {goodwill.currency} ({given} accepted before), above the "
+                        f"authority of {best} {goodwill.currency}", complaint)
+
+
+# -- the truth of the record: classification ------------------------------------------------------
+def check_safety_severity(complaint: Complaint) -> None:
+    """A safety complaint (dimension ``safety``) is severity 1 and owned by at least the
+    regional head, after intake and after every reclassification."""
+    dimension, severity, tier = "other", 3, Tier.FRONT_LINE
+    for event in complaint.history:
+        data = event.data
+        if event.name not in ("received", "reclassified", "escalated"):
+            continue
+        dimension = data.get("dimension", dimension)
+        severity = data.get("severity", severity)
+        named = _tier_of(data.get("to", data.get("tier", tier)))
+        tier = max(tier, named) if named is not None else tier
+        if event.name == "escalated" or dimension != "safety":
+            continue
+        if severity != 1 or tier < Tier.REGIONAL_HEAD:
+            raise _fail("safety_is_severe",
+                        f"event {event.seq} {event.name!r} leaves a safety complaint "
+                        f"({data.get('category', complaint.category)}) at severity {severity} "
+                        f"owned by {tier.label}", complaint)
+
+
+# -- refusals -----------------------------------------------------------------------------------
+#: Fields the workflow names when it refuses a command because a policy's answer broke a
+#: promise (rather than because of the caller's input or the complaint's state).
+_POLICY_FIELDS: Final = {"deadlines": "deadlines_ordered", "follow_up": "deadlines_ordered",
+                         "warnings": "deadlines_ordered"}
+
+
+def check_refusal(command: str, error: ComplaintflowError, *,
+                  complaint: Complaint | None = None,
+                  arguments: Mapping[str, Any] | None = None) -> None:
+    """A refusal of ``command`` with good ``arguments`` is clean unless a policy caused it:
+    deadlines a policy planned wrong (a refusal naming ``deadlines``, ``warnings`` or
+    ``follow_up``: ``deadlines_ordered``), or an automatic offer (``propose`` without
+    ``offer`` and without ``approved_by``) refused for authority: the policy chose an offer
+    the actor may not make (``automatic_offer_within_authority``)."""
+    invariant = _POLICY_FIELDS.get(getattr(error, "field", ""))
+    if invariant is not None:
+        raise InvariantViolation(
+            invariant, f"{command} with good input was refused because of a policy's "
+            f"answer: {error}", complaint=complaint) from error
+    args = arguments if arguments is not None else {}
+    if (command == "propose" and isinstance(error, AuthorityExceeded)
+            and args.get("offer") is None and args.get("approved_by") is None):
+        raise InvariantViolation(
+            "automatic_offer_within_authority",
+            f"propose without an offer was refused: the policy's own offer is beyond the "
+            f"actor's authority ({error})", complaint=complaint) from error
 
 
 # -- one step -----------------------------------------------------------------------------------
@@ -528,11 +819,18 @@ def check_history_append_only(before: Complaint, after: Complaint) -> None:
 
 
 def check_step(before: Complaint, after: Complaint, command: str, *,
-               workflow: Workflow | None = None) -> None:
+               workflow: Workflow | None = None, record_truth: bool | None = None) -> None:
     """A successful ``command`` took ``before`` to ``after`` along its edge, only appended
-    events, and did not lower the tier."""
+    events, and did not lower the tier. With ``record_truth`` (default:
+    :data:`RECORD_TRUTH`) and ``workflow``, a tick must also have brought the SLA record up
+    to date at the workflow clock's now (``sla_matches_referee``)."""
     check_history_append_only(before, after)
     check_tier_never_down(after, before)
+    if (RECORD_TRUTH if record_truth is None else record_truth) and command == "tick":
+        # a tick brings the record up to date at least to the clock's now
+        now = None if workflow is None else workflow.clock.now()
+        if now is not None and now >= after.last_event_at:
+            check_sla_matches_referee(after, workflow=workflow, now=now)
     if command in ("tick", "message") or after.version == before.version:
         return
     if before.state is State.ARCHIVED and after.state is not State.ARCHIVED:
@@ -566,3 +864,10 @@ def check_failed_command_changed_nothing(before: Complaint, snapshot: Mapping[st
             raise _fail("failed_command_changes_nothing",
                         f"the store moved from version {before.version} to {stored.version}",
                         before)
+
+
+def check_step_v2(before: Complaint, after: Complaint, command: str, *,
+                  workflow: Workflow | None = None) -> None:
+    """:func:`check_step` with :data:`RECORD_TRUTH_INVARIANTS`, whatever
+    :data:`RECORD_TRUTH` says."""
+    check_step(before, after, command, workflow=workflow, record_truth=True)

@@ -26,9 +26,9 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
-from complaintflow._complaint import Complaint
-from complaintflow._values import CAUSES, PARTIES, REMEDIES, Finding, Money, Offer, Tier
-from complaintflow.exceptions import ValidationError
+from complaintflow._complaint import Complaint, apply
+from complaintflow._values import CAUSES, PARTIES, REMEDIES, Actor, Finding, Money, Offer, Tier
+from complaintflow.exceptions import AuthorityExceeded, CurrencyMismatch, ValidationError
 from complaintflow.policies._config import ConfigContext, default_text, register_section
 
 __all__ = [
@@ -68,9 +68,11 @@ def _max(a: Money, b: Money) -> Money:
 
 
 class CompensationPolicy(ABC):
-    """Decides the next offer on the ladder and the goodwill limit of each tier.
+    """Decides the next offer on the ladder and the goodwill limit of each tier, and judges
+    every offer against the money rules (:meth:`judge`).
 
-    Override :meth:`next_offer` and/or :meth:`limit`.
+    Override :meth:`next_offer` and :meth:`limit` (and :meth:`floor` where the law owes
+    something); the rules of :meth:`judge` stay the same for every policy.
     """
 
     version: ClassVar[str] = "1"
@@ -83,6 +85,10 @@ class CompensationPolicy(ABC):
     def limit(self, tier: Tier) -> Money | None:
         """The most goodwill ``tier`` may grant without approval; ``None`` is unlimited."""
 
+    def floor(self, complaint: Complaint) -> Floor | None:
+        """What the law owes on ``complaint`` (default: nothing, so statutory money is 0)."""
+        return None
+
     def approver_for(self, goodwill: Money) -> Tier:
         """The lowest tier whose limit covers ``goodwill``."""
         for tier in Tier:
@@ -91,16 +97,311 @@ class CompensationPolicy(ABC):
                 return tier
         return Tier.EXECUTIVE
 
-    def fit_authority(self, complaint: Complaint, offer: Offer, tier: Tier) -> Offer:
-        """Bring an automatic offer within ``tier``'s authority: cap the goodwill at the
-        tier's limit. The remedy and the statutory amount are never reduced."""
-        lim = self.limit(tier)
-        if lim is None or offer.goodwill <= lim:
-            return offer
-        return attrs.evolve(offer, goodwill=lim)
+    def given(self, complaint: Complaint) -> Given:
+        """What the customer accepted on ``complaint`` so far (see :func:`given`)."""
+        return given(complaint)
 
-    def check(self, complaint: Complaint, offer: Offer) -> None:  # noqa: B027 - optional hook
-        """Refuse an offer the law or the policy does not allow (default: accept all)."""
+    def fit_authority(self, complaint: Complaint, offer: Offer, tier: Tier) -> Offer:
+        """Bring an automatic offer within ``tier``'s authority under the rules of
+        :meth:`judge`: the remedy value is capped at what is left of the price paid, the
+        statutory money at what is left of the floor owed, and the goodwill so that the
+        goodwill counted over the complaint's life stays within ``tier``'s limit (then a
+        remedy value the price cannot back). The remedy and the gestures are never changed."""
+        before = self.given(complaint)
+        cur = _currency_of(complaint, offer)
+        price = complaint.amount
+        value = offer.remedy_value.amount
+        if offer.remedy in NO_MONEY_REMEDIES:
+            value = Decimal(0)
+        elif price is not None:
+            value = min(value, max(price.amount - before.remedy_value, Decimal(0)))
+        owed = _owed(self.floor(complaint))
+        statutory = min(offer.statutory.amount, max(owed - before.statutory, Decimal(0)))
+        goodwill = offer.goodwill.amount
+        lim = self.limit(tier)
+        if lim is not None:
+            room = lim.amount - _counted(before, owed, price)
+            unbacked = value if price is None else Decimal(0)
+            goodwill = min(goodwill, max(room - unbacked, Decimal(0)))
+            if price is None:
+                value = min(value, max(room, Decimal(0)))
+        if (value, statutory, goodwill) == (offer.remedy_value.amount, offer.statutory.amount,
+                                            offer.goodwill.amount):
+            return offer
+        return attrs.evolve(offer, goodwill=Money(goodwill, cur),
+                            statutory=Money(statutory, cur), remedy_value=Money(value, cur))
+
+    def check(self, complaint: Complaint, offer: Offer) -> None:
+        """Refuse an offer below a legal floor: a lesser remedy than the floor's, or less
+        statutory money than is still owed (what accepted offers paid counts)."""
+        floor = self.floor(complaint)
+        if floor is None:
+            return
+        if REMEDY_RANK[offer.remedy] < REMEDY_RANK[floor.remedy]:
+            raise ValidationError(
+                "offer.remedy", f"{offer.remedy!r} is below the {floor.remedy!r} the law owes "
+                f"here ({floor.source})")
+        still = floor.statutory.amount - self.given(complaint).statutory
+        if offer.statutory.amount < still:
+            _same_currency(offer.statutory, floor.statutory)
+            raise ValidationError(
+                "offer.statutory", f"{offer.statutory} is below the {floor.statutory} the law "
+                f"owes here ({floor.source}); statutory money needs no approval")
+
+    def judge(self, complaint: Complaint, offer: Offer, *, actor: Actor | str,
+              approved_by: Actor | str | None = None) -> Approval:
+        """Judge ``offer`` on ``complaint`` by ``actor`` (approved by ``approved_by``).
+
+        The rules, the same for every policy (subclasses change the numbers):
+
+        - :meth:`check` (legal floors) passes;
+        - a remedy that pays nothing (``none``, ``exchange``, ``repair``) carries no
+          ``remedy_value``; the remedy values of the offers the customer accepted over the
+          complaint's life, this one included, are never above the price paid
+          (``complaint.amount``). When the price is unknown the remedy value counts as
+          goodwill (nothing shows it is owed);
+        - ``statutory`` money is owed up to the floor (:meth:`floor`) over the complaint's
+          life; statutory money above it counts as goodwill;
+        - the goodwill counted over the complaint's life (goodwill, statutory above the
+          floor and unbacked remedy values of the accepted offers, plus this offer's) must
+          be within the actor's limit, or ``approved_by`` another actor whose tier holds
+          it. A named approver must hold it even where the actor alone would have; an
+          offer that adds nothing counted needs no authority.
+
+        Raises :class:`~complaintflow.exceptions.ValidationError` or
+        :class:`~complaintflow.exceptions.AuthorityExceeded`; returns the
+        :class:`Approval` the ``proposed`` event records.
+        """
+        if not isinstance(offer, Offer):
+            raise ValidationError("offer", f"expected a cf.Offer, got {type(offer).__name__}")
+        acting = Actor.of(actor, "actor")
+        approver = None if approved_by is None else Actor.of(approved_by, "approved_by")
+        self.check(complaint, offer)
+        before = self.given(complaint)
+        price = complaint.amount
+        cur = _currency_of(complaint, offer)
+        value = offer.remedy_value
+        if offer.remedy in NO_MONEY_REMEDIES and value.amount:
+            raise ValidationError(
+                "offer.remedy_value", f"{offer.remedy!r} pays no money, so it carries no remedy "
+                f"value (got {value}); give money as goodwill")
+        if price is not None and value.amount:
+            _same_currency(value, price)
+            paid = before.remedy_value
+            if paid + value.amount > price.amount:
+                already = f" ({Money(paid, cur)} of it already accepted)" if paid else ""
+                raise ValidationError(
+                    "offer.remedy_value", f"{value} is above what is left of the price paid, "
+                    f"{price}{already}")
+        floor = self.floor(complaint)
+        owed = _owed(floor)
+        if floor is not None and floor.statutory.amount and offer.statutory.amount:
+            _same_currency(offer.statutory, floor.statutory)
+        now = Given(goodwill=before.goodwill + offer.goodwill.amount,
+                    statutory=before.statutory + offer.statutory.amount,
+                    remedy_value=before.remedy_value + value.amount,
+                    currency=cur)
+        counted_before = _counted(before, owed, price)
+        counted_total = _counted(now, owed, price)
+        adds = counted_total - counted_before
+        total = Money(counted_total, cur)
+        # an offer that adds nothing counted needs no authority (whatever its currency)
+        try:
+            needed = self.approver_for(total) if adds > 0 else Tier.FRONT_LINE
+        except CurrencyMismatch:
+            signer = acting if approver is None else approver
+            if self.limit(signer.tier) is not None:
+                raise
+            needed = signer.tier  # limits in another currency; an unlimited signer signs
+        limit = self.limit(acting.tier)
+        if approver is not None and approver.id == acting.id:
+            raise AuthorityExceeded(
+                f"approved_by: {approver.id!r} proposes the offer and cannot also approve it; "
+                "an approval is given by another actor", needed_tier=needed.label)
+        if adds > 0:
+            what = _describe(total, cur, before=counted_before, goodwill=offer.goodwill.amount,
+                             excess=(max(now.statutory - owed, Decimal(0))
+                                     - max(before.statutory - owed, Decimal(0))),
+                             owed=owed, unbacked=value.amount if price is None else Decimal(0))
+            if approver is None:
+                if limit is not None and counted_total > limit.amount:
+                    raise AuthorityExceeded(
+                        f"goodwill {what} is above the {acting.tier.label} limit of {limit}; "
+                        f"it needs approved_by a {needed.label} or higher",
+                        needed_tier=needed.label)
+            else:
+                approver_limit = self.limit(approver.tier)
+                if approver_limit is not None and counted_total > approver_limit.amount:
+                    raise AuthorityExceeded(
+                        f"approver {approver.id!r} is {approver.tier.label} (limit "
+                        f"{approver_limit}); goodwill {what} needs a {needed.label} or higher",
+                        needed_tier=needed.label)
+        return Approval(
+            offer=offer, actor=acting, approver=approver, needed_tier=needed,
+            goodwill_before=Money(counted_before, cur), goodwill_life=total,
+            floor_owed=Money(owed, cur), floor_rules=None if floor is None else floor.rule,
+            policy=type(self).__name__, policy_version=self.version)
+
+
+#: Remedies that move no money: they carry no ``remedy_value``.
+NO_MONEY_REMEDIES: Final = frozenset({"none", "exchange", "repair"})
+
+
+@attrs.frozen(slots=True)
+class Given:
+    """The money of the offers a customer accepted on one complaint (those followed by a
+    ``resolved`` event), over its whole life, reopenings included."""
+
+    goodwill: Decimal
+    statutory: Decimal
+    remedy_value: Decimal
+    currency: str = "CNY"
+
+    def money(self) -> dict[str, Money]:
+        """The three sums as :class:`~complaintflow.Money`."""
+        return {"goodwill": Money(self.goodwill, self.currency),
+                "statutory": Money(self.statutory, self.currency),
+                "remedy_value": Money(self.remedy_value, self.currency)}
+
+
+def given(complaint: Complaint) -> Given:
+    """The money the customer accepted on ``complaint`` so far: the sum over the offers
+    that were followed by ``resolved`` (declined offers paid nothing)."""
+    goodwill = statutory = value = Decimal(0)
+    currency = complaint.amount.currency if complaint.amount is not None else "CNY"
+    proposed = 0
+    for event in complaint.history:
+        if event.name == "proposed":
+            proposed += 1
+        elif event.name == "resolved" and 0 < proposed <= len(complaint.offers):
+            offer = complaint.offers[proposed - 1]
+            goodwill += offer.goodwill.amount
+            statutory += offer.statutory.amount
+            value += offer.remedy_value.amount
+            if offer.total.amount:
+                currency = offer.currency
+    return Given(goodwill, statutory, value, currency)
+
+
+def _owed(floor: Floor | None) -> Decimal:
+    return floor.statutory.amount if floor is not None else Decimal(0)
+
+
+def _counted(g: Given, owed: Decimal, price: Money | None) -> Decimal:
+    """Goodwill counted against authority: goodwill, statutory above the floor owed, and
+    a remedy value no known price backs."""
+    unbacked = g.remedy_value if price is None else Decimal(0)
+    return g.goodwill + max(g.statutory - owed, Decimal(0)) + unbacked
+
+
+def _currency_of(complaint: Complaint, offer: Offer) -> str:
+    if offer.total.amount:
+        return offer.currency
+    if complaint.amount is not None:
+        return complaint.amount.currency
+    return offer.currency
+
+
+def _same_currency(a: Money, b: Money) -> None:
+    if a.amount and b.amount and a.currency != b.currency:
+        raise CurrencyMismatch("offer", f"cannot compare {a.currency} and {b.currency}; "
+                               "convert first")
+
+
+def _describe(total: Money, currency: str, *, before: Decimal, goodwill: Decimal,
+              excess: Decimal, owed: Decimal, unbacked: Decimal) -> str:
+    """``total`` and, when it is more than this offer's goodwill, what it is made of."""
+    if total.amount == goodwill:
+        return str(total)
+    pieces = []
+    if before:
+        pieces.append(f"{Money(before, currency)} accepted before")
+    if goodwill:
+        pieces.append(f"{Money(goodwill, currency)} goodwill in this offer")
+    if excess:
+        pieces.append(f"{Money(excess, currency)} statutory above the {Money(owed, currency)} "
+                      "the law owes here")
+    if unbacked:
+        pieces.append(f"{Money(unbacked, currency)} remedy value with no known price paid")
+    return f"{total} ({' + '.join(pieces)})"
+
+
+@attrs.frozen(slots=True)
+class Approval:
+    """What :meth:`CompensationPolicy.judge` decided about one offer; the ``proposed``
+    event records it (:meth:`to_data`) so an auditor can retrace the decision."""
+
+    offer: Offer
+    actor: Actor
+    approver: Actor | None
+    #: The lowest tier that may sign the offer: whose limit covers :attr:`goodwill_life`
+    #: (the front line when the offer adds no counted goodwill).
+    needed_tier: Tier
+    #: Goodwill counted on the offers accepted before this one.
+    goodwill_before: Money
+    #: Goodwill counted over the complaint's life with this offer (judged against the limit).
+    goodwill_life: Money
+    #: Statutory money the legal floors make owed on the complaint (zero when none apply).
+    floor_owed: Money
+    #: The floors' rule names, or ``None`` when no legal minimum applies.
+    floor_rules: str | None
+    policy: str
+    policy_version: str
+
+    def to_data(self) -> dict[str, Any]:
+        """The fields of the ``proposed`` event (besides ``offer``, ``automatic``, ``rung``)."""
+        return {
+            "approved_by": None if self.approver is None else self.approver.id,
+            "approver_tier": None if self.approver is None else self.approver.tier.label,
+            "actor_tier": self.actor.tier.label,
+            "authority": {
+                "goodwill_before": self.goodwill_before.to_dict(),
+                "goodwill_life": self.goodwill_life.to_dict(),
+                "needed_tier": self.needed_tier.label,
+                "floor_owed": self.floor_owed.to_dict(),
+                "floor_rules": self.floor_rules,
+            },
+            "policy": {"compensation": self.policy, "compensation_v": self.policy_version},
+        }
+
+
+def judge_offer(complaint: Complaint, offer: Offer, *, actor: Actor | str,
+                approved_by: Actor | str | None = None,
+                policy: CompensationPolicy | None = None) -> Approval:
+    """Judge ``offer`` as :meth:`CompensationPolicy.judge` does (default policy: the
+    default :class:`CompensationLadder`)."""
+    chosen = policy if policy is not None else CompensationLadder()
+    return chosen.judge(complaint, offer, actor=actor, approved_by=approved_by)
+
+
+def judge_recorded_offers(complaint: Complaint, policy: CompensationPolicy) -> None:
+    """Judge every offer recorded in ``complaint``'s history against ``policy``, each on
+    the complaint as it stood when it was proposed, with the recorded actor, actor tier,
+    approver and approver tier. Raises the judge's error with the field prefixed by
+    ``history[i].`` (``i`` the event's index) for the first offer the rules refuse."""
+    state: Complaint | None = None
+    for i, event in enumerate(complaint.history):
+        if event.name == "proposed" and state is not None:
+            d = event.data
+            try:
+                offer = Offer.from_dict(d["offer"])
+                actor = Actor(event.actor or "unknown", Tier.parse(d.get("actor_tier", 1),
+                                                                   "actor_tier"))
+                approver = None
+                if d.get("approved_by") is not None:
+                    approver = Actor(d["approved_by"],
+                                     Tier.parse(d.get("approver_tier", 1), "approver_tier"))
+                policy.judge(state, offer, actor=actor, approved_by=approver)
+            except AuthorityExceeded as exc:
+                raise AuthorityExceeded(f"history[{i}]: {exc}",
+                                        needed_tier=exc.needed_tier) from None
+            except ValidationError as exc:
+                kind = CurrencyMismatch if isinstance(exc, CurrencyMismatch) else ValidationError
+                raise kind(f"history[{i}].{exc.field}", str(exc).split(": ", 1)[-1]) from None
+            except (KeyError, TypeError) as exc:
+                raise ValidationError(f"history[{i}]", f"malformed 'proposed' event: {exc!r}"
+                                      ) from None
+        state = apply(state, event)
 
 
 # -- legal floors -----------------------------------------------------------------------------
@@ -298,7 +599,7 @@ class CompensationLadder(CompensationPolicy):
     ``floors`` the legal minimums no offer goes below.
     """
 
-    version: ClassVar[str] = "2"
+    version: ClassVar[str] = "3"
 
     DEFAULT_RUNGS: ClassVar[tuple[Offer, ...]] = (
         Offer("none", extras=("apology",)),
@@ -389,20 +690,6 @@ class CompensationLadder(CompensationPolicy):
         return Offer(remedy, goodwill=goodwill,
                      statutory=statutory if statutory is not None else Money.zero(value.currency),
                      extras=tuple(extras), remedy_value=value)
-
-    def check(self, complaint: Complaint, offer: Offer) -> None:
-        """Refuse an offer below a legal floor: a lesser remedy, or less statutory money."""
-        floor = self.floor(complaint)
-        if floor is None:
-            return
-        if REMEDY_RANK[offer.remedy] < REMEDY_RANK[floor.remedy]:
-            raise ValidationError(
-                "offer.remedy", f"{offer.remedy!r} is below the {floor.remedy!r} the law owes "
-                f"here ({floor.source})")
-        if _below(offer.statutory, floor.statutory):
-            raise ValidationError(
-                "offer.statutory", f"{offer.statutory} is below the {floor.statutory} the law "
-                f"owes here ({floor.source}); statutory money needs no approval")
 
 
 # -- TOML: [compensation] ---------------------------------------------------------------------

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import attrs
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from policies_ii_helpers import DRESS, MILK, investigated, receive, workflow
 
@@ -108,7 +108,7 @@ def test_a_remedy_that_pays_nothing_carries_no_value() -> None:
     for remedy in ("none", "exchange", "repair"):
         with pytest.raises(cf.ValidationError) as info:
             wf.propose(c, actor=cf.Actor("ceo", T.EXECUTIVE),
-                       offer=cf.Offer(remedy, remedy_value=cny(5000)))  # type: ignore[arg-type]
+                       offer=cf.Offer(remedy, remedy_value=cny(5000)))
         assert info.value.field == "offer.remedy_value"
 
 

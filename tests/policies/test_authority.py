@@ -337,3 +337,46 @@ def test_the_automatic_offer_is_always_within_the_acting_tiers_authority(  # noq
     life = Decimal(event.data["authority"]["goodwill_life"]["amount"])
     before = Decimal(event.data["authority"]["goodwill_before"]["amount"])
     assert life == before or limit is None or life <= limit.amount
+
+
+def _tamper(c: cf.Complaint, seq: int, **changes: object) -> cf.Complaint:
+    """``c`` loaded back with the data of event ``seq`` changed (as a forged export)."""
+    data = c.to_dict()
+    data["history"][seq - 1]["data"].update(changes)
+    return cf.Complaint.from_dict(data)
+
+
+def test_recorded_offers_are_judged_like_new_ones() -> None:
+    from complaintflow.policies import judge_recorded_offers
+
+    wf, c = ready()
+    sup = cf.Actor("sup-1", T.STORE_SUPERVISOR)
+    c = wf.propose(c, actor="agent-7", offer=cf.Offer("exchange", goodwill=cny(300)),
+                   approved_by=sup)
+    judge_recorded_offers(c, wf.compensation)  # a true record passes
+    forged = _tamper(c, c.version, approved_by=None, approver_tier=None)
+    with pytest.raises(cf.AuthorityExceeded, match=r"history\[3\]") as info:
+        judge_recorded_offers(forged, wf.compensation)
+    assert info.value.needed_tier == "store_supervisor"
+    self_approved = _tamper(c, c.version, approved_by="agent-7", approver_tier="executive")
+    with pytest.raises(cf.AuthorityExceeded, match="another actor"):
+        judge_recorded_offers(self_approved, wf.compensation)
+    refund = _tamper(c, c.version, offer={**c.history[-1].data["offer"], "remedy": "refund",
+                                          "remedy_value": {"amount": "5000", "currency": "CNY"}})
+    with pytest.raises(cf.ValidationError) as vinfo:
+        judge_recorded_offers(refund, wf.compensation)
+    assert vinfo.value.field == "history[3].offer.remedy_value"
+
+
+def test_judge_offer_is_the_policys_judge() -> None:
+    from complaintflow.policies import judge_offer
+
+    wf, c = ready()
+    offer = cf.Offer("exchange", goodwill=cny(30))
+    approval = judge_offer(c, offer, actor="agent-7", policy=wf.compensation)
+    assert approval.approver is None and approval.goodwill_life == cny(30)
+    assert approval.needed_tier is T.FRONT_LINE
+    assert approval.to_data()["policy"] == {"compensation": "CompensationLadder",
+                                            "compensation_v": CompensationLadder.version}
+    with pytest.raises(cf.AuthorityExceeded):
+        judge_offer(c, cf.Offer("exchange", goodwill=cny(51)), actor="agent-7")

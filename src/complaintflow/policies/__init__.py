@@ -8,14 +8,18 @@ from complaintflow.policies.classification import (
     KeywordClassifier,
 )
 from complaintflow.policies.compensation import (
+    Approval,
     CompensationLadder,
     CompensationPolicy,
     CounterfeitFloor,
     Floor,
     FoodSafetyFloor,
+    Given,
     GoodwillLayer,
     LegalFloor,
     NoReasonReturnFloor,
+    judge_offer,
+    judge_recorded_offers,
 )
 from complaintflow.policies.duplicates import ChannelDuplicates, DuplicatePolicy
 from complaintflow.policies.escalation import (
@@ -30,6 +34,7 @@ from complaintflow.policies.scope import LineDetection, ScopePolicy
 
 __all__ = [
     "NO_HISTORY",
+    "Approval",
     "BusinessCalendar",
     "ChannelDuplicates",
     "Classification",
@@ -42,6 +47,7 @@ __all__ = [
     "EscalationPolicy",
     "Floor",
     "FoodSafetyFloor",
+    "Given",
     "GoodwillLayer",
     "KeywordClassifier",
     "LegalFloor",
@@ -55,5 +61,7 @@ __all__ = [
     "StageClock",
     "TieredEscalation",
     "bundled_profiles",
+    "judge_offer",
+    "judge_recorded_offers",
     "stage_clocks",
 ]

@@ -32,16 +32,22 @@ from complaintflow.exceptions import AuthorityExceeded, CurrencyMismatch, Valida
 from complaintflow.policies._config import ConfigContext, default_text, register_section
 
 __all__ = [
+    "NO_MONEY_REMEDIES",
     "ONLINE_CHANNELS",
     "REMEDY_RANK",
+    "Approval",
     "CompensationLadder",
     "CompensationPolicy",
     "CounterfeitFloor",
     "Floor",
     "FoodSafetyFloor",
+    "Given",
     "GoodwillLayer",
     "LegalFloor",
     "NoReasonReturnFloor",
+    "given",
+    "judge_offer",
+    "judge_recorded_offers",
 ]
 
 #: How much each remedy gives the customer, lowest first: a floor's remedy is a minimum.

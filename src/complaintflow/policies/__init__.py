@@ -1,5 +1,6 @@
 """Policies: every domain decision, replaceable by subclassing one method or by TOML."""
 
+from complaintflow.policies._config import load_policies, parse_policies, starter_policies
 from complaintflow.policies._recent import NO_HISTORY, RecentComplaints
 from complaintflow.policies.calendar import BusinessCalendar
 from complaintflow.policies.classification import (
@@ -63,5 +64,8 @@ __all__ = [
     "bundled_profiles",
     "judge_offer",
     "judge_recorded_offers",
+    "load_policies",
+    "parse_policies",
     "stage_clocks",
+    "starter_policies",
 ]

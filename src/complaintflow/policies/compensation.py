@@ -29,6 +29,7 @@ import attrs
 from complaintflow._complaint import Complaint, apply
 from complaintflow._values import CAUSES, PARTIES, REMEDIES, Actor, Finding, Money, Offer, Tier
 from complaintflow.exceptions import AuthorityExceeded, CurrencyMismatch, ValidationError
+from complaintflow.policies._checks import positive_decimal, whole_number, words
 from complaintflow.policies._config import ConfigContext, default_text, register_section
 
 __all__ = [
@@ -439,16 +440,17 @@ class LegalFloor(ABC):
 def _money_param(value: Money | int | str | Decimal, field: str) -> Money:
     if isinstance(value, Money):
         return value
-    return Money(value)
+    if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
+        raise ValidationError(field, f"expected cf.Money, a whole number or a numeric string, "
+                              f"got {value!r}")
+    try:
+        return Money(value)
+    except ValidationError as exc:
+        raise ValidationError(field, str(exc).split(": ", 1)[-1]) from None
 
 
 def _multiple(value: object, field: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
-        raise ValidationError(field, f"expected a whole or decimal number, got {value!r}")
-    dec = Decimal(value)
-    if dec <= 0:
-        raise ValidationError(field, f"must be positive, got {value!r}")
-    return dec
+    return positive_decimal(field, value)
 
 
 class CounterfeitFloor(LegalFloor):
@@ -489,7 +491,7 @@ class FoodSafetyFloor(LegalFloor):
         self.price_multiple = _multiple(price_multiple, "price_multiple")
         self.loss_multiple = _multiple(loss_multiple, "loss_multiple")
         self.minimum_amount = _money_param(minimum, "minimum")
-        self.categories = frozenset(categories)
+        self.categories = frozenset(words("categories", categories))
 
     def loss(self, complaint: Complaint) -> Money | None:
         """The customer's loss beyond the price, when known (default: unknown)."""
@@ -523,10 +525,8 @@ class NoReasonReturnFloor(LegalFloor):
     source = "PRC Consumer Rights Protection Law (消费者权益保护法), art. 25"
 
     def __init__(self, days: int = 7, channels: Iterable[str] = ONLINE_CHANNELS) -> None:
-        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-            raise ValidationError("days", f"expected a whole number of days >= 1, got {days!r}")
-        self.days = days
-        self.channels = frozenset(channels)
+        self.days = whole_number("days", days, minimum=1, maximum=3650)
+        self.channels = frozenset(words("channels", channels))
 
     def in_window(self, complaint: Complaint) -> bool:
         """Whether the return window is still open (default: presumed)."""
@@ -571,6 +571,18 @@ class GoodwillLayer:
     extras: tuple[str, ...] = ("apology_letter", "service_upgrade", "vip_programme")
     causes: frozenset[str] = frozenset({"service_error", "process_gap"})
     parties: frozenset[str] = frozenset({"store"})
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.goodwill, Money):
+            raise ValidationError("goodwill", f"expected cf.Money, got {self.goodwill!r}")
+        object.__setattr__(self, "extras", words("extras", self.extras))
+        for name, allowed in (("causes", CAUSES), ("parties", PARTIES)):
+            chosen = words(name, getattr(self, name))
+            for value in chosen:
+                if value not in allowed:
+                    raise ValidationError(
+                        name, f"unknown value {value!r}; expected one of {', '.join(allowed)}")
+            object.__setattr__(self, name, frozenset(chosen))
 
     def at_fault(self, finding: Finding | None) -> bool:
         """Whether ``finding`` says we were at fault in the layer's sense."""
@@ -642,6 +654,15 @@ class CompensationLadder(CompensationPolicy):
     def limit(self, tier: Tier) -> Money | None:
         return self.limits.get(tier)
 
+    @classmethod
+    def from_config(cls, table: Mapping[str, Any], ctx: ConfigContext) -> CompensationLadder:
+        """Build from a ``[compensation]`` table (see :func:`compensation_from_config`)."""
+        ladder = compensation_from_config(table, ctx)
+        if cls is CompensationLadder:
+            return ladder
+        return ctx.build(cls, rungs=ladder.rungs, limits=ladder.limits, layer=ladder.layer,
+                         floors=ladder.floors, return_shipping=ladder.return_shipping)
+
     # -- the floors ---------------------------------------------------------------------------
     def floor(self, complaint: Complaint) -> Floor | None:
         """The combined legal floor of ``complaint``: the highest remedy and the highest
@@ -712,30 +733,15 @@ def _cfg_money(ctx: ConfigContext, table: Mapping[str, Any], key: str, currency:
     value = table[key]
     if isinstance(value, bool) or not isinstance(value, int | str):
         ctx.error(key, f"write money as a string or whole number (never a float), got {value!r}")
-    try:
-        return Money(value, currency)
-    except ValidationError as exc:
-        ctx.error(key, str(exc))
+    return ctx.build(Money, renames={"amount": key, "currency": key}, amount=value,
+                     currency=currency)
 
 
-def _cfg_words(ctx: ConfigContext, table: Mapping[str, Any], key: str,
-               allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
+def _cfg_words(ctx: ConfigContext, table: Mapping[str, Any], key: str) -> tuple[str, ...]:
     value = ctx.get(table, key, list, [])
     if not all(isinstance(v, str) and v for v in value):
         ctx.error(key, "expected a list of names")
-    if allowed is not None:
-        for v in value:
-            if v not in allowed:
-                ctx.error(key, f"unknown value {v!r}; expected one of {', '.join(allowed)}")
     return tuple(value)
-
-
-def _cfg_number(ctx: ConfigContext, table: Mapping[str, Any], key: str) -> Decimal:
-    value = ctx.get(table, key, (int, str))
-    try:
-        return _multiple(value, key)
-    except (ValidationError, ArithmeticError):
-        ctx.error(key, f"expected a positive number, got {value!r}")
 
 
 def _rungs_from(raw: object, ctx: ConfigContext, currency: str) -> tuple[Offer, ...]:
@@ -767,77 +773,62 @@ def _floors_from(raw: object, ctx: ConfigContext, currency: str) -> tuple[LegalF
         if not isinstance(table, Mapping):
             ctx.error(f"floors.{name}", "expected a table")
         fc.unknown(table, _FLOOR_KEYS[name])
-        kwargs: dict[str, Any] = {}
-        for key in table:
-            if key == "minimum":
-                kwargs[key] = _cfg_money(fc, table, key, currency)
-            elif key in ("categories", "channels"):
-                kwargs[key] = _cfg_words(fc, table, key)
-            elif key == "days":
-                days = fc.get(table, key, int)
-                if days < 1:
-                    fc.error(key, "expected a whole number of days >= 1")
-                kwargs[key] = days
-            else:
-                kwargs[key] = _cfg_number(fc, table, key)
-        out.append(FLOOR_KINDS[name](**kwargs))
+        kwargs: dict[str, Any] = dict(table)
+        if "minimum" in table:
+            kwargs["minimum"] = _cfg_money(fc, table, "minimum", currency)
+        out.append(fc.build(FLOOR_KINDS[name], **kwargs))
     return tuple(out)
 
 
+def _layer_from(raw: object, ctx: ConfigContext, currency: str) -> GoodwillLayer:
+    lc = ctx.sub("layer")
+    if not isinstance(raw, Mapping):
+        ctx.error("layer", "expected a table")
+    lc.unknown(raw, {"goodwill", "extras", "causes", "parties"})
+    kwargs: dict[str, Any] = dict(raw)
+    kwargs["goodwill"] = (_cfg_money(lc, raw, "goodwill", currency) if "goodwill" in raw
+                          else Money(GoodwillLayer().goodwill.amount, currency))
+    return lc.build(GoodwillLayer, **kwargs)
+
+
+def _limits_from(raw: object, ctx: ConfigContext, currency: str) -> dict[Tier, Money | None]:
+    ac = ctx.sub("authority")
+    if not isinstance(raw, Mapping):
+        ctx.error("authority", "expected a table of tier = amount")
+    ac.unknown(raw, {t.label for t in Tier})
+    limits: dict[Tier, Money | None] = {
+        t: (None if m is None else Money(m.amount, currency))
+        for t, m in CompensationLadder.DEFAULT_LIMITS.items()
+    }
+    for label, value in raw.items():
+        limits[Tier.parse(label)] = (None if value == "unlimited"
+                                     else _cfg_money(ac, raw, label, currency))
+    return limits
+
+
 def compensation_from_config(table: Mapping[str, Any], ctx: ConfigContext) -> CompensationLadder:
-    """Build :class:`CompensationLadder` from the ``[compensation]`` table."""
+    """Build :class:`CompensationLadder` from the ``[compensation]`` table: each key is mapped
+    to a constructor argument (amounts in the table's ``currency``); the constructors of the
+    ladder, the layer, the offers, the floors and :class:`~complaintflow.Money` validate."""
     ctx.unknown(table, _KEYS)
     currency = ctx.get(table, "currency", str, "CNY")
-    try:
-        Money.zero(currency)
-    except ValidationError as exc:
-        ctx.error("currency", str(exc))
+    ctx.build(Money.zero, currency=currency)
     kwargs: dict[str, Any] = {}
     if "return_shipping" in table:
         kwargs["return_shipping"] = _cfg_money(ctx, table, "return_shipping", currency)
     if "rungs" in table:
         kwargs["rungs"] = _rungs_from(table["rungs"], ctx, currency)
     if "layer" in table:
-        raw = table["layer"]
-        lc = ctx.sub("layer")
-        if not isinstance(raw, Mapping):
-            ctx.error("layer", "expected a table")
-        lc.unknown(raw, {"goodwill", "extras", "causes", "parties"})
-        default = GoodwillLayer()
-        kwargs["layer"] = GoodwillLayer(
-            goodwill=(_cfg_money(lc, raw, "goodwill", currency) if "goodwill" in raw
-                      else Money(default.goodwill.amount, currency)),
-            extras=_cfg_words(lc, raw, "extras") if "extras" in raw else default.extras,
-            causes=(frozenset(_cfg_words(lc, raw, "causes", CAUSES)) if "causes" in raw
-                    else default.causes),
-            parties=(frozenset(_cfg_words(lc, raw, "parties", PARTIES)) if "parties" in raw
-                     else default.parties),
-        )
+        kwargs["layer"] = _layer_from(table["layer"], ctx, currency)
     elif currency != "CNY":
         kwargs["layer"] = GoodwillLayer(goodwill=Money(GoodwillLayer().goodwill.amount, currency))
     if "authority" in table:
-        raw = table["authority"]
-        ac = ctx.sub("authority")
-        if not isinstance(raw, Mapping):
-            ctx.error("authority", "expected a table of tier = amount")
-        ac.unknown(raw, {t.label for t in Tier})
-        limits: dict[Tier, Money | None] = {
-            t: (None if m is None else Money(m.amount, currency))
-            for t, m in CompensationLadder.DEFAULT_LIMITS.items()
-        }
-        for label, value in raw.items():
-            limits[Tier.parse(label)] = (None if value == "unlimited"
-                                         else _cfg_money(ac, raw, label, currency))
-        kwargs["limits"] = limits
+        kwargs["limits"] = _limits_from(table["authority"], ctx, currency)
     elif currency != "CNY":
         ctx.error("authority", f"give the tier limits in {currency} ([compensation.authority])")
     if "floors" in table:
         kwargs["floors"] = _floors_from(table["floors"], ctx, currency)
-    try:
-        return CompensationLadder(**kwargs)
-    except ValidationError as exc:
-        key = exc.field.replace("limits.", "authority.")
-        ctx.error(key, str(exc))
+    return ctx.build(CompensationLadder, renames={"limits": "authority"}, **kwargs)
 
 
 register_section("compensation", "compensation")(compensation_from_config)

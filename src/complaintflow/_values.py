@@ -422,8 +422,10 @@ class Offer:
     """A remedy offered to the customer.
 
     ``goodwill`` is what we give beyond the remedy and is limited by the actor's authority;
-    ``statutory`` is what the law makes us owe and is never limited by authority;
-    ``remedy_value`` is the money the remedy itself moves (a refund, a partial refund).
+    ``statutory`` is what the law makes us owe (needing no approval up to what the legal
+    floors make owed); ``remedy_value`` is the money the remedy itself moves (a refund, a
+    partial refund; at most the price paid). The workflow judges these rules
+    (``CompensationPolicy.judge``); the record only holds the amounts.
     Amounts that are zero take the currency of the others; non-zero amounts in two
     currencies are refused.
     """

@@ -1,6 +1,12 @@
 """Policies: every domain decision, replaceable by subclassing one method or by TOML."""
 
-from complaintflow.policies._config import load_policies, parse_policies, starter_policies
+from complaintflow.policies._config import (
+    ConfigContext,
+    load_policies,
+    parse_policies,
+    register_section,
+    starter_policies,
+)
 from complaintflow.policies._recent import NO_HISTORY, RecentComplaints
 from complaintflow.policies.calendar import BusinessCalendar
 from complaintflow.policies.classification import (
@@ -39,6 +45,7 @@ __all__ = [
     "BusinessCalendar",
     "ChannelDuplicates",
     "Classification",
+    "ConfigContext",
     "ClassificationPolicy",
     "CompensationLadder",
     "CompensationPolicy",
@@ -66,6 +73,7 @@ __all__ = [
     "judge_recorded_offers",
     "load_policies",
     "parse_policies",
+    "register_section",
     "stage_clocks",
     "starter_policies",
 ]

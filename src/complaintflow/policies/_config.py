@@ -17,7 +17,9 @@ from typing import Any, NoReturn, TypeVar
 
 from complaintflow.exceptions import ConfigError, ValidationError
 
-__all__ = ["ConfigContext", "load_policies", "parse_policies", "starter_policies"]
+__all__ = [
+    "ConfigContext", "load_policies", "parse_policies", "register_section", "starter_policies",
+]
 
 _T = TypeVar("_T")
 

@@ -5,8 +5,13 @@ three rungs (a small payment no larger than the return shipping, an exchange, a 
 then the goodwill layer; each declined offer steps up one rung. When the finding says we
 were at fault (a service error or a process gap at the store) the first offer already
 carries the goodwill layer. Legal floors (:class:`LegalFloor`) put what the law makes us
-owe into the offer's ``statutory`` amount, which no authority limit applies to, and the
-ladder never offers less than a floor.
+owe into the offer's ``statutory`` amount, and the ladder never offers less than a floor.
+
+:meth:`CompensationPolicy.judge` holds the money rules every policy shares: statutory
+money up to what the floors make owed needs no approval (above it, it is goodwill); a
+remedy's value is never above the price paid (and none on remedies that pay nothing);
+goodwill is counted over the complaint's whole life; an approver is someone else who
+holds the authority.
 
 >>> from decimal import Decimal
 >>> import complaintflow as cf

@@ -238,16 +238,12 @@ class Money:
                     and cur.isalpha()):
                 raise ValidationError("currency", f"expected an ISO 4217 code like 'CNY', got {cur!r}")
             quantum = _QUANTA[cur] = Decimal(1).scaleb(-minor_unit(cur))
-        amount = self.amount
-        if amount < 0:
-            raise ValidationError("amount", f"money must not be negative, got {amount}")
-        if amount > MAX_AMOUNT:  # checked here too: the fast path of _to_decimal skips it
-            raise ValidationError("amount", f"{_short(amount)} is beyond the largest amount, "
-                                  f"{MAX_AMOUNT:,}")
-        amount = amount.quantize(quantum, rounding=ROUND_HALF_UP, context=_CONTEXT)
-        if amount.is_signed():  # -0 is 0
-            amount = amount.copy_abs()
-        object.__setattr__(self, "amount", amount)
+        amount = self.amount  # finite and at most MAX_AMOUNT (the converter checked)
+        if amount.is_signed():
+            if amount:
+                raise ValidationError("amount", f"money must not be negative, got {amount}")
+            amount = amount.copy_abs()  # -0 is 0
+        object.__setattr__(self, "amount", amount.quantize(quantum, ROUND_HALF_UP, _CONTEXT))
 
     @classmethod
     def zero(cls, currency: str = "CNY") -> "Money":

@@ -113,47 +113,63 @@ class CompensationPolicy(ABC):
         """What the customer accepted on ``complaint`` so far (see :func:`given`)."""
         return given(complaint)
 
+    def _facts(self, complaint: Complaint) -> tuple[Floor | None, Given]:
+        """:meth:`floor` and :meth:`given` of ``complaint``. One propose asks them up to
+        four times (next offer, fitting, check, judge) of one immutable complaint, so the
+        last answer is kept for that complaint object: this saves about a tenth of a
+        propose (``benchmarks/bench_lifecycle.py``). One entry per policy, replaced whole,
+        so a workflow shared by threads stays consistent."""
+        memo: tuple[Complaint, Floor | None, Given] | None = getattr(self, "_memo", None)
+        if memo is not None and memo[0] is complaint:
+            return memo[1], memo[2]
+        floor, before = self.floor(complaint), self.given(complaint)
+        self._memo = (complaint, floor, before)
+        return floor, before
+
     def fit_authority(self, complaint: Complaint, offer: Offer, tier: Tier) -> Offer:
         """Bring an automatic offer within ``tier``'s authority under the rules of
         :meth:`judge`: the remedy value is capped at what is left of the price paid, the
         statutory money at what is left of the floor owed, and the goodwill so that the
         goodwill counted over the complaint's life stays within ``tier``'s limit (then a
         remedy value the price cannot back). The remedy and the gestures are never changed."""
-        before = self.given(complaint)
-        cur = _currency_of(complaint, offer)
+        floor, before = self._facts(complaint)
         price = complaint.amount
         value = offer.remedy_value.amount
-        if offer.remedy in NO_MONEY_REMEDIES:
-            value = Decimal(0)
-        elif price is not None:
-            value = min(value, max(price.amount - before.remedy_value, Decimal(0)))
-        owed = _owed(self.floor(complaint))
-        statutory = min(offer.statutory.amount, max(owed - before.statutory, Decimal(0)))
+        if value:
+            if offer.remedy in NO_MONEY_REMEDIES:
+                value = _ZERO
+            elif price is not None and before.remedy_value + value > price.amount:
+                value = max(price.amount - before.remedy_value, _ZERO)
+        owed = _owed(floor)
+        statutory = offer.statutory.amount
+        if statutory and before.statutory + statutory > owed:
+            statutory = max(owed - before.statutory, _ZERO)
         goodwill = offer.goodwill.amount
         lim = self.limit(tier)
-        if lim is not None:
+        if lim is not None and (goodwill or (value and price is None)):
             room = lim.amount - _counted(before, owed, price)
-            unbacked = value if price is None else Decimal(0)
-            goodwill = min(goodwill, max(room - unbacked, Decimal(0)))
+            unbacked = value if price is None else _ZERO
+            goodwill = min(goodwill, max(room - unbacked, _ZERO))
             if price is None:
-                value = min(value, max(room, Decimal(0)))
-        if (value, statutory, goodwill) == (offer.remedy_value.amount, offer.statutory.amount,
-                                            offer.goodwill.amount):
+                value = min(value, max(room, _ZERO))
+        if (value == offer.remedy_value.amount and statutory == offer.statutory.amount
+                and goodwill == offer.goodwill.amount):
             return offer
+        cur = _currency_of(complaint, offer)
         return attrs.evolve(offer, goodwill=Money(goodwill, cur),
                             statutory=Money(statutory, cur), remedy_value=Money(value, cur))
 
     def check(self, complaint: Complaint, offer: Offer) -> None:
         """Refuse an offer below a legal floor: a lesser remedy than the floor's, or less
         statutory money than is still owed (what accepted offers paid counts)."""
-        floor = self.floor(complaint)
+        floor, before = self._facts(complaint)
         if floor is None:
             return
         if REMEDY_RANK[offer.remedy] < REMEDY_RANK[floor.remedy]:
             raise ValidationError(
                 "offer.remedy", f"{offer.remedy!r} is below the {floor.remedy!r} the law owes "
                 f"here ({floor.source})")
-        still = floor.statutory.amount - self.given(complaint).statutory
+        still = floor.statutory.amount - before.statutory
         if offer.statutory.amount < still:
             _same_currency(offer.statutory, floor.statutory)
             raise ValidationError(
@@ -189,7 +205,7 @@ class CompensationPolicy(ABC):
         acting = Actor.of(actor, "actor")
         approver = None if approved_by is None else Actor.of(approved_by, "approved_by")
         self.check(complaint, offer)
-        before = self.given(complaint)
+        floor, before = self._facts(complaint)
         price = complaint.amount
         cur = _currency_of(complaint, offer)
         value = offer.remedy_value
@@ -205,53 +221,50 @@ class CompensationPolicy(ABC):
                 raise ValidationError(
                     "offer.remedy_value", f"{value} is above what is left of the price paid, "
                     f"{price}{already}")
-        floor = self.floor(complaint)
+
         owed = _owed(floor)
         if floor is not None and floor.statutory.amount and offer.statutory.amount:
             _same_currency(offer.statutory, floor.statutory)
-        now = Given(goodwill=before.goodwill + offer.goodwill.amount,
-                    statutory=before.statutory + offer.statutory.amount,
-                    remedy_value=before.remedy_value + value.amount,
-                    currency=cur)
+        statutory_life = before.statutory + offer.statutory.amount
         counted_before = _counted(before, owed, price)
-        counted_total = _counted(now, owed, price)
-        adds = counted_total - counted_before
-        total = Money(counted_total, cur)
+        counted_total = _count(before.goodwill + offer.goodwill.amount, statutory_life,
+                               before.remedy_value + value.amount, owed, price)
+        adds = counted_total > counted_before
+        total = _money_of(counted_total, cur)
         # an offer that adds nothing counted needs no authority (whatever its currency)
         try:
-            needed = self.approver_for(total) if adds > 0 else Tier.FRONT_LINE
+            needed = self.approver_for(total) if adds else Tier.FRONT_LINE
         except CurrencyMismatch:
             signer = acting if approver is None else approver
             if self.limit(signer.tier) is not None:
                 raise
             needed = signer.tier  # limits in another currency; an unlimited signer signs
-        limit = self.limit(acting.tier)
         if approver is not None and approver.id == acting.id:
             raise AuthorityExceeded(
                 f"approved_by: {approver.id!r} proposes the offer and cannot also approve it; "
                 "an approval is given by another actor", needed_tier=needed.label)
-        if adds > 0:
-            what = _describe(total, cur, before=counted_before, goodwill=offer.goodwill.amount,
-                             excess=(max(now.statutory - owed, Decimal(0))
-                                     - max(before.statutory - owed, Decimal(0))),
-                             owed=owed, unbacked=value.amount if price is None else Decimal(0))
-            if approver is None:
-                if limit is not None and counted_total > limit.amount:
+        if adds:
+            signer = acting if approver is None else approver
+            limit = self.limit(signer.tier)
+            if limit is not None and counted_total > limit.amount:
+                what = _describe(
+                    total, cur, before=counted_before, goodwill=offer.goodwill.amount,
+                    excess=(max(statutory_life - owed, _ZERO)
+                            - max(before.statutory - owed, _ZERO)),
+                    owed=owed, unbacked=value.amount if price is None else _ZERO)
+                if approver is None:
                     raise AuthorityExceeded(
                         f"goodwill {what} is above the {acting.tier.label} limit of {limit}; "
                         f"it needs approved_by a {needed.label} or higher",
                         needed_tier=needed.label)
-            else:
-                approver_limit = self.limit(approver.tier)
-                if approver_limit is not None and counted_total > approver_limit.amount:
-                    raise AuthorityExceeded(
-                        f"approver {approver.id!r} is {approver.tier.label} (limit "
-                        f"{approver_limit}); goodwill {what} needs a {needed.label} or higher",
-                        needed_tier=needed.label)
+                raise AuthorityExceeded(
+                    f"approver {approver.id!r} is {approver.tier.label} (limit "
+                    f"{limit}); goodwill {what} needs a {needed.label} or higher",
+                    needed_tier=needed.label)
         return Approval(
             offer=offer, actor=acting, approver=approver, needed_tier=needed,
-            goodwill_before=Money(counted_before, cur), goodwill_life=total,
-            floor_owed=Money(owed, cur), floor_rules=None if floor is None else floor.rule,
+            goodwill_before=_money_of(counted_before, cur), goodwill_life=total,
+            floor_owed=_money_of(owed, cur), floor_rules=None if floor is None else floor.rule,
             policy=type(self).__name__, policy_version=self.version)
 
 
@@ -299,15 +312,23 @@ def _owed(floor: Floor | None) -> Decimal:
     return floor.statutory.amount if floor is not None else Decimal(0)
 
 
-def _counted(g: Given, owed: Decimal, price: Money | None) -> Decimal:
+_ZERO: Final = Decimal(0)
+
+
+def _count(goodwill: Decimal, statutory: Decimal, remedy_value: Decimal, owed: Decimal,
+           price: Money | None) -> Decimal:
     """Goodwill counted against authority: goodwill, statutory above the floor owed, and
     a remedy value no known price backs."""
-    unbacked = g.remedy_value if price is None else Decimal(0)
-    return g.goodwill + max(g.statutory - owed, Decimal(0)) + unbacked
+    counted = goodwill + statutory - owed if statutory > owed else goodwill
+    return counted + remedy_value if price is None else counted
+
+
+def _counted(g: Given, owed: Decimal, price: Money | None) -> Decimal:
+    return _count(g.goodwill, g.statutory, g.remedy_value, owed, price)
 
 
 def _currency_of(complaint: Complaint, offer: Offer) -> str:
-    if offer.total.amount:
+    if offer.goodwill.amount or offer.statutory.amount or offer.remedy_value.amount:
         return offer.currency
     if complaint.amount is not None:
         return complaint.amount.currency
@@ -361,20 +382,26 @@ class Approval:
     policy_version: str
 
     def to_data(self) -> dict[str, Any]:
-        """The fields of the ``proposed`` event (besides ``offer``, ``automatic``, ``rung``)."""
+        """The fields of the ``proposed`` event (besides ``offer``, ``automatic``, ``rung``):
+        ``authority`` holds the amounts as strings in ``authority.currency``."""
         return {
             "approved_by": None if self.approver is None else self.approver.id,
             "approver_tier": None if self.approver is None else self.approver.tier.label,
             "actor_tier": self.actor.tier.label,
             "authority": {
-                "goodwill_before": self.goodwill_before.to_dict(),
-                "goodwill_life": self.goodwill_life.to_dict(),
+                "currency": self.goodwill_life.currency,
+                "goodwill_before": str(self.goodwill_before.amount),
+                "goodwill_life": str(self.goodwill_life.amount),
                 "needed_tier": self.needed_tier.label,
-                "floor_owed": self.floor_owed.to_dict(),
+                "floor_owed": str(self.floor_owed.amount),
                 "floor_rules": self.floor_rules,
             },
             "policy": {"compensation": self.policy, "compensation_v": self.policy_version},
         }
+
+
+def _money_of(amount: Decimal, currency: str) -> Money:
+    return Money(amount, currency) if amount else Money.zero(currency)
 
 
 def judge_offer(complaint: Complaint, offer: Offer, *, actor: Actor | str,
@@ -713,7 +740,7 @@ class CompensationLadder(CompensationPolicy):
             goodwill = goodwill + self.layer.goodwill if goodwill.amount else self.layer.goodwill
             extras += [e for e in self.layer.extras if e not in extras]
         statutory: Money | None = None
-        floor = self.floor(complaint)
+        floor = self._facts(complaint)[0]
         if floor is not None:
             if REMEDY_RANK[remedy] < REMEDY_RANK[floor.remedy]:
                 remedy = floor.remedy

@@ -293,10 +293,16 @@ def test_the_judge_never_lets_life_goodwill_pass_the_signers_limit(  # noqa: PLR
         owed = floor.statutory.amount if floor is not None else Decimal(0)
         before = life_counted(accepted, owed, price)
         total = life_counted([*accepted, offer], owed, price)
+        statutory_life = sum((o.statutory.amount for o in [*accepted, offer]), Decimal(0))
         if total > before:  # the offer adds counted goodwill: its signer holds the total
             signer = actor_tier if approver_tier is None else approver_tier
             limit = ladder.limit(signer)
             assert limit is None or total <= limit.amount
+            # in particular statutory money beyond the floor owed is within that authority
+            assert limit is None or max(statutory_life - owed, Decimal(0)) <= limit.amount
+        else:  # nothing counted was added: no statutory money beyond the floor either
+            assert max(statutory_life - owed, 0) <= max(
+                sum((o.statutory.amount for o in accepted), Decimal(0)) - owed, Decimal(0))
             if approver_tier is not None:
                 assert after.history[-1].data["approved_by"] == "boss"
         if remedy in ("none", "exchange", "repair"):

@@ -292,8 +292,10 @@ class Given:
 def given(complaint: Complaint) -> Given:
     """The money the customer accepted on ``complaint`` so far: the sum over the offers
     that were followed by ``resolved`` (declined offers paid nothing)."""
-    goodwill = statutory = value = Decimal(0)
     currency = complaint.amount.currency if complaint.amount is not None else "CNY"
+    if not complaint.offers:  # nothing was ever offered (every first proposal)
+        return Given(_ZERO, _ZERO, _ZERO, currency)
+    goodwill = statutory = value = _ZERO
     proposed = 0
     for event in complaint.history:
         if event.name == "proposed":

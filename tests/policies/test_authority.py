@@ -171,6 +171,7 @@ def test_goodwill_counts_over_the_whole_life_reopenings_included() -> None:
     c = wf.propose(c, actor="agent-7", offer=cf.Offer("exchange"))
     c = wf.decline(c, actor="agent-7", reason="no")
     assert wf.compensation.given(c).goodwill == 250
+    assert wf.compensation.given(c).money()["goodwill"] == cny(250)
 
 
 def test_the_automatic_offer_fits_what_is_left_of_the_authority() -> None:
@@ -387,3 +388,4 @@ def test_judge_offer_is_the_policys_judge() -> None:
                                             "compensation_v": CompensationLadder.version}
     with pytest.raises(cf.AuthorityExceeded):
         judge_offer(c, cf.Offer("exchange", goodwill=cny(51)), actor="agent-7")
+

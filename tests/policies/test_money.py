@@ -225,3 +225,56 @@ def test_cattrs_reports_the_libraries_own_refusal() -> None:
         cattrs.Converter().structure({"amount": "1e26", "currency": "CNY"}, cf.Money)
     (inner,) = info.value.exceptions
     assert isinstance(inner, cf.ValidationError) and inner.field == "amount"
+
+
+# -- promises: any input gives a record or a ValidationError, nothing else -------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+    | st.decimals(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                 max_size=4),
+    max_leaves=8,
+)
+
+
+@given(raw=st.one_of(st.text(), st.integers(), st.decimals(), st.floats(), st.none(),
+                     st.booleans()),
+       currency=st.one_of(st.just("CNY"), st.text(max_size=4), st.integers()))
+def test_money_from_anything_is_money_or_a_validation_error(raw: object, currency: object) -> None:
+    try:
+        m = cf.Money(raw, currency)  # type: ignore[arg-type]
+    except cf.ValidationError as exc:
+        assert exc.field in ("amount", "currency")
+        return
+    assert 0 <= m.amount <= 10**12
+    assert m.amount.is_finite()
+
+
+def _record(name: str, data: object) -> dict[str, object]:
+    shapes: dict[str, dict[str, object]] = {
+        "offer": {"remedy": "refund", "goodwill": {"amount": "1", "currency": "CNY"},
+                  "statutory": {"amount": "0", "currency": "CNY"}, "extras": ["apology"]},
+        "finding": {"cause": "fraud", "party": "store", "evidence": ["receipt"], "note": ""},
+    }
+    out = dict(shapes[name])
+    if isinstance(data, dict):
+        out.update(data)
+    return out
+
+
+@given(kind=st.sampled_from(["offer", "finding"]),
+       key=st.sampled_from(["remedy", "goodwill", "statutory", "extras", "remedy_value",
+                            "cause", "party", "evidence", "note", "x"]),
+       value=json_values, whole=st.booleans())
+def test_records_from_any_json_are_records_or_validation_errors(kind: str, key: str,
+                                                                value: object,
+                                                                whole: bool) -> None:
+    data: object = value if whole else _record(kind, {key: value})
+    build = cf.Offer.from_dict if kind == "offer" else cf.Finding.from_dict
+    try:
+        record = build(data)  # type: ignore[arg-type]
+    except cf.ValidationError as exc:
+        assert exc.field.split(".")[0] in ("offer", "finding", "money", "amount", "currency")
+        return
+    assert type(record).from_dict(record.to_dict()) == record  # type: ignore[attr-defined]

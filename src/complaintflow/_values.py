@@ -351,7 +351,7 @@ PARTIES: Final[tuple[str, ...]] = get_args(Party)
 
 def _record(name: str, data: object, required: tuple[str, ...]) -> None:
     """Refuse ``data`` unless it is a mapping with the ``required`` keys."""
-    if not isinstance(data, Mapping):
+    if not isinstance(data, dict) and not isinstance(data, Mapping):  # dict: the fast check
         raise ValidationError(name, f"expected a mapping, got {type(data).__name__}")
     for key in required:
         if key not in data:

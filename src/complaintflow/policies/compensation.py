@@ -32,6 +32,7 @@ from typing import Any, ClassVar, Final
 import attrs
 
 from complaintflow._complaint import Complaint, apply
+from complaintflow._events import FrozenDict
 from complaintflow._values import CAUSES, PARTIES, REMEDIES, Actor, Finding, Money, Offer, Tier
 from complaintflow.exceptions import AuthorityExceeded, CurrencyMismatch, ValidationError
 from complaintflow.policies._checks import positive_decimal, whole_number, words
@@ -390,15 +391,17 @@ class Approval:
             "approved_by": None if self.approver is None else self.approver.id,
             "approver_tier": None if self.approver is None else self.approver.tier.label,
             "actor_tier": self.actor.tier.label,
-            "authority": {
+            # built frozen (scalars only), so recording the event does not copy them again
+            "authority": FrozenDict({
                 "currency": self.goodwill_life.currency,
                 "goodwill_before": str(self.goodwill_before.amount),
                 "goodwill_life": str(self.goodwill_life.amount),
                 "needed_tier": self.needed_tier.label,
                 "floor_owed": str(self.floor_owed.amount),
                 "floor_rules": self.floor_rules,
-            },
-            "policy": {"compensation": self.policy, "compensation_v": self.policy_version},
+            }),
+            "policy": FrozenDict({"compensation": self.policy,
+                                  "compensation_v": self.policy_version}),
         }
 
 

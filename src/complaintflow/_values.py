@@ -3,11 +3,9 @@
 Nothing here knows events, the workflow, the policies or the state machine.
 """
 
-from __future__ import annotations
-
 import enum
 from collections.abc import Iterable, Mapping
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any, Final, Literal, TypeAlias, get_args
 
 import attrs
@@ -17,16 +15,21 @@ from complaintflow.exceptions import CurrencyMismatch, ValidationError
 __all__ = [
     "CAUSES",
     "FINAL_STATES",
+    "MAX_AMOUNT",
     "OPEN_STATES",
     "PARTIES",
     "REMEDIES",
     "STAGES",
     "Actor",
+    "Cause",
     "Finding",
     "Money",
     "Offer",
+    "Party",
+    "Remedy",
     "State",
     "Tier",
+    "TierLabel",
 ]
 
 
@@ -80,7 +83,7 @@ class Tier(enum.IntEnum):
         return self.label
 
     @classmethod
-    def parse(cls, value: object, field: str = "tier") -> Tier:
+    def parse(cls, value: object, field: str = "tier") -> "Tier":
         """A ``Tier`` from a Tier, its label or its number."""
         if isinstance(value, Tier):
             return value
@@ -97,12 +100,26 @@ class Tier(enum.IntEnum):
         names = ", ".join(t.label for t in cls)
         raise ValidationError(field, f"unknown tier {value!r}; expected one of {names}")
 
-    def up(self) -> Tier:
+    def up(self) -> "Tier":
         """The next tier up (the executive stays executive)."""
         return Tier(min(self.value + 1, Tier.EXECUTIVE.value))
 
 
 _TIER_LABELS: Final = {tier: tier.name.lower() for tier in Tier}
+#: The tier labels, as data and messages write them (``Tier.parse`` reads them).
+TierLabel: TypeAlias = Literal["front_line", "store_supervisor", "regional_head", "executive"]
+
+
+def _unicode(field: str, value: str) -> str:
+    """``value`` when it is valid Unicode text (no lone surrogates, which no store can save)."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError(
+                field, "contains a lone surrogate (e.g. half of an emoji): not valid Unicode text"
+            ) from None
+    return value
 
 
 def _nonempty_str(field: str, value: object) -> str:
@@ -110,7 +127,7 @@ def _nonempty_str(field: str, value: object) -> str:
         raise ValidationError(field, f"expected a string, got {type(value).__name__}")
     if not value.strip():
         raise ValidationError(field, "must not be empty")
-    return value
+    return _unicode(field, value)
 
 
 @attrs.frozen(slots=True)
@@ -125,7 +142,7 @@ class Actor:
         object.__setattr__(self, "tier", Tier.parse(self.tier, "actor.tier"))
 
     @classmethod
-    def of(cls, value: Actor | str, field: str = "actor") -> Actor:
+    def of(cls, value: "Actor | str", field: str = "actor") -> "Actor":
         """An ``Actor`` from an Actor or an id string."""
         if isinstance(value, Actor):
             return value
@@ -153,13 +170,17 @@ _MINOR_UNITS: Final = {
 }
 
 
+#: The largest amount :class:`Money` holds (10^12 in any currency); larger is refused.
+MAX_AMOUNT: Final = Decimal(10) ** 12
+
+
 def minor_unit(currency: str) -> int:
     """Decimal places of ``currency`` (ISO 4217; 2 unless listed otherwise)."""
     return _MINOR_UNITS.get(currency, 2)
 
 
 def _to_decimal(value: object, field: str = "amount") -> Decimal:
-    if type(value) is Decimal and value.is_finite():
+    if type(value) is Decimal and value.is_finite() and value.copy_abs() <= MAX_AMOUNT:
         return value
     if isinstance(value, (bool, float)):
         raise ValidationError(
@@ -176,14 +197,24 @@ def _to_decimal(value: object, field: str = "amount") -> Decimal:
         raise ValidationError(field, f"expected a Decimal, got {type(value).__name__}")
     if not dec.is_finite():
         raise ValidationError(field, f"{value!r} is not a finite amount")
+    if dec.copy_abs() > MAX_AMOUNT:
+        raise ValidationError(field, f"{_short(value)} is beyond the largest amount, {MAX_AMOUNT:,}")
     return dec
 
 
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+#: Quantizing an amount up to MAX_AMOUNT never needs more digits than this context holds,
+#: whatever decimal context the application has set.
+_CONTEXT: Final = Context(prec=40, rounding=ROUND_HALF_UP)
 #: Quantum (smallest step) of each currency seen so far, e.g. Decimal("0.01") for CNY.
 _QUANTA: dict[str, Decimal] = {}
-_ZEROS: dict[str, Money] = {}
+_ZEROS: "dict[str, Money]" = {}
 #: Recently read amounts ("399.00", "CNY") → Money; Money is immutable, so they are shared.
-_PARSED: dict[tuple[str, str], Money] = {}
+_PARSED: "dict[tuple[str, str], Money]" = {}
 
 
 @attrs.frozen(slots=True, order=False)
@@ -207,12 +238,15 @@ class Money:
                     and cur.isalpha()):
                 raise ValidationError("currency", f"expected an ISO 4217 code like 'CNY', got {cur!r}")
             quantum = _QUANTA[cur] = Decimal(1).scaleb(-minor_unit(cur))
-        if self.amount < 0:
-            raise ValidationError("amount", f"money must not be negative, got {self.amount}")
-        object.__setattr__(self, "amount", self.amount.quantize(quantum, rounding=ROUND_HALF_UP))
+        amount = self.amount  # finite and at most MAX_AMOUNT (the converter checked)
+        if amount.is_signed():
+            if amount:
+                raise ValidationError("amount", f"money must not be negative, got {amount}")
+            amount = amount.copy_abs()  # -0 is 0
+        object.__setattr__(self, "amount", amount.quantize(quantum, ROUND_HALF_UP, _CONTEXT))
 
     @classmethod
-    def zero(cls, currency: str = "CNY") -> Money:
+    def zero(cls, currency: str = "CNY") -> "Money":
         """Nothing, in ``currency`` (one shared instance per currency)."""
         zero = _ZEROS.get(currency)
         if zero is None:
@@ -221,7 +255,7 @@ class Money:
                 _ZEROS[currency] = zero
         return zero
 
-    def _same(self, other: object, op: str) -> Money:
+    def _same(self, other: object, op: str) -> "Money":
         if not isinstance(other, Money):
             raise ValidationError("money", f"cannot {op} Money and {type(other).__name__}")
         if other.currency != self.currency:
@@ -230,27 +264,29 @@ class Money:
             )
         return other
 
-    def __add__(self, other: Money) -> Money:
-        return Money(self.amount + self._same(other, "add").amount, self.currency)
+    def __add__(self, other: "Money") -> "Money":
+        return Money(_CONTEXT.add(self.amount, self._same(other, "add").amount), self.currency)
 
-    def __sub__(self, other: Money) -> Money:
-        return Money(self.amount - self._same(other, "subtract").amount, self.currency)
+    def __sub__(self, other: "Money") -> "Money":
+        return Money(_CONTEXT.subtract(self.amount, self._same(other, "subtract").amount),
+                     self.currency)
 
-    def __mul__(self, factor: int | Decimal) -> Money:
-        return Money(self.amount * _to_decimal(factor, "factor"), self.currency)
+    def __mul__(self, factor: int | Decimal) -> "Money":
+        product = _CONTEXT.multiply(self.amount, _to_decimal(factor, "factor"))  # both bounded
+        return Money(product, self.currency)
 
     __rmul__ = __mul__
 
-    def __lt__(self, other: Money) -> bool:
+    def __lt__(self, other: "Money") -> bool:
         return self.amount < self._same(other, "compare").amount
 
-    def __le__(self, other: Money) -> bool:
+    def __le__(self, other: "Money") -> bool:
         return self.amount <= self._same(other, "compare").amount
 
-    def __gt__(self, other: Money) -> bool:
+    def __gt__(self, other: "Money") -> bool:
         return self.amount > self._same(other, "compare").amount
 
-    def __ge__(self, other: Money) -> bool:
+    def __ge__(self, other: "Money") -> bool:
         return self.amount >= self._same(other, "compare").amount
 
     def __bool__(self) -> bool:
@@ -263,10 +299,12 @@ class Money:
         return {"amount": str(self.amount), "currency": self.currency}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], field: str = "money") -> Money:
+    def from_dict(cls, data: Mapping[str, Any], field: str = "money") -> "Money":
         if not isinstance(data, Mapping) or "amount" not in data:
             raise ValidationError(field, f"expected {{'amount': ..., 'currency': ...}}, got {data!r}")
         raw, currency = data["amount"], data.get("currency", "CNY")
+        if type(currency) is not str:
+            raise ValidationError(f"{field}.currency", f"expected an ISO 4217 code, got {currency!r}")
         key = (raw, currency) if type(raw) is str and type(currency) is str else None
         if key is not None:
             cached = _PARSED.get(key)
@@ -311,6 +349,15 @@ CAUSES: Final[tuple[str, ...]] = get_args(Cause)
 PARTIES: Final[tuple[str, ...]] = get_args(Party)
 
 
+def _record(name: str, data: object, required: tuple[str, ...]) -> None:
+    """Refuse ``data`` unless it is a mapping with the ``required`` keys."""
+    if not isinstance(data, dict) and not isinstance(data, Mapping):  # dict: the fast check
+        raise ValidationError(name, f"expected a mapping, got {type(data).__name__}")
+    for key in required:
+        if key not in data:
+            raise ValidationError(f"{name}.{key}", "missing")
+
+
 def _one_of(field: str, value: object, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ValidationError(field, f"unknown value {value!r}; expected one of {', '.join(allowed)}")
@@ -343,6 +390,7 @@ class Finding:
         object.__setattr__(self, "evidence", ev)
         if not isinstance(self.note, str):
             raise ValidationError("finding.note", "expected a string")
+        _unicode("finding.note", self.note)
 
     @property
     def our_fault(self) -> bool:
@@ -356,8 +404,12 @@ class Finding:
                 "note": self.note}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
-        return cls(cause=data["cause"], party=data["party"], evidence=tuple(data["evidence"]),
+    def from_dict(cls, data: Mapping[str, Any]) -> "Finding":
+        _record("finding", data, ("cause", "party", "evidence"))
+        evidence = data["evidence"]
+        if isinstance(evidence, str) or not isinstance(evidence, list | tuple):
+            raise ValidationError("finding.evidence", f"expected a list of strings, got {evidence!r}")
+        return cls(cause=data["cause"], party=data["party"], evidence=tuple(evidence),
                    note=data.get("note", ""))
 
 
@@ -366,8 +418,10 @@ class Offer:
     """A remedy offered to the customer.
 
     ``goodwill`` is what we give beyond the remedy and is limited by the actor's authority;
-    ``statutory`` is what the law makes us owe and is never limited by authority;
-    ``remedy_value`` is the money the remedy itself moves (a refund, a partial refund).
+    ``statutory`` is what the law makes us owe (needing no approval up to what the legal
+    floors make owed); ``remedy_value`` is the money the remedy itself moves (a refund, a
+    partial refund; at most the price paid). The workflow judges these rules
+    (``CompensationPolicy.judge``); the record only holds the amounts.
     Amounts that are zero take the currency of the others; non-zero amounts in two
     currencies are refused.
     """
@@ -381,7 +435,9 @@ class Offer:
     def __attrs_post_init__(self) -> None:
         _one_of("offer.remedy", self.remedy, REMEDIES)
         extras = self.extras
-        if type(extras) is not tuple or not all(type(e) is str and e.strip() for e in extras):
+        if type(extras) is not tuple or not all(
+            type(e) is str and e.strip() and e.isascii() for e in extras
+        ):
             object.__setattr__(self, "extras", _str_tuple("offer.extras", extras))
         cur = self.goodwill.currency
         if self.statutory.currency == cur and self.remedy_value.currency == cur:
@@ -418,14 +474,19 @@ class Offer:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Offer:
+    def from_dict(cls, data: Mapping[str, Any]) -> "Offer":
+        _record("offer", data, ("remedy", "goodwill", "statutory"))
+        goodwill = Money.from_dict(data["goodwill"], "offer.goodwill")
+        extras = data.get("extras", ())
+        if isinstance(extras, str) or not isinstance(extras, list | tuple):
+            raise ValidationError("offer.extras", f"expected a list of strings, got {extras!r}")
         return cls(
             remedy=data["remedy"],
-            goodwill=Money.from_dict(data["goodwill"], "offer.goodwill"),
+            goodwill=goodwill,
             statutory=Money.from_dict(data["statutory"], "offer.statutory"),
-            extras=tuple(data.get("extras", ())),
+            extras=tuple(extras),
             remedy_value=Money.from_dict(
-                data.get("remedy_value", {"amount": "0", "currency": data["goodwill"]["currency"]}),
+                data.get("remedy_value", {"amount": "0", "currency": goodwill.currency}),
                 "offer.remedy_value",
             ),
         )

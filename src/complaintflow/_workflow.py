@@ -17,7 +17,6 @@ from complaintflow._engine import Engine, default_engine
 from complaintflow._events import Event, FrozenDict
 from complaintflow._values import STAGES, Actor, Finding, Money, Offer, State, Tier
 from complaintflow.exceptions import (
-    AuthorityExceeded,
     CurrencyMismatch,
     InvalidTransition,
     ValidationError,
@@ -524,35 +523,9 @@ class Workflow:
         elif not isinstance(offer, Offer):
             raise ValidationError("offer", f"expected a cf.Offer, got {type(offer).__name__}")
         _same_currency(c, offer)
-        policy.check(c, offer)
-        approver = None if approved_by is None else Actor.of(approved_by, "approved_by")
-        limit = policy.limit(actor.tier)
-        # a named approver must hold the authority too, even where the actor alone would do;
-        # an offer without goodwill needs no authority (whatever its currency)
-        if offer.goodwill.amount and (
-            (limit is not None and offer.goodwill > limit) or approver is not None
-        ):
-            needed = policy.approver_for(offer.goodwill)
-            if approver is None:
-                raise AuthorityExceeded(
-                    f"goodwill {offer.goodwill} is above the {actor.tier.label} limit of {limit}; "
-                    f"it needs approved_by a {needed.label} or higher",
-                    needed_tier=needed.label,
-                )
-            approver_limit = policy.limit(approver.tier)
-            if approver_limit is not None and offer.goodwill > approver_limit:
-                raise AuthorityExceeded(
-                    f"approver {approver.id!r} is {approver.tier.label} (limit {approver_limit}); "
-                    f"goodwill {offer.goodwill} needs a {needed.label} or higher",
-                    needed_tier=needed.label,
-                )
-        return [("proposed", {
-            "offer": offer.to_dict(), "automatic": automatic, "rung": c.declines,
-            "approved_by": None if approver is None else approver.id,
-            "approver_tier": None if approver is None else approver.tier.label,
-            "actor_tier": actor.tier.label,
-            "policy": {"compensation": type(policy).__name__, "compensation_v": policy.version},
-        }, actor.id)]
+        approval = policy.judge(c, offer, actor=actor, approved_by=approved_by)
+        return [("proposed", {"offer": offer.to_dict(), "automatic": automatic,
+                              "rung": c.declines, **approval.to_data()}, actor.id)]
 
     def _d_reclassify(self, c: Complaint, actor: Actor, now: datetime, *, reason: str,
                       category: str | None = None, dimension: str | None = None,

@@ -320,7 +320,8 @@ def test_authority_limits_and_approvals() -> None:
     assert ok.history[-1].data["approved_by"] == "sup-1"
     assert ok.approvers == ("sup-1",)
     statutory = cf.Offer("refund", statutory=cf.Money(Decimal("1500")))
-    assert wf.propose(c, actor="agent-7", offer=statutory).state is S.PROPOSED
+    with pytest.raises(cf.AuthorityExceeded, match="regional_head"):  # no legal floor here
+        wf.propose(c, actor="agent-7", offer=statutory)
 
 
 def test_clock_behind_the_last_event_never_reorders_history() -> None:
@@ -377,7 +378,7 @@ def test_offers_pay_in_the_complaints_currency() -> None:
 
 
 def test_an_offer_without_goodwill_needs_no_authority_in_any_currency() -> None:
-    wf, c, _ = new(amount=None)
+    wf, c, _ = new(amount=cf.Money(Decimal(10), "EUR"))  # a refund the price paid backs
     c = to_state(wf, c, S.INVESTIGATED)
     eur = cf.Offer("refund", remedy_value=cf.Money(10, "EUR"))
     c = wf.propose(c, actor="agent-7", offer=eur)

@@ -185,3 +185,124 @@ def test_every_number_is_read(threshold: int, days: int, plane: int, count: int,
         threshold, timedelta(days=days), plane)
     assert (risk.frequent_count, risk.window) == (count, timedelta(days=days))
     assert dup.window == timedelta(hours=hours)
+
+
+# -- the public parser, the starter file and values TOML cannot hold -------------------------
+
+def _same(a: object, b: object) -> bool:
+    """Equal, or (for policy objects without ``==``) of one type with equal attributes."""
+    if a == b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, tuple | list):
+        assert isinstance(b, tuple | list)
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if hasattr(a, "__dict__"):
+        va, vb = vars(a), vars(b)
+        return va.keys() == vb.keys() and all(_same(va[k], vb[k]) for k in va)
+    return False
+
+
+def test_the_starter_file_reads_back_to_every_default(tmp_path: Path) -> None:
+    from complaintflow.policies import (
+        CompensationLadder,
+        TieredEscalation,
+        parse_policies,
+        starter_policies,
+    )
+
+    text = starter_policies()
+    assert text.startswith("#")
+    defaults = {"escalation": TieredEscalation(), "compensation": CompensationLadder(),
+                "scope": LineDetection(), "risk": DefaultRisk(),
+                "duplicates": ChannelDuplicates(), "classifier": KeywordClassifier()}
+    for loaded in (parse_policies(text, "starter"), cf.load_policies(_write(tmp_path, text))):
+        assert loaded.keys() == defaults.keys()
+        for keyword, default in defaults.items():
+            assert _same(loaded[keyword], default), keyword
+    # and a workflow built from it behaves as the default one
+    wf = cf.Workflow(clock=cf.FrozenClock(T0), **parse_policies(text))
+    plain = cf.Workflow(clock=cf.FrozenClock(T0))
+    args = {"customer_id": "C1", "channel": "app", "order_id": "O1", "at": T0}
+    a, b = wf.receive("牛奶變質了", **args), plain.receive("牛奶變質了", **args)  # type: ignore[arg-type]
+    assert (a.category, a.severity, a.tier, a.deadlines) == (b.category, b.severity, b.tier,
+                                                             b.deadlines)
+
+
+def test_the_starter_file_is_every_bundled_section() -> None:
+    from complaintflow.policies import starter_policies
+
+    text = starter_policies()
+    for name in ("escalation", "compensation", "scope", "risk", "duplicates", "classification"):
+        assert f"\n[{name}" in text, name
+
+
+def test_parse_policies_is_public_and_names_its_source() -> None:
+    from complaintflow.policies import parse_policies
+
+    assert parse_policies("[scope]\nthreshold = 3\n")["scope"].threshold == 3
+    with pytest.raises(cf.ConfigError) as info:
+        parse_policies("[scope]\nthreshold = 0\n", "team.toml")
+    assert (info.value.key, info.value.line, info.value.source) == ("scope.threshold", 2,
+                                                                   "team.toml")
+    with pytest.raises(cf.ConfigError):
+        parse_policies(b"[scope]")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("text", "key", "line"), [
+    ("[scope]\nwindow_days = inf\n", "scope.window_days", 2),
+    ("[scope]\nwindow_days = nan\n", "scope.window_days", 2),
+    ("[scope]\nwindow_days = -inf\n", "scope.window_days", 2),
+    ("[scope]\nwindow_days = -1\n", "scope.window_days", 2),
+    ("[scope]\nwindow_days = 1e300\n", "scope.window_days", 2),
+    ("[scope]\nthreshold = 2.5\n", "scope.threshold", 2),
+    ("[risk]\n\nwindow_days = nan\n", "risk.window_days", 3),
+    ("[risk]\nchurn_satisfaction = 9\n", "risk.churn_satisfaction", 2),
+    ("[risk]\nchurn_keywords = \"bye\"\n", "risk.churn_keywords", 2),
+    ("[duplicates]\nwindow_hours = inf\n", "duplicates.window_hours", 2),
+    ("[duplicates]\nwindow_hours = 0\n", "duplicates.window_hours", 2),
+    ("[escalation]\nfollow_up_hours = inf\n", "escalation.follow_up_hours", 2),
+    ("[escalation]\npause_limit_hours = nan\n", "escalation.pause_limit_hours", 2),
+    ("[escalation]\npause_limit_hours = -3\n", "escalation.pause_limit_hours", 2),
+    ("[escalation.table.1]\nowner = \"regional_head\"\nacknowledged = inf\ninvestigated = 4\n"
+     "proposed = 6\nresolved = 24\n", "escalation.table.1.acknowledged", 3),
+    ("[compensation]\nreturn_shipping = \"inf\"\n", "compensation.return_shipping", 2),
+    ("[compensation]\nreturn_shipping = \"NaN\"\n", "compensation.return_shipping", 2),
+    ("[compensation]\nreturn_shipping = -5\n", "compensation.return_shipping", 2),
+    ("[compensation]\nreturn_shipping = \"1e26\"\n", "compensation.return_shipping", 2),
+    ("[compensation.authority]\nfront_line = \"-1\"\n", "compensation.authority.front_line", 2),
+    ("[compensation.floors.cn_consumer_fraud]\nmultiple = \"nan\"\n",
+     "compensation.floors.cn_consumer_fraud.multiple", 2),
+    ("[compensation.floors.cn_consumer_fraud]\nmultiple = \"inf\"\n",
+     "compensation.floors.cn_consumer_fraud.multiple", 2),
+    ("[compensation.floors.cn_food_safety]\nloss_multiple = -3\n",
+     "compensation.floors.cn_food_safety.loss_multiple", 2),
+    ("[compensation.floors.cn_online_return]\ndays = 0\n",
+     "compensation.floors.cn_online_return.days", 2),
+    ("[compensation.floors.cn_online_return]\nchannels = \"app\"\n",
+     "compensation.floors.cn_online_return.channels", 2),
+    ("[compensation.layer]\ncauses = [\"fraud\", \"bad_luck\"]\n", "compensation.layer.causes", 2),
+])
+def test_values_toml_can_hold_but_a_policy_cannot_name_key_and_line(text: str, key: str,
+                                                                    line: int) -> None:
+    from complaintflow.policies import parse_policies
+
+    with pytest.raises(cf.ConfigError) as info:
+        parse_policies(text, "policies.toml")
+    assert (info.value.key, info.value.line) == (key, line)
+    assert f"policies.toml, line {line}" in str(info.value)
+
+
+@pytest.mark.parametrize(("build", "field"), [
+    (lambda: LineDetection(window_days=float("inf")), "window_days"),
+    (lambda: LineDetection(window_days=float("nan")), "window_days"),
+    (lambda: LineDetection(threshold=True), "threshold"),
+    (lambda: DefaultRisk(window_days=10**9), "window_days"),
+    (lambda: DefaultRisk(churn_keywords="bye"), "churn_keywords"),
+    (lambda: ChannelDuplicates(window_hours=float("-inf")), "window_hours"),
+])
+def test_the_constructors_hold_the_same_rules(build: object, field: str) -> None:
+    with pytest.raises(cf.ValidationError) as info:
+        build()  # type: ignore[operator]
+    assert info.value.field == field

@@ -1,5 +1,12 @@
 """Policies: every domain decision, replaceable by subclassing one method or by TOML."""
 
+from complaintflow.policies._config import (
+    ConfigContext,
+    load_policies,
+    parse_policies,
+    register_section,
+    starter_policies,
+)
 from complaintflow.policies._recent import NO_HISTORY, RecentComplaints
 from complaintflow.policies.calendar import BusinessCalendar
 from complaintflow.policies.classification import (
@@ -8,14 +15,18 @@ from complaintflow.policies.classification import (
     KeywordClassifier,
 )
 from complaintflow.policies.compensation import (
+    Approval,
     CompensationLadder,
     CompensationPolicy,
     CounterfeitFloor,
     Floor,
     FoodSafetyFloor,
+    Given,
     GoodwillLayer,
     LegalFloor,
     NoReasonReturnFloor,
+    judge_offer,
+    judge_recorded_offers,
 )
 from complaintflow.policies.duplicates import ChannelDuplicates, DuplicatePolicy
 from complaintflow.policies.escalation import (
@@ -37,6 +48,7 @@ from complaintflow.policies.scope import LineDetection, ScopePolicy
 
 __all__ = [
     "NO_HISTORY",
+    "Approval",
     "BusinessCalendar",
     "ChannelDuplicates",
     "Classification",
@@ -44,12 +56,14 @@ __all__ = [
     "ClassifierScore",
     "CompensationLadder",
     "CompensationPolicy",
+    "ConfigContext",
     "CounterfeitFloor",
     "DefaultRisk",
     "DuplicatePolicy",
     "EscalationPolicy",
     "Floor",
     "FoodSafetyFloor",
+    "Given",
     "GoodwillLayer",
     "HybridClassifier",
     "KeywordClassifier",
@@ -67,6 +81,12 @@ __all__ = [
     "Window",
     "bundled_profiles",
     "evaluate_classifier",
+    "judge_offer",
+    "judge_recorded_offers",
+    "load_policies",
+    "parse_policies",
+    "register_section",
     "stage_clocks",
+    "starter_policies",
     "train_classifier",
 ]

@@ -7,16 +7,21 @@ table in a ``from_config(table, ctx)`` classmethod and reports bad values throug
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
-from complaintflow.exceptions import ConfigError
+from complaintflow.exceptions import ConfigError, ValidationError
 
-__all__ = ["ConfigContext", "load_policies"]
+__all__ = [
+    "ConfigContext", "load_policies", "parse_policies", "register_section", "starter_policies",
+]
+
+_T = TypeVar("_T")
 
 
 class ConfigContext:
@@ -77,11 +82,34 @@ class ConfigContext:
             self.error(key, f"expected {_names(kinds)}, got {type(value).__name__} {value!r}")
         return value
 
-    def positive(self, table: Mapping[str, Any], key: str, default: float) -> float:
+    def positive(self, table: Mapping[str, Any], key: str, default: float,
+                 maximum: float = 1_000_000) -> float:
+        """``table[key]`` as a positive, finite number of at most ``maximum`` (TOML's
+        ``inf`` and ``nan`` are refused)."""
         value = self.get(table, key, (int, float), default)
-        if value <= 0:
-            self.error(key, f"must be positive, got {value!r}")
+        if not math.isfinite(value) or value <= 0:
+            self.error(key, f"must be positive and finite, got {value!r}")
+        if value > maximum:
+            self.error(key, f"must be at most {maximum:g}, got {value!r}")
         return float(value)
+
+    def build(self, factory: Callable[..., _T], /, renames: Mapping[str, str] | None = None,
+              **kwargs: Any) -> _T:
+        """``factory(**kwargs)``: the constructor validates; a
+        :class:`~complaintflow.exceptions.ValidationError` naming an argument becomes a
+        :class:`~complaintflow.exceptions.ConfigError` naming the key (argument names are
+        the keys; ``renames`` maps a field prefix to a key prefix) and its line."""
+        try:
+            return factory(**kwargs)
+        except ConfigError:
+            raise
+        except ValidationError as exc:
+            key = exc.field
+            for old, new in (renames or {}).items():
+                if key == old or key.startswith(old + "."):
+                    key = new + key[len(old):]
+                    break
+            self.error(key, _message(exc))
 
     def integer(self, table: Mapping[str, Any], key: str, default: int,
                 minimum: int | None = None, maximum: int | None = None) -> int:
@@ -108,6 +136,13 @@ class ConfigContext:
         for key in table:
             if key not in allowed:
                 self.error(key, f"unknown key; expected one of {', '.join(sorted(allowed))}")
+
+
+def _message(exc: ValidationError) -> str:
+    """The message of ``exc`` without its ``field: `` prefix."""
+    text = str(exc)
+    prefix = f"{exc.field}: "
+    return text[len(prefix):] if text.startswith(prefix) else text
 
 
 def _names(kinds: tuple[type, ...]) -> str:
@@ -137,7 +172,16 @@ def _sections() -> dict[str, tuple[str, Callable[[Mapping[str, Any], ConfigConte
 
 
 def parse_policies(text: str, source: str = "<string>") -> dict[str, Any]:
-    """Like :func:`load_policies`, from TOML text."""
+    """Read policies TOML text into ``Workflow`` keyword arguments (like
+    :func:`load_policies`, which reads a file); ``source`` names the text in errors.
+
+    >>> from complaintflow.policies import parse_policies
+    >>> parse_policies('[scope]\\nthreshold = 3\\n')["scope"].threshold
+    3
+    """
+    if not isinstance(text, str):
+        raise ConfigError("toml", f"expected the TOML text as a str, got {type(text).__name__}",
+                          source=source)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -182,3 +226,33 @@ def load_policies(path: str | Path) -> dict[str, Any]:
 def default_text(name: str) -> str:
     """The text of a bundled default data file (``policies/data/<name>``)."""
     return resources.files("complaintflow.policies").joinpath("data", name).read_text("utf-8")
+
+
+#: The bundled files the starter file is made of, in the order it lists them.
+_STARTER: tuple[str, ...] = ("escalation.toml", "compensation.toml", "scope.toml", "risk.toml",
+                             "duplicates.toml", "classification.toml")
+_STARTER_HEADER = """\
+# complaintflow policies: every default, written out so you can change what you need.
+#
+# Load it with
+#     wf = cf.Workflow(**cf.load_policies("policies.toml"))
+# Read as it is, this file gives the defaults. Delete what you do not change: a table you
+# leave out keeps its defaults. Money is written as a string (or a whole number), never a
+# float; hours and days are positive, finite numbers. An error names the key and the line.
+# The bundled regulatory profiles (cn_samr, uk_fca_disp, eu_psd2, us_cfpb) are selected by
+# name in [escalation] regulators and need no definition here.
+"""
+
+
+def starter_policies() -> str:
+    """A commented policies TOML with every default, to start a ``policies.toml`` from;
+    :func:`parse_policies` (or :func:`load_policies`) reads it back to the defaults.
+
+    >>> from complaintflow.policies import parse_policies, starter_policies
+    >>> sorted(parse_policies(starter_policies()))
+    ['classifier', 'compensation', 'duplicates', 'escalation', 'risk', 'scope']
+    """
+    parts = [_STARTER_HEADER]
+    for name in _STARTER:
+        parts.append(f"\n# {'-' * 88}\n" + default_text(name).rstrip("\n") + "\n")
+    return "".join(parts)

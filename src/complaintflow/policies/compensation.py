@@ -5,8 +5,13 @@ three rungs (a small payment no larger than the return shipping, an exchange, a 
 then the goodwill layer; each declined offer steps up one rung. When the finding says we
 were at fault (a service error or a process gap at the store) the first offer already
 carries the goodwill layer. Legal floors (:class:`LegalFloor`) put what the law makes us
-owe into the offer's ``statutory`` amount, which no authority limit applies to, and the
-ladder never offers less than a floor.
+owe into the offer's ``statutory`` amount, and the ladder never offers less than a floor.
+
+:meth:`CompensationPolicy.judge` holds the money rules every policy shares: statutory
+money up to what the floors make owed needs no approval (above it, it is goodwill); a
+remedy's value is never above the price paid (and none on remedies that pay nothing);
+goodwill is counted over the complaint's whole life; an approver is someone else who
+holds the authority.
 
 >>> from decimal import Decimal
 >>> import complaintflow as cf
@@ -26,22 +31,30 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
-from complaintflow._complaint import Complaint
-from complaintflow._values import CAUSES, PARTIES, REMEDIES, Finding, Money, Offer, Tier
-from complaintflow.exceptions import ValidationError
+from complaintflow._complaint import Complaint, apply
+from complaintflow._events import FrozenDict
+from complaintflow._values import CAUSES, PARTIES, REMEDIES, Actor, Finding, Money, Offer, Tier
+from complaintflow.exceptions import AuthorityExceeded, CurrencyMismatch, ValidationError
+from complaintflow.policies._checks import positive_decimal, whole_number, words
 from complaintflow.policies._config import ConfigContext, default_text, register_section
 
 __all__ = [
+    "NO_MONEY_REMEDIES",
     "ONLINE_CHANNELS",
     "REMEDY_RANK",
+    "Approval",
     "CompensationLadder",
     "CompensationPolicy",
     "CounterfeitFloor",
     "Floor",
     "FoodSafetyFloor",
+    "Given",
     "GoodwillLayer",
     "LegalFloor",
     "NoReasonReturnFloor",
+    "given",
+    "judge_offer",
+    "judge_recorded_offers",
 ]
 
 #: How much each remedy gives the customer, lowest first: a floor's remedy is a minimum.
@@ -68,9 +81,11 @@ def _max(a: Money, b: Money) -> Money:
 
 
 class CompensationPolicy(ABC):
-    """Decides the next offer on the ladder and the goodwill limit of each tier.
+    """Decides the next offer on the ladder and the goodwill limit of each tier, and judges
+    every offer against the money rules (:meth:`judge`).
 
-    Override :meth:`next_offer` and/or :meth:`limit`.
+    Override :meth:`next_offer` and :meth:`limit` (and :meth:`floor` where the law owes
+    something); the rules of :meth:`judge` stay the same for every policy.
     """
 
     version: ClassVar[str] = "1"
@@ -83,6 +98,10 @@ class CompensationPolicy(ABC):
     def limit(self, tier: Tier) -> Money | None:
         """The most goodwill ``tier`` may grant without approval; ``None`` is unlimited."""
 
+    def floor(self, complaint: Complaint) -> Floor | None:
+        """What the law owes on ``complaint`` (default: nothing, so statutory money is 0)."""
+        return None
+
     def approver_for(self, goodwill: Money) -> Tier:
         """The lowest tier whose limit covers ``goodwill``."""
         for tier in Tier:
@@ -91,16 +110,342 @@ class CompensationPolicy(ABC):
                 return tier
         return Tier.EXECUTIVE
 
-    def fit_authority(self, complaint: Complaint, offer: Offer, tier: Tier) -> Offer:
-        """Bring an automatic offer within ``tier``'s authority: cap the goodwill at the
-        tier's limit. The remedy and the statutory amount are never reduced."""
-        lim = self.limit(tier)
-        if lim is None or offer.goodwill <= lim:
-            return offer
-        return attrs.evolve(offer, goodwill=lim)
+    def given(self, complaint: Complaint) -> Given:
+        """What the customer accepted on ``complaint`` so far (see :func:`given`)."""
+        return given(complaint)
 
-    def check(self, complaint: Complaint, offer: Offer) -> None:  # noqa: B027 - optional hook
-        """Refuse an offer the law or the policy does not allow (default: accept all)."""
+    def _facts(self, complaint: Complaint) -> tuple[Floor | None, Given]:
+        """:meth:`floor` and :meth:`given` of ``complaint``. One propose asks them up to
+        four times (next offer, fitting, check, judge) of one immutable complaint, so the
+        last answer is kept for that complaint object: this saves about a tenth of a
+        propose (``benchmarks/bench_lifecycle.py``). One entry per policy, replaced whole,
+        so a workflow shared by threads stays consistent."""
+        memo: tuple[Complaint, Floor | None, Given] | None = getattr(self, "_memo", None)
+        if memo is not None and memo[0] is complaint:
+            return memo[1], memo[2]
+        floor, before = self.floor(complaint), self.given(complaint)
+        self._memo = (complaint, floor, before)
+        return floor, before
+
+    def fit_authority(self, complaint: Complaint, offer: Offer, tier: Tier) -> Offer:
+        """Bring an automatic offer within ``tier``'s authority under the rules of
+        :meth:`judge`: the remedy value is capped at what is left of the price paid, the
+        statutory money at what is left of the floor owed, and the goodwill so that the
+        goodwill counted over the complaint's life stays within ``tier``'s limit (then a
+        remedy value the price cannot back). The remedy and the gestures are never changed."""
+        floor, before = self._facts(complaint)
+        price = complaint.amount
+        value = offer.remedy_value.amount
+        if value:
+            if offer.remedy in NO_MONEY_REMEDIES:
+                value = _ZERO
+            elif price is not None and before.remedy_value + value > price.amount:
+                value = max(price.amount - before.remedy_value, _ZERO)
+        owed = _owed(floor)
+        statutory = offer.statutory.amount
+        if statutory and before.statutory + statutory > owed:
+            statutory = max(owed - before.statutory, _ZERO)
+        goodwill = offer.goodwill.amount
+        lim = self.limit(tier)
+        if lim is not None and (goodwill or (value and price is None)):
+            room = lim.amount - _counted(before, owed, price)
+            unbacked = value if price is None else _ZERO
+            goodwill = min(goodwill, max(room - unbacked, _ZERO))
+            if price is None:
+                value = min(value, max(room, _ZERO))
+        if (value == offer.remedy_value.amount and statutory == offer.statutory.amount
+                and goodwill == offer.goodwill.amount):
+            return offer
+        cur = _currency_of(complaint, offer)
+        return attrs.evolve(offer, goodwill=Money(goodwill, cur),
+                            statutory=Money(statutory, cur), remedy_value=Money(value, cur))
+
+    def check(self, complaint: Complaint, offer: Offer) -> None:
+        """Refuse an offer below a legal floor: a lesser remedy than the floor's, or less
+        statutory money than is still owed (what accepted offers paid counts)."""
+        floor, before = self._facts(complaint)
+        if floor is None:
+            return
+        if REMEDY_RANK[offer.remedy] < REMEDY_RANK[floor.remedy]:
+            raise ValidationError(
+                "offer.remedy", f"{offer.remedy!r} is below the {floor.remedy!r} the law owes "
+                f"here ({floor.source})")
+        still = floor.statutory.amount - before.statutory
+        if offer.statutory.amount < still:
+            _same_currency(offer.statutory, floor.statutory)
+            raise ValidationError(
+                "offer.statutory", f"{offer.statutory} is below the {floor.statutory} the law "
+                f"owes here ({floor.source}); statutory money needs no approval")
+
+    def judge(self, complaint: Complaint, offer: Offer, *, actor: Actor | str,
+              approved_by: Actor | str | None = None) -> Approval:
+        """Judge ``offer`` on ``complaint`` by ``actor`` (approved by ``approved_by``).
+
+        The rules, the same for every policy (subclasses change the numbers):
+
+        - :meth:`check` (legal floors) passes;
+        - a remedy that pays nothing (``none``, ``exchange``, ``repair``) carries no
+          ``remedy_value``; the remedy values of the offers the customer accepted over the
+          complaint's life, this one included, are never above the price paid
+          (``complaint.amount``). When the price is unknown the remedy value counts as
+          goodwill (nothing shows it is owed);
+        - ``statutory`` money is owed up to the floor (:meth:`floor`) over the complaint's
+          life; statutory money above it counts as goodwill;
+        - the goodwill counted over the complaint's life (goodwill, statutory above the
+          floor and unbacked remedy values of the accepted offers, plus this offer's) must
+          be within the actor's limit, or ``approved_by`` another actor whose tier holds
+          it. A named approver must hold it even where the actor alone would have; an
+          offer that adds nothing counted needs no authority.
+
+        Raises :class:`~complaintflow.exceptions.ValidationError` or
+        :class:`~complaintflow.exceptions.AuthorityExceeded`; returns the
+        :class:`Approval` the ``proposed`` event records.
+        """
+        if not isinstance(offer, Offer):
+            raise ValidationError("offer", f"expected a cf.Offer, got {type(offer).__name__}")
+        acting = Actor.of(actor, "actor")
+        approver = None if approved_by is None else Actor.of(approved_by, "approved_by")
+        self.check(complaint, offer)
+        floor, before = self._facts(complaint)
+        price = complaint.amount
+        cur = _currency_of(complaint, offer)
+        value = offer.remedy_value
+        if offer.remedy in NO_MONEY_REMEDIES and value.amount:
+            raise ValidationError(
+                "offer.remedy_value", f"{offer.remedy!r} pays no money, so it carries no remedy "
+                f"value (got {value}); give money as goodwill")
+        if price is not None and value.amount:
+            _same_currency(value, price)
+            paid = before.remedy_value
+            if paid + value.amount > price.amount:
+                already = f" ({Money(paid, cur)} of it already accepted)" if paid else ""
+                raise ValidationError(
+                    "offer.remedy_value", f"{value} is above what is left of the price paid, "
+                    f"{price}{already}")
+
+        owed = _owed(floor)
+        if floor is not None and floor.statutory.amount and offer.statutory.amount:
+            _same_currency(offer.statutory, floor.statutory)
+        statutory_life = before.statutory + offer.statutory.amount
+        counted_before = _counted(before, owed, price)
+        counted_total = _count(before.goodwill + offer.goodwill.amount, statutory_life,
+                               before.remedy_value + value.amount, owed, price)
+        adds = counted_total > counted_before
+        total = _money_of(counted_total, cur)
+        # an offer that adds nothing counted needs no authority (whatever its currency)
+        try:
+            needed = self.approver_for(total) if adds else Tier.FRONT_LINE
+        except CurrencyMismatch:
+            signer = acting if approver is None else approver
+            if self.limit(signer.tier) is not None:
+                raise
+            needed = signer.tier  # limits in another currency; an unlimited signer signs
+        if approver is not None and approver.id == acting.id:
+            raise AuthorityExceeded(
+                f"approved_by: {approver.id!r} proposes the offer and cannot also approve it; "
+                "an approval is given by another actor", needed_tier=needed.label)
+        if adds:
+            signer = acting if approver is None else approver
+            limit = self.limit(signer.tier)
+            if limit is not None and counted_total > limit.amount:
+                what = _describe(
+                    total, cur, before=counted_before, goodwill=offer.goodwill.amount,
+                    excess=(max(statutory_life - owed, _ZERO)
+                            - max(before.statutory - owed, _ZERO)),
+                    owed=owed, unbacked=value.amount if price is None else _ZERO)
+                if approver is None:
+                    raise AuthorityExceeded(
+                        f"goodwill {what} is above the {acting.tier.label} limit of {limit}; "
+                        f"it needs approved_by a {needed.label} or higher",
+                        needed_tier=needed.label)
+                raise AuthorityExceeded(
+                    f"approver {approver.id!r} is {approver.tier.label} (limit "
+                    f"{limit}); goodwill {what} needs a {needed.label} or higher",
+                    needed_tier=needed.label)
+        return Approval(
+            offer=offer, actor=acting, approver=approver, needed_tier=needed,
+            goodwill_before=_money_of(counted_before, cur), goodwill_life=total,
+            floor_owed=_money_of(owed, cur), floor_rules=None if floor is None else floor.rule,
+            policy=type(self).__name__, policy_version=self.version)
+
+
+#: Remedies that move no money: they carry no ``remedy_value``.
+NO_MONEY_REMEDIES: Final = frozenset({"none", "exchange", "repair"})
+
+
+@attrs.frozen(slots=True)
+class Given:
+    """The money of the offers a customer accepted on one complaint (those followed by a
+    ``resolved`` event), over its whole life, reopenings included."""
+
+    goodwill: Decimal
+    statutory: Decimal
+    remedy_value: Decimal
+    currency: str = "CNY"
+
+    def money(self) -> dict[str, Money]:
+        """The three sums as :class:`~complaintflow.Money`."""
+        return {"goodwill": Money(self.goodwill, self.currency),
+                "statutory": Money(self.statutory, self.currency),
+                "remedy_value": Money(self.remedy_value, self.currency)}
+
+
+def given(complaint: Complaint) -> Given:
+    """The money the customer accepted on ``complaint`` so far: the sum over the offers
+    that were followed by ``resolved`` (declined offers paid nothing)."""
+    currency = complaint.amount.currency if complaint.amount is not None else "CNY"
+    if not complaint.offers:  # nothing was ever offered (every first proposal)
+        return Given(_ZERO, _ZERO, _ZERO, currency)
+    goodwill = statutory = value = _ZERO
+    proposed = 0
+    for event in complaint.history:
+        if event.name == "proposed":
+            proposed += 1
+        elif event.name == "resolved" and 0 < proposed <= len(complaint.offers):
+            offer = complaint.offers[proposed - 1]
+            goodwill += offer.goodwill.amount
+            statutory += offer.statutory.amount
+            value += offer.remedy_value.amount
+            if offer.total.amount:
+                currency = offer.currency
+    return Given(goodwill, statutory, value, currency)
+
+
+def _owed(floor: Floor | None) -> Decimal:
+    return floor.statutory.amount if floor is not None else Decimal(0)
+
+
+_ZERO: Final = Decimal(0)
+
+
+def _count(goodwill: Decimal, statutory: Decimal, remedy_value: Decimal, owed: Decimal,
+           price: Money | None) -> Decimal:
+    """Goodwill counted against authority: goodwill, statutory above the floor owed, and
+    a remedy value no known price backs."""
+    counted = goodwill + statutory - owed if statutory > owed else goodwill
+    return counted + remedy_value if price is None else counted
+
+
+def _counted(g: Given, owed: Decimal, price: Money | None) -> Decimal:
+    return _count(g.goodwill, g.statutory, g.remedy_value, owed, price)
+
+
+def _currency_of(complaint: Complaint, offer: Offer) -> str:
+    if offer.goodwill.amount or offer.statutory.amount or offer.remedy_value.amount:
+        return offer.currency
+    if complaint.amount is not None:
+        return complaint.amount.currency
+    return offer.currency
+
+
+def _same_currency(a: Money, b: Money) -> None:
+    if a.amount and b.amount and a.currency != b.currency:
+        raise CurrencyMismatch("offer", f"cannot compare {a.currency} and {b.currency}; "
+                               "convert first")
+
+
+def _describe(total: Money, currency: str, *, before: Decimal, goodwill: Decimal,
+              excess: Decimal, owed: Decimal, unbacked: Decimal) -> str:
+    """``total`` and, when it is more than this offer's goodwill, what it is made of."""
+    if total.amount == goodwill:
+        return str(total)
+    pieces = []
+    if before:
+        pieces.append(f"{Money(before, currency)} accepted before")
+    if goodwill:
+        pieces.append(f"{Money(goodwill, currency)} goodwill in this offer")
+    if excess:
+        pieces.append(f"{Money(excess, currency)} statutory above the {Money(owed, currency)} "
+                      "the law owes here")
+    if unbacked:
+        pieces.append(f"{Money(unbacked, currency)} remedy value with no known price paid")
+    return f"{total} ({' + '.join(pieces)})"
+
+
+@attrs.frozen(slots=True)
+class Approval:
+    """What :meth:`CompensationPolicy.judge` decided about one offer; the ``proposed``
+    event records it (:meth:`to_data`) so an auditor can retrace the decision."""
+
+    offer: Offer
+    actor: Actor
+    approver: Actor | None
+    #: The lowest tier that may sign the offer: whose limit covers :attr:`goodwill_life`
+    #: (the front line when the offer adds no counted goodwill).
+    needed_tier: Tier
+    #: Goodwill counted on the offers accepted before this one.
+    goodwill_before: Money
+    #: Goodwill counted over the complaint's life with this offer (judged against the limit).
+    goodwill_life: Money
+    #: Statutory money the legal floors make owed on the complaint (zero when none apply).
+    floor_owed: Money
+    #: The floors' rule names, or ``None`` when no legal minimum applies.
+    floor_rules: str | None
+    policy: str
+    policy_version: str
+
+    def to_data(self) -> dict[str, Any]:
+        """The fields of the ``proposed`` event (besides ``offer``, ``automatic``, ``rung``):
+        ``authority`` holds the amounts as strings in ``authority.currency``."""
+        return {
+            "approved_by": None if self.approver is None else self.approver.id,
+            "approver_tier": None if self.approver is None else self.approver.tier.label,
+            "actor_tier": self.actor.tier.label,
+            # built frozen (scalars only), so recording the event does not copy them again
+            "authority": FrozenDict({
+                "currency": self.goodwill_life.currency,
+                "goodwill_before": str(self.goodwill_before.amount),
+                "goodwill_life": str(self.goodwill_life.amount),
+                "needed_tier": self.needed_tier.label,
+                "floor_owed": str(self.floor_owed.amount),
+                "floor_rules": self.floor_rules,
+            }),
+            "policy": FrozenDict({"compensation": self.policy,
+                                  "compensation_v": self.policy_version}),
+        }
+
+
+def _money_of(amount: Decimal, currency: str) -> Money:
+    return Money(amount, currency) if amount else Money.zero(currency)
+
+
+def judge_offer(complaint: Complaint, offer: Offer, *, actor: Actor | str,
+                approved_by: Actor | str | None = None,
+                policy: CompensationPolicy | None = None) -> Approval:
+    """Judge ``offer`` as :meth:`CompensationPolicy.judge` does (default policy: the
+    default :class:`CompensationLadder`)."""
+    chosen = policy if policy is not None else CompensationLadder()
+    return chosen.judge(complaint, offer, actor=actor, approved_by=approved_by)
+
+
+def judge_recorded_offers(complaint: Complaint, policy: CompensationPolicy) -> None:
+    """Judge every offer recorded in ``complaint``'s history against ``policy``, each on
+    the complaint as it stood when it was proposed, with the recorded actor, actor tier,
+    approver and approver tier. Raises the judge's error with the field prefixed by
+    ``history[i].`` (``i`` the event's index) for the first offer the rules refuse."""
+    state: Complaint | None = None
+    for i, event in enumerate(complaint.history):
+        if event.name == "proposed" and state is not None:
+            d = event.data
+            try:
+                offer = Offer.from_dict(d["offer"])
+                actor = Actor(event.actor or "unknown", Tier.parse(d.get("actor_tier", 1),
+                                                                   "actor_tier"))
+                approver = None
+                if d.get("approved_by") is not None:
+                    approver = Actor(d["approved_by"],
+                                     Tier.parse(d.get("approver_tier", 1), "approver_tier"))
+                policy.judge(state, offer, actor=actor, approved_by=approver)
+            except AuthorityExceeded as exc:
+                raise AuthorityExceeded(f"history[{i}]: {exc}",
+                                        needed_tier=exc.needed_tier) from None
+            except ValidationError as exc:
+                kind = CurrencyMismatch if isinstance(exc, CurrencyMismatch) else ValidationError
+                raise kind(f"history[{i}].{exc.field}", str(exc).split(": ", 1)[-1]) from None
+            except (KeyError, TypeError) as exc:
+                raise ValidationError(f"history[{i}]", f"malformed 'proposed' event: {exc!r}"
+                                      ) from None
+        state = apply(state, event)
 
 
 # -- legal floors -----------------------------------------------------------------------------
@@ -132,16 +477,17 @@ class LegalFloor(ABC):
 def _money_param(value: Money | int | str | Decimal, field: str) -> Money:
     if isinstance(value, Money):
         return value
-    return Money(value)
+    if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
+        raise ValidationError(field, f"expected cf.Money, a whole number or a numeric string, "
+                              f"got {value!r}")
+    try:
+        return Money(value)
+    except ValidationError as exc:
+        raise ValidationError(field, str(exc).split(": ", 1)[-1]) from None
 
 
 def _multiple(value: object, field: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
-        raise ValidationError(field, f"expected a whole or decimal number, got {value!r}")
-    dec = Decimal(value)
-    if dec <= 0:
-        raise ValidationError(field, f"must be positive, got {value!r}")
-    return dec
+    return positive_decimal(field, value)
 
 
 class CounterfeitFloor(LegalFloor):
@@ -182,7 +528,7 @@ class FoodSafetyFloor(LegalFloor):
         self.price_multiple = _multiple(price_multiple, "price_multiple")
         self.loss_multiple = _multiple(loss_multiple, "loss_multiple")
         self.minimum_amount = _money_param(minimum, "minimum")
-        self.categories = frozenset(categories)
+        self.categories = frozenset(words("categories", categories))
 
     def loss(self, complaint: Complaint) -> Money | None:
         """The customer's loss beyond the price, when known (default: unknown)."""
@@ -216,10 +562,8 @@ class NoReasonReturnFloor(LegalFloor):
     source = "PRC Consumer Rights Protection Law (消费者权益保护法), art. 25"
 
     def __init__(self, days: int = 7, channels: Iterable[str] = ONLINE_CHANNELS) -> None:
-        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-            raise ValidationError("days", f"expected a whole number of days >= 1, got {days!r}")
-        self.days = days
-        self.channels = frozenset(channels)
+        self.days = whole_number("days", days, minimum=1, maximum=3650)
+        self.channels = frozenset(words("channels", channels))
 
     def in_window(self, complaint: Complaint) -> bool:
         """Whether the return window is still open (default: presumed)."""
@@ -265,6 +609,18 @@ class GoodwillLayer:
     causes: frozenset[str] = frozenset({"service_error", "process_gap"})
     parties: frozenset[str] = frozenset({"store"})
 
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.goodwill, Money):
+            raise ValidationError("goodwill", f"expected cf.Money, got {self.goodwill!r}")
+        object.__setattr__(self, "extras", words("extras", self.extras))
+        for name, allowed in (("causes", CAUSES), ("parties", PARTIES)):
+            chosen = words(name, getattr(self, name))
+            for value in chosen:
+                if value not in allowed:
+                    raise ValidationError(
+                        name, f"unknown value {value!r}; expected one of {', '.join(allowed)}")
+            object.__setattr__(self, name, frozenset(chosen))
+
     def at_fault(self, finding: Finding | None) -> bool:
         """Whether ``finding`` says we were at fault in the layer's sense."""
         return finding is not None and finding.cause in self.causes and finding.party in self.parties
@@ -298,7 +654,7 @@ class CompensationLadder(CompensationPolicy):
     ``floors`` the legal minimums no offer goes below.
     """
 
-    version: ClassVar[str] = "2"
+    version: ClassVar[str] = "3"
 
     DEFAULT_RUNGS: ClassVar[tuple[Offer, ...]] = (
         Offer("none", extras=("apology",)),
@@ -334,6 +690,15 @@ class CompensationLadder(CompensationPolicy):
 
     def limit(self, tier: Tier) -> Money | None:
         return self.limits.get(tier)
+
+    @classmethod
+    def from_config(cls, table: Mapping[str, Any], ctx: ConfigContext) -> CompensationLadder:
+        """Build from a ``[compensation]`` table (see :func:`compensation_from_config`)."""
+        ladder = compensation_from_config(table, ctx)
+        if cls is CompensationLadder:
+            return ladder
+        return ctx.build(cls, rungs=ladder.rungs, limits=ladder.limits, layer=ladder.layer,
+                         floors=ladder.floors, return_shipping=ladder.return_shipping)
 
     # -- the floors ---------------------------------------------------------------------------
     def floor(self, complaint: Complaint) -> Floor | None:
@@ -380,7 +745,7 @@ class CompensationLadder(CompensationPolicy):
             goodwill = goodwill + self.layer.goodwill if goodwill.amount else self.layer.goodwill
             extras += [e for e in self.layer.extras if e not in extras]
         statutory: Money | None = None
-        floor = self.floor(complaint)
+        floor = self._facts(complaint)[0]
         if floor is not None:
             if REMEDY_RANK[remedy] < REMEDY_RANK[floor.remedy]:
                 remedy = floor.remedy
@@ -389,20 +754,6 @@ class CompensationLadder(CompensationPolicy):
         return Offer(remedy, goodwill=goodwill,
                      statutory=statutory if statutory is not None else Money.zero(value.currency),
                      extras=tuple(extras), remedy_value=value)
-
-    def check(self, complaint: Complaint, offer: Offer) -> None:
-        """Refuse an offer below a legal floor: a lesser remedy, or less statutory money."""
-        floor = self.floor(complaint)
-        if floor is None:
-            return
-        if REMEDY_RANK[offer.remedy] < REMEDY_RANK[floor.remedy]:
-            raise ValidationError(
-                "offer.remedy", f"{offer.remedy!r} is below the {floor.remedy!r} the law owes "
-                f"here ({floor.source})")
-        if _below(offer.statutory, floor.statutory):
-            raise ValidationError(
-                "offer.statutory", f"{offer.statutory} is below the {floor.statutory} the law "
-                f"owes here ({floor.source}); statutory money needs no approval")
 
 
 # -- TOML: [compensation] ---------------------------------------------------------------------
@@ -419,30 +770,15 @@ def _cfg_money(ctx: ConfigContext, table: Mapping[str, Any], key: str, currency:
     value = table[key]
     if isinstance(value, bool) or not isinstance(value, int | str):
         ctx.error(key, f"write money as a string or whole number (never a float), got {value!r}")
-    try:
-        return Money(value, currency)
-    except ValidationError as exc:
-        ctx.error(key, str(exc))
+    return ctx.build(Money, renames={"amount": key, "currency": key}, amount=value,
+                     currency=currency)
 
 
-def _cfg_words(ctx: ConfigContext, table: Mapping[str, Any], key: str,
-               allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
+def _cfg_words(ctx: ConfigContext, table: Mapping[str, Any], key: str) -> tuple[str, ...]:
     value = ctx.get(table, key, list, [])
     if not all(isinstance(v, str) and v for v in value):
         ctx.error(key, "expected a list of names")
-    if allowed is not None:
-        for v in value:
-            if v not in allowed:
-                ctx.error(key, f"unknown value {v!r}; expected one of {', '.join(allowed)}")
     return tuple(value)
-
-
-def _cfg_number(ctx: ConfigContext, table: Mapping[str, Any], key: str) -> Decimal:
-    value = ctx.get(table, key, (int, str))
-    try:
-        return _multiple(value, key)
-    except (ValidationError, ArithmeticError):
-        ctx.error(key, f"expected a positive number, got {value!r}")
 
 
 def _rungs_from(raw: object, ctx: ConfigContext, currency: str) -> tuple[Offer, ...]:
@@ -474,77 +810,62 @@ def _floors_from(raw: object, ctx: ConfigContext, currency: str) -> tuple[LegalF
         if not isinstance(table, Mapping):
             ctx.error(f"floors.{name}", "expected a table")
         fc.unknown(table, _FLOOR_KEYS[name])
-        kwargs: dict[str, Any] = {}
-        for key in table:
-            if key == "minimum":
-                kwargs[key] = _cfg_money(fc, table, key, currency)
-            elif key in ("categories", "channels"):
-                kwargs[key] = _cfg_words(fc, table, key)
-            elif key == "days":
-                days = fc.get(table, key, int)
-                if days < 1:
-                    fc.error(key, "expected a whole number of days >= 1")
-                kwargs[key] = days
-            else:
-                kwargs[key] = _cfg_number(fc, table, key)
-        out.append(FLOOR_KINDS[name](**kwargs))
+        kwargs: dict[str, Any] = dict(table)
+        if "minimum" in table:
+            kwargs["minimum"] = _cfg_money(fc, table, "minimum", currency)
+        out.append(fc.build(FLOOR_KINDS[name], **kwargs))
     return tuple(out)
 
 
+def _layer_from(raw: object, ctx: ConfigContext, currency: str) -> GoodwillLayer:
+    lc = ctx.sub("layer")
+    if not isinstance(raw, Mapping):
+        ctx.error("layer", "expected a table")
+    lc.unknown(raw, {"goodwill", "extras", "causes", "parties"})
+    kwargs: dict[str, Any] = dict(raw)
+    kwargs["goodwill"] = (_cfg_money(lc, raw, "goodwill", currency) if "goodwill" in raw
+                          else Money(GoodwillLayer().goodwill.amount, currency))
+    return lc.build(GoodwillLayer, **kwargs)
+
+
+def _limits_from(raw: object, ctx: ConfigContext, currency: str) -> dict[Tier, Money | None]:
+    ac = ctx.sub("authority")
+    if not isinstance(raw, Mapping):
+        ctx.error("authority", "expected a table of tier = amount")
+    ac.unknown(raw, {t.label for t in Tier})
+    limits: dict[Tier, Money | None] = {
+        t: (None if m is None else Money(m.amount, currency))
+        for t, m in CompensationLadder.DEFAULT_LIMITS.items()
+    }
+    for label, value in raw.items():
+        limits[Tier.parse(label)] = (None if value == "unlimited"
+                                     else _cfg_money(ac, raw, label, currency))
+    return limits
+
+
 def compensation_from_config(table: Mapping[str, Any], ctx: ConfigContext) -> CompensationLadder:
-    """Build :class:`CompensationLadder` from the ``[compensation]`` table."""
+    """Build :class:`CompensationLadder` from the ``[compensation]`` table: each key is mapped
+    to a constructor argument (amounts in the table's ``currency``); the constructors of the
+    ladder, the layer, the offers, the floors and :class:`~complaintflow.Money` validate."""
     ctx.unknown(table, _KEYS)
     currency = ctx.get(table, "currency", str, "CNY")
-    try:
-        Money.zero(currency)
-    except ValidationError as exc:
-        ctx.error("currency", str(exc))
+    ctx.build(Money.zero, currency=currency)
     kwargs: dict[str, Any] = {}
     if "return_shipping" in table:
         kwargs["return_shipping"] = _cfg_money(ctx, table, "return_shipping", currency)
     if "rungs" in table:
         kwargs["rungs"] = _rungs_from(table["rungs"], ctx, currency)
     if "layer" in table:
-        raw = table["layer"]
-        lc = ctx.sub("layer")
-        if not isinstance(raw, Mapping):
-            ctx.error("layer", "expected a table")
-        lc.unknown(raw, {"goodwill", "extras", "causes", "parties"})
-        default = GoodwillLayer()
-        kwargs["layer"] = GoodwillLayer(
-            goodwill=(_cfg_money(lc, raw, "goodwill", currency) if "goodwill" in raw
-                      else Money(default.goodwill.amount, currency)),
-            extras=_cfg_words(lc, raw, "extras") if "extras" in raw else default.extras,
-            causes=(frozenset(_cfg_words(lc, raw, "causes", CAUSES)) if "causes" in raw
-                    else default.causes),
-            parties=(frozenset(_cfg_words(lc, raw, "parties", PARTIES)) if "parties" in raw
-                     else default.parties),
-        )
+        kwargs["layer"] = _layer_from(table["layer"], ctx, currency)
     elif currency != "CNY":
         kwargs["layer"] = GoodwillLayer(goodwill=Money(GoodwillLayer().goodwill.amount, currency))
     if "authority" in table:
-        raw = table["authority"]
-        ac = ctx.sub("authority")
-        if not isinstance(raw, Mapping):
-            ctx.error("authority", "expected a table of tier = amount")
-        ac.unknown(raw, {t.label for t in Tier})
-        limits: dict[Tier, Money | None] = {
-            t: (None if m is None else Money(m.amount, currency))
-            for t, m in CompensationLadder.DEFAULT_LIMITS.items()
-        }
-        for label, value in raw.items():
-            limits[Tier.parse(label)] = (None if value == "unlimited"
-                                         else _cfg_money(ac, raw, label, currency))
-        kwargs["limits"] = limits
+        kwargs["limits"] = _limits_from(table["authority"], ctx, currency)
     elif currency != "CNY":
         ctx.error("authority", f"give the tier limits in {currency} ([compensation.authority])")
     if "floors" in table:
         kwargs["floors"] = _floors_from(table["floors"], ctx, currency)
-    try:
-        return CompensationLadder(**kwargs)
-    except ValidationError as exc:
-        key = exc.field.replace("limits.", "authority.")
-        ctx.error(key, str(exc))
+    return ctx.build(CompensationLadder, renames={"limits": "authority"}, **kwargs)
 
 
 register_section("compensation", "compensation")(compensation_from_config)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from complaintflow._complaint import Complaint
-from complaintflow.exceptions import ValidationError
+from complaintflow.policies._checks import duration
 from complaintflow.policies._config import ConfigContext, register_section
 
 __all__ = ["ChannelDuplicates", "DuplicatePolicy"]
@@ -44,11 +44,7 @@ class ChannelDuplicates(DuplicatePolicy):
     """
 
     def __init__(self, window_hours: float = 48) -> None:
-        if isinstance(window_hours, bool) or not isinstance(window_hours, int | float) or not (
-            window_hours > 0
-        ):
-            raise ValidationError("window_hours", f"expected a positive number, got {window_hours!r}")
-        self.window = timedelta(hours=window_hours)
+        self.window = duration("window_hours", window_hours, "hours")
 
     def find(self, complaint: Complaint, recent: Sequence[Complaint]) -> Complaint | None:
         if not complaint.order_id:
@@ -64,10 +60,14 @@ class ChannelDuplicates(DuplicatePolicy):
         return None
 
     @classmethod
-    def from_config(cls, table: Mapping[str, Any], ctx: ConfigContext) -> ChannelDuplicates:
-        """Build from a ``[duplicates]`` table: ``window_hours``."""
+    def from_config(cls, table: Mapping[str, Any], ctx: ConfigContext) -> Self:
+        """Build from a ``[duplicates]`` table: its key ``window_hours`` is the
+        constructor's argument, which validates it."""
         ctx.unknown(table, {"window_hours"})
-        return cls(window_hours=ctx.positive(table, "window_hours", 48))
+        return ctx.build(cls, **table)
+
+
+# -- TOML: [duplicates] -----------------------------------------------------------------------
 
 
 @register_section("duplicates", "duplicates")

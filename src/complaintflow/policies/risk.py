@@ -12,10 +12,12 @@ import tomllib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Self
 
 from complaintflow._complaint import Complaint
 from complaintflow.exceptions import ValidationError
+from complaintflow.policies._checks import duration, whole_number
+from complaintflow.policies._checks import words as _words
 from complaintflow.policies._config import ConfigContext, default_text, register_section
 from complaintflow.policies.classification import default_fold, shared_matcher
 
@@ -67,22 +69,13 @@ class DefaultRisk(RiskPolicy):
                  churn_satisfaction: int = 2,
                  churn_keywords: Iterable[str] | None = None,
                  purchase_found: Callable[[Complaint], bool] | None = None) -> None:
-        if isinstance(frequent_count, bool) or not isinstance(frequent_count, int) or (
-            frequent_count < 1
-        ):
-            raise ValidationError("frequent_count", f"expected an integer >= 1, got {frequent_count!r}")
-        if isinstance(window_days, bool) or not isinstance(window_days, int | float) or not (
-            window_days > 0
-        ):
-            raise ValidationError("window_days", f"expected a positive number, got {window_days!r}")
-        if isinstance(churn_satisfaction, bool) or churn_satisfaction not in range(6):
-            raise ValidationError("churn_satisfaction",
-                                  f"expected an integer 0-5, got {churn_satisfaction!r}")
-        self.frequent_count = frequent_count
-        self.window = timedelta(days=window_days)
-        self.churn_satisfaction = churn_satisfaction
-        words = tuple(_defaults()["churn_keywords"] if churn_keywords is None else churn_keywords)
-        if any(not isinstance(w, str) or not w.strip("~* ") for w in words):
+        self.frequent_count = whole_number("frequent_count", frequent_count, minimum=1)
+        self.window = duration("window_days", window_days, "days")
+        self.churn_satisfaction = whole_number("churn_satisfaction", churn_satisfaction,
+                                               minimum=0, maximum=5)
+        words = _words("churn_keywords",
+                       _defaults()["churn_keywords"] if churn_keywords is None else churn_keywords)
+        if any(not w.strip("~* ") for w in words):
             raise ValidationError("churn_keywords", "expected non-empty strings")
         self.churn_keywords = words
         if purchase_found is not None and not callable(purchase_found):
@@ -114,22 +107,22 @@ class DefaultRisk(RiskPolicy):
         return frozenset(flags)
 
     @classmethod
-    def from_config(cls, table: Mapping[str, Any], ctx: ConfigContext) -> DefaultRisk:
-        """Build from a ``[risk]`` table (``frequent_count``, ``window_days``,
-        ``churn_satisfaction``, ``churn_keywords``, ``add_churn_keywords``)."""
+    def from_config(cls, table: Mapping[str, Any], ctx: ConfigContext) -> Self:
+        """Build from a ``[risk]`` table: its keys are the constructor's arguments, which
+        validate them, besides ``add_churn_keywords`` (added to ``churn_keywords``, or to
+        the default words when that key is absent)."""
         ctx.unknown(table, {"frequent_count", "window_days", "churn_satisfaction",
                             "churn_keywords", "add_churn_keywords"})
-        count = ctx.integer(table, "frequent_count", 3, minimum=1)
-        days = ctx.positive(table, "window_days", 30)
-        score = ctx.integer(table, "churn_satisfaction", 2, minimum=0, maximum=5)
-        words: list[str] = list(_defaults()["churn_keywords"])
-        replaced = ctx.strings(table, "churn_keywords")
-        if replaced is not None:
-            words = replaced
-        words += ctx.strings(table, "add_churn_keywords") or []
-        return cls(frequent_count=count, window_days=days, churn_satisfaction=score,
-                   churn_keywords=words)
+        kwargs = {k: v for k, v in table.items() if k != "add_churn_keywords"}
+        if "add_churn_keywords" in table:
+            base = ctx.strings(table, "churn_keywords")
+            added = ctx.strings(table, "add_churn_keywords") or []
+            kwargs["churn_keywords"] = [
+                *(base if base is not None else _defaults()["churn_keywords"]), *added]
+        return ctx.build(cls, **kwargs)
 
+
+# -- TOML: [risk] -----------------------------------------------------------------------------
 
 @register_section("risk", "risk")
 def _section(table: Mapping[str, Any], ctx: ConfigContext) -> DefaultRisk:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Self
 
 from complaintflow._complaint import Complaint
-from complaintflow.exceptions import ValidationError
+from complaintflow.policies._checks import duration, whole_number
 from complaintflow.policies._config import ConfigContext, register_section
 
 __all__ = ["SCOPES", "LineDetection", "ScopePolicy"]
@@ -68,16 +68,9 @@ class LineDetection(ScopePolicy):
     """
 
     def __init__(self, threshold: int = 5, window_days: float = 7, plane_skus: int = 3) -> None:
-        for name, value, low in (("threshold", threshold, 1), ("plane_skus", plane_skus, 1)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValidationError(name, f"expected an integer >= {low}, got {value!r}")
-        if isinstance(window_days, bool) or not isinstance(window_days, int | float) or not (
-            window_days > 0
-        ):
-            raise ValidationError("window_days", f"expected a positive number, got {window_days!r}")
-        self.threshold = threshold
-        self.plane_skus = plane_skus
-        self.window = timedelta(days=window_days)
+        self.threshold = whole_number("threshold", threshold, minimum=1)
+        self.plane_skus = whole_number("plane_skus", plane_skus, minimum=1)
+        self.window = duration("window_days", window_days, "days")
 
     def _in_window(self, complaint: Complaint, recent: Sequence[Complaint]) -> list[Complaint]:
         start = complaint.received_at - self.window
@@ -111,14 +104,14 @@ class LineDetection(ScopePolicy):
         return "line" if line else "point"
 
     @classmethod
-    def from_config(cls, table: Mapping[str, Any], ctx: ConfigContext) -> LineDetection:
-        """Build from a ``[scope]`` table: ``threshold``, ``window_days``, ``plane_skus``."""
+    def from_config(cls, table: Mapping[str, Any], ctx: ConfigContext) -> Self:
+        """Build from a ``[scope]`` table: its keys (``threshold``, ``window_days``,
+        ``plane_skus``) are the constructor's arguments, which validate them."""
         ctx.unknown(table, {"threshold", "window_days", "plane_skus"})
-        threshold = ctx.integer(table, "threshold", 5, minimum=1)
-        plane = ctx.integer(table, "plane_skus", 3, minimum=1)
-        days = ctx.positive(table, "window_days", 7)
-        return cls(threshold=threshold, window_days=days, plane_skus=plane)
+        return ctx.build(cls, **table)
 
+
+# -- TOML: [scope] ----------------------------------------------------------------------------
 
 @register_section("scope", "scope")
 def _section(table: Mapping[str, Any], ctx: ConfigContext) -> LineDetection:

@@ -207,3 +207,33 @@ def test_a_version_1_database_opens_and_gains_the_outbox_claims(
     assert f"{prefix}outbox_waiting" in indexes
     assert f"{prefix}outbox_pending" not in indexes
     engine.dispose()
+
+
+def test_server_errors_are_split_into_operational_and_integrity(
+    pg_url: str, pg_schema: str
+) -> None:
+    from complaintflow.exceptions import IntegrityError, OperationalError
+
+    with pytest.raises(OperationalError):
+        SQLStore("postgresql+psycopg://cf@127.0.0.1:1/none")
+    with pytest.raises(OperationalError, match="cf_no_such_database"):
+        SQLStore(sa.engine.make_url(pg_url).set(database="cf_no_such_database")
+                 .render_as_string(hide_password=False))
+    prefix = f"t{next(_prefixes)}_"
+    # a lock held by another transaction past the lock timeout: retryable
+    engine = sa.create_engine(pg_url, connect_args={"options": "-c lock_timeout=50"})
+    store = SQLStore(engine, schema=pg_schema, prefix=prefix)
+    wf, _ = workflow(store)
+    c = receive(wf, 1)
+    with engine.connect() as other:
+        other.execute(sa.text(
+            f'SELECT * FROM "{pg_schema}"."{prefix}complaints" FOR UPDATE'))
+        with pytest.raises(OperationalError):
+            wf.acknowledge(c, actor="agent-7")
+        other.rollback()
+    assert wf.acknowledge(c, actor="agent-7").version == 2
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP TABLE "{pg_schema}"."{prefix}outbox"'))
+    with pytest.raises(IntegrityError, match=f"{prefix}outbox"):
+        store.claim_outbox("relay")
+    engine.dispose()

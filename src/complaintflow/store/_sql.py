@@ -3,6 +3,7 @@ reference server. Imported only when ``SQLStore`` or ``sql_tables`` is first use
 
 from __future__ import annotations
 
+import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,6 +17,8 @@ from complaintflow._complaint import Complaint
 from complaintflow._events import Event
 from complaintflow.exceptions import (
     ComplaintflowError,
+    IntegrityError,
+    OperationalError,
     SchemaVersionError,
     StoreError,
     ValidationError,
@@ -62,6 +65,7 @@ from complaintflow.store._schema import (
     IndexSpec,
     sqlite_predicate,
 )
+from complaintflow.store._sqlite import sqlite_error_kind
 
 try:
     import sqlalchemy as sa
@@ -250,6 +254,26 @@ def _engine_for(url: str | Engine) -> Engine:
         raise StoreError(f"cannot use database URL {_safe(url)!r}: {exc}") from exc
 
 
+def sql_error_kind(exc: BaseException) -> type[StoreError]:
+    """:class:`OperationalError` (retryable: the server is unreachable, a lock or
+    serialization conflict, a dropped connection) or :class:`IntegrityError` (a constraint,
+    a value that does not fit, a missing table: the data or its layout is wrong) for an
+    error SQLAlchemy raised; a misuse of the engine is a plain :class:`StoreError`."""
+    if isinstance(exc, sa_exc.DBAPIError) and isinstance(exc.orig, sqlite3.Error):
+        return sqlite_error_kind(exc.orig)
+    if isinstance(exc, OSError | sa_exc.OperationalError | sa_exc.InterfaceError
+                  | sa_exc.TimeoutError | sa_exc.DisconnectionError):
+        return OperationalError
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return OperationalError
+    if isinstance(exc, sa_exc.IntegrityError | sa_exc.DataError | sa_exc.ProgrammingError
+                  | sa_exc.NoSuchTableError):
+        return IntegrityError
+    if isinstance(exc, sa_exc.DBAPIError):
+        return IntegrityError
+    return StoreError
+
+
 def _safe(url: str) -> str:
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
@@ -306,7 +330,7 @@ class SQLStore(Closing):
         except ComplaintflowError:
             raise
         except (sa_exc.SQLAlchemyError, OSError) as exc:
-            raise StoreError(f"{self._where}: cannot {doing}: {exc}") from exc
+            raise sql_error_kind(exc)(f"{self._where}: cannot {doing}: {exc}") from exc
 
     def _open(self, *, create: bool) -> int:
         t = self.tables
@@ -320,12 +344,12 @@ class SQLStore(Closing):
             present = {tb.name for tb in t.all if inspector.has_table(tb.name, schema=self._schema)}
             if t.schema.name not in present:
                 if present:
-                    raise StoreError(
+                    raise IntegrityError(
                         f"{self._where}: the table {t.schema.name} is missing but "
                         f"{', '.join(sorted(present))} exist; not a complaintflow database "
                         f"or a broken one")
                 if not create:
-                    raise StoreError(
+                    raise IntegrityError(
                         f"{self._where}: the complaintflow tables do not exist; create them "
                         f"(sql_tables on your MetaData in your migrations) or pass create=True")
                 version = 0
@@ -337,7 +361,7 @@ class SQLStore(Closing):
                     # tables made by the application's own migrations from sql_tables()
                     missing = {tb.name for tb in t.all} - present
                     if missing:
-                        raise StoreError(f"{self._where}: missing table(s) "
+                        raise IntegrityError(f"{self._where}: missing table(s) "
                                          f"{', '.join(sorted(missing))}")
                     conn.execute(sa.insert(t.schema).values(id=1, version=LATEST))
             if version > LATEST:
@@ -350,7 +374,7 @@ class SQLStore(Closing):
                 version = LATEST
             missing = {tb.name for tb in t.all} - present
             if present and missing:
-                raise StoreError(f"{self._where}: missing table(s) {', '.join(sorted(missing))}")
+                raise IntegrityError(f"{self._where}: missing table(s) {', '.join(sorted(missing))}")
             for target in range(version + 1, LATEST + 1):
                 SQL_MIGRATIONS[target](conn, t)
                 conn.execute(sa.update(t.schema).values(version=target))
@@ -371,7 +395,7 @@ class SQLStore(Closing):
         for cid, version in ids:
             complaint = replay_rows(cid, events[cid])
             if complaint.version < version:
-                raise StoreError(f"complaint {cid!r}: state row says version {version} but the "
+                raise IntegrityError(f"complaint {cid!r}: state row says version {version} but the "
                                  f"history holds {complaint.version} events")
             out.append(complaint)
         return out

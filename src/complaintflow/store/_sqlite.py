@@ -17,6 +17,8 @@ from complaintflow._events import Event
 from complaintflow.exceptions import (
     ComplaintflowError,
     ConcurrencyError,
+    IntegrityError,
+    OperationalError,
     SchemaVersionError,
     StoreError,
     ValidationError,
@@ -82,6 +84,35 @@ _WAITING: Final = "published = 0 AND dead_at IS NULL"
 _WAITING_O: Final = "o.published = 0 AND o.dead_at IS NULL"
 
 
+#: SQLite result codes (the primary code, ``sqlite_errorcode & 0xff``) that pass:
+#: BUSY, LOCKED, NOMEM, IOERR, FULL, CANTOPEN, PROTOCOL.
+_PASSING: Final = frozenset({5, 6, 7, 10, 13, 14, 15})
+#: ... and those that mean the data or its layout is wrong: CORRUPT, SCHEMA, CONSTRAINT,
+#: MISMATCH, NOTADB (and "no such table", which SQLite reports as a plain ERROR).
+_BROKEN: Final = frozenset({11, 17, 19, 20, 26})
+
+
+def sqlite_error_kind(exc: sqlite3.Error) -> type[StoreError]:
+    """:class:`OperationalError` (retryable) or :class:`IntegrityError` for a ``sqlite3``
+    error; a misuse (a closed store) is a plain :class:`StoreError`."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    text = str(exc).lower()
+    if primary in _PASSING or any(w in text for w in ("locked", "busy", "unable to open",
+                                                      "disk i/o")):
+        kind: type[StoreError] = OperationalError
+    elif primary in _BROKEN or isinstance(exc, sqlite3.IntegrityError | sqlite3.DataError):
+        kind = IntegrityError
+    elif isinstance(exc, sqlite3.ProgrammingError | sqlite3.InterfaceError):
+        kind = StoreError
+    elif isinstance(exc, sqlite3.OperationalError) and "no such" not in text \
+            and "syntax" not in text:
+        kind = OperationalError
+    else:
+        kind = IntegrityError
+    return kind
+
+
 def _sql_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return utc_text(value)
@@ -128,7 +159,7 @@ class SQLiteStore(Closing):
             self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
                                          check_same_thread=False)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
+            raise OperationalError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
         try:
             with self._errors("open"):
                 self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
@@ -155,10 +186,9 @@ class SQLiteStore(Closing):
             yield
         except ComplaintflowError:
             raise
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"SQLite database {self.path!r}: cannot {doing}: {exc}") from exc
-        except sqlite3.Error as exc:  # ProgrammingError: closed, misuse
-            raise StoreError(f"SQLite database {self.path!r}: cannot {doing}: {exc}") from exc
+        except sqlite3.Error as exc:
+            kind = sqlite_error_kind(exc)
+            raise kind(f"SQLite database {self.path!r}: cannot {doing}: {exc}") from exc
 
     @contextmanager
     def _tx(self, doing: str, *, write: bool) -> Iterator[sqlite3.Cursor]:
@@ -182,14 +212,14 @@ class SQLiteStore(Closing):
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
             if "cf_schema" not in names:
                 if names:
-                    raise StoreError(
+                    raise IntegrityError(
                         f"{self.path!r} is not a complaintflow database (it holds the tables "
                         f"{', '.join(sorted(names))})")
                 version = 0
             else:
                 row = cur.execute("SELECT version FROM cf_schema WHERE id = 1").fetchone()
                 if row is None or not isinstance(row[0], int):
-                    raise StoreError(f"{self.path!r}: the cf_schema table has no version row")
+                    raise IntegrityError(f"{self.path!r}: the cf_schema table has no version row")
                 version = row[0]
             if version > LATEST:
                 raise SchemaVersionError(
@@ -204,7 +234,8 @@ class SQLiteStore(Closing):
             missing = {"cf_complaints", "cf_events", "cf_outbox"} - {
                 r[0] for r in cur.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if missing:
-                raise StoreError(f"{self.path!r}: missing table(s) {', '.join(sorted(missing))}")
+                raise IntegrityError(
+                    f"{self.path!r}: missing table(s) {', '.join(sorted(missing))}")
             return version
 
     def _load(self, cur: sqlite3.Cursor, ids: Sequence[tuple[str, int]]) -> list[Complaint]:

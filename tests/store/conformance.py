@@ -12,12 +12,22 @@ from datetime import timedelta
 from itertools import count
 from typing import Any, ClassVar
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import complaintflow as cf
-from complaintflow.store import DeadLetter, NotFound, OutboxItem, Store, retry
+from complaintflow.store import (
+    MAX_ID_LENGTH,
+    MAX_KEY_LENGTH,
+    MAX_TEXT_LENGTH,
+    DeadLetter,
+    NotFound,
+    OutboxItem,
+    Store,
+    retry,
+)
 
 from ._helpers import T0, finding, receive, workflow
 
@@ -92,6 +102,91 @@ class StoreConformance:
             store.add("CF-1")  # type: ignore[arg-type]
         with pytest.raises(cf.ValidationError, match="complaint"):
             store.save({"id": "CF-1"})  # type: ignore[arg-type]
+
+    # -- only true records -------------------------------------------------------------------
+    def test_a_forged_complaint_is_refused_and_changes_nothing(self, store: Store) -> None:
+        wf, _ = workflow(store)
+        c = wf.acknowledge(receive(wf, 1), actor="agent-7")
+        forged = attrs.evolve(c, state=cf.State.ARCHIVED)
+        with pytest.raises(cf.IntegrityError, match="state"):
+            store.save(forged)
+        with pytest.raises(cf.IntegrityError, match="state"):
+            self.make_store().add(attrs.evolve(forged, committed=0))
+        # new events whose fold is not the state claimed
+        real = wf.message(store.get(c.id), text="hello?")
+        with pytest.raises(cf.IntegrityError):
+            self.make_store().add(attrs.evolve(real, tier=cf.Tier.EXECUTIVE, committed=0))
+        with pytest.raises(cf.IntegrityError, match="version"):
+            self.make_store().add(attrs.evolve(real, version=7, committed=0))
+        assert store.get(c.id) == real
+        assert [i.id for i in store.pending()] == [f"{c.id}:{n}" for n in (1, 2, 3)]
+
+    def test_a_history_that_does_not_fold_is_refused(self, store: Store) -> None:
+        wf, _ = workflow(self.make_store())
+        c = wf.acknowledge(receive(wf, 1), actor="agent-7")
+        twice = attrs.evolve(c.history[0], seq=2)
+        broken = attrs.evolve(c, history=(c.history[0], twice), committed=0)
+        with pytest.raises(cf.IntegrityError, match="does not fold"):
+            store.add(broken)
+        gap = attrs.evolve(c, history=(c.history[0], attrs.evolve(c.history[1], seq=3)),
+                           committed=0)
+        with pytest.raises(cf.ValidationError):
+            store.add(gap)
+        with pytest.raises(NotFound):
+            store.get(c.id)
+        assert store.outbox_backlog() == 0
+
+    @pytest.mark.parametrize(("field", "value"), [
+        ("complaint_id", "CF-" + "9" * 62),
+        ("complaint_id", "CF 1"),
+        ("complaint_id", "CF-1:2"),
+        ("complaint_id", "投诉-1"),
+        ("sku", "S" * (MAX_KEY_LENGTH + 1)),
+        ("customer_id", "C-1\n"),
+        ("text", "x" * (MAX_TEXT_LENGTH + 1)),
+    ])
+    def test_ids_and_texts_have_the_same_limits_on_every_store(
+        self, store: Store, field: str, value: str
+    ) -> None:
+        wf, _ = workflow(store)
+        kw = {"complaint_id": "CF-1"} if field == "text" else {field: value}
+        text = value if field == "text" else "the kettle leaks"
+        with pytest.raises(cf.ValidationError, match="complaint.id|sku|customer_id|text"):
+            wf.receive(text, **{"customer_id": "C-1", "channel": "hotline", **kw})
+        assert store.recent(since=T0 - timedelta(days=1)) == []
+        assert store.outbox_backlog() == 0
+        ok = receive(wf, 2, complaint_id="CF-" + "9" * (MAX_ID_LENGTH - 3),
+                     sku="S" * MAX_KEY_LENGTH)
+        assert store.get(ok.id) == ok
+        long_note = "x" * MAX_TEXT_LENGTH
+        noted = wf.message(ok, text=long_note)
+        assert store.get(ok.id) == noted
+        with pytest.raises(cf.ValidationError, match="text"):
+            wf.message(store.get(ok.id), text=long_note + "x")
+
+    @settings(max_examples=15, suppress_health_check=[HealthCheck.differing_executors])
+    @given(st.integers(0, 3), st.sampled_from([
+        ("state", cf.State.RESOLVED), ("version", 9), ("severity", 1), ("category", "safety"),
+        ("tier", cf.Tier.EXECUTIVE), ("customer_id", "C-other"), ("reopens", 2),
+        ("flags", frozenset({"forged"})), ("text", "something else"),
+    ]))
+    def test_any_forged_field_is_refused(self, steps: int, change: tuple[str, Any]) -> None:
+        store = self.make_store()
+        wf, _ = workflow(store)
+        c = receive(wf, next(_ids))
+        for step in [lambda c: wf.acknowledge(c, actor="agent-7"),
+                     lambda c: wf.message(c, text="note"),
+                     lambda c: wf.investigate(c, actor="agent-7", finding=finding())][:steps]:
+            c = step(c)
+        field, value = change
+        forged = attrs.evolve(c, **{field: value})
+        with pytest.raises(cf.ComplaintflowError) as info:
+            store.save(forged)
+        assert isinstance(info.value, cf.IntegrityError | cf.ValidationError)
+        with pytest.raises(cf.ComplaintflowError) as info:
+            self.make_store().add(attrs.evolve(forged, committed=0))
+        assert isinstance(info.value, cf.IntegrityError | cf.ValidationError)
+        assert store.get(c.id) == c
 
     # -- save --------------------------------------------------------------------------------
     def test_save_appends_and_marks_committed(self, store: Store) -> None:

@@ -33,6 +33,7 @@ from complaintflow.store._base import (
     received_window,
     recent_filters,
     stale,
+    true_record,
 )
 
 __all__ = ["MemoryStore"]
@@ -67,8 +68,7 @@ class MemoryStore:
                             include_personal=self.include_personal, prepare=outbox_event)
 
     def add(self, complaint: Complaint) -> Complaint:
-        check_complaint(complaint)
-        new_events(complaint, start=0)
+        true_record(complaint, None)
         with self._lock:
             if complaint.id in self._items:
                 raise stale(attrs.evolve(complaint, committed=0),
@@ -96,6 +96,7 @@ class MemoryStore:
                 complaint.history[: current.version] != current.history
             ):
                 raise stale(complaint, current.version)
+            true_record(complaint, current)
             if complaint.version == current.version:
                 return current
             stored = attrs.evolve(complaint, committed=complaint.version)

@@ -30,10 +30,10 @@ from complaintflow.store._base import (
     DeadLetter,
     NotFound,
     OutboxItem,
+    Seen,
     Waiting,
     check_by,
     check_claim,
-    check_complaint,
     check_ids,
     check_limit,
     check_outbox_claim,
@@ -47,7 +47,6 @@ from complaintflow.store._base import (
     dead_letter_refused,
     event_from_row,
     in_complaint_order,
-    new_events,
     outbox_event,
     outbox_item,
     outbox_items,
@@ -56,6 +55,7 @@ from complaintflow.store._base import (
     replay_found,
     replay_rows,
     state_row,
+    true_record,
     unchanged,
 )
 from complaintflow.store._schema import (
@@ -301,6 +301,7 @@ class SQLStore(Closing):
         self.engine = _engine_for(url_or_engine)
         self._owns_engine = not isinstance(url_or_engine, Engine)
         self.include_personal = include_personal
+        self._seen = Seen()
         self.metadata = metadata if metadata is not None else sa.MetaData()
         self.tables = sql_tables(self.metadata, prefix=prefix, schema=schema)
         self._schema = schema
@@ -397,7 +398,7 @@ class SQLStore(Closing):
             if complaint.version < version:
                 raise IntegrityError(f"complaint {cid!r}: state row says version {version} but the "
                                  f"history holds {complaint.version} events")
-            out.append(complaint)
+            out.append(self._seen.remember(complaint))
         return out
 
     def _append(self, conn: Connection, complaint: Complaint, events: Sequence[Event]) -> None:
@@ -422,18 +423,16 @@ class SQLStore(Closing):
 
     # -- writes ------------------------------------------------------------------------------
     def add(self, complaint: Complaint) -> Complaint:
-        check_complaint(complaint)
-        events = new_events(complaint, start=0)
+        events = true_record(complaint, None)
         c = self.tables.complaints
         with (conflicts(sa_exc.IntegrityError, complaint, 0),
               self._tx("add a complaint") as conn):
             conn.execute(sa.insert(c).values(id=complaint.id, **self._values(complaint)))
             self._append(conn, complaint, events)
-        return committed(complaint)
+        return self._seen.remember(committed(complaint))
 
     def save(self, complaint: Complaint) -> Complaint:
-        check_complaint(complaint)
-        events = new_events(complaint)
+        events = self._seen.check_save(complaint)
         c = self.tables.complaints
         with (conflicts(sa_exc.IntegrityError, complaint, complaint.committed),
               self._tx("save a complaint") as conn):
@@ -449,7 +448,7 @@ class SQLStore(Closing):
                     sa.select(c.c.version).where(c.c.id == complaint.id)).scalar_one_or_none()
                 return unchanged(complaint, actual)
             self._append(conn, complaint, events)
-        return committed(complaint)
+        return self._seen.remember(committed(complaint))
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, complaint_id: str) -> Complaint:
@@ -460,7 +459,8 @@ class SQLStore(Closing):
             rows = conn.execute(
                 sa.select(*_event_columns(ev))
                 .where(ev.c.complaint_id == complaint_id).order_by(ev.c.seq)).all()
-        return replay_found(complaint_id, [event_from_row(*r) for r in rows])
+        return self._seen.remember(
+            replay_found(complaint_id, [event_from_row(*r) for r in rows]))
 
     def _due_query(self, now: datetime, limit: int) -> sa.Select[Any]:
         c = self.tables.complaints

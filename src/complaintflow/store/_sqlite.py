@@ -30,9 +30,9 @@ from complaintflow.store._base import (
     DeadLetter,
     NotFound,
     OutboxItem,
+    Seen,
     check_by,
     check_claim,
-    check_complaint,
     check_ids,
     check_limit,
     check_outbox_claim,
@@ -46,7 +46,6 @@ from complaintflow.store._base import (
     dead_letter_refused,
     dumps,
     event_from_row,
-    new_events,
     outbox_event,
     outbox_item,
     outbox_items,
@@ -55,6 +54,7 @@ from complaintflow.store._base import (
     replay_found,
     replay_rows,
     state_row,
+    true_record,
     unchanged,
     utc_text,
 )
@@ -154,6 +154,7 @@ class SQLiteStore(Closing):
             raise ValidationError("timeout", f"expected seconds >= 0, got {timeout!r}")
         self.path = os.fspath(path)
         self.include_personal = include_personal
+        self._seen = Seen()
         self._lock = threading.RLock()
         try:
             self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
@@ -248,7 +249,8 @@ class SQLiteStore(Closing):
             collect_events(events, cur.execute(
                 f"SELECT complaint_id, {_EVENT_COLS} FROM cf_events "
                 f"WHERE complaint_id IN ({marks}) ORDER BY complaint_id, seq", chunk))
-        return [replay_rows(cid, events[cid], version) for cid, version in ids]
+        return [self._seen.remember(replay_rows(cid, events[cid], version))
+                for cid, version in ids]
 
     # -- writes ------------------------------------------------------------------------------
     def _append(self, cur: sqlite3.Cursor, complaint: Complaint, events: Sequence[Event]) -> None:
@@ -264,8 +266,7 @@ class SQLiteStore(Closing):
         ])
 
     def add(self, complaint: Complaint) -> Complaint:
-        check_complaint(complaint)
-        events = new_events(complaint, start=0)
+        events = true_record(complaint, None)
         with (conflicts(sqlite3.IntegrityError, complaint, 0),
               self._tx("add a complaint", write=True) as cur):
             row = cur.execute("SELECT version FROM cf_complaints WHERE id = ?",
@@ -274,11 +275,10 @@ class SQLiteStore(Closing):
                 raise ConcurrencyError(complaint.id, 0, row[0])
             cur.execute(_INSERT_ROW, _row_values(complaint))
             self._append(cur, complaint, events)
-        return committed(complaint)
+        return self._seen.remember(committed(complaint))
 
     def save(self, complaint: Complaint) -> Complaint:
-        check_complaint(complaint)
-        events = new_events(complaint)
+        events = self._seen.check_save(complaint)
         with (conflicts(sqlite3.IntegrityError, complaint, complaint.committed),
               self._tx("save a complaint", write=True) as cur):
             if events:
@@ -292,7 +292,7 @@ class SQLiteStore(Closing):
                                   (complaint.id,)).fetchone()
                 return unchanged(complaint, None if row is None else row[0])
             self._append(cur, complaint, events)
-        return committed(complaint)
+        return self._seen.remember(committed(complaint))
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, complaint_id: str) -> Complaint:
@@ -302,7 +302,7 @@ class SQLiteStore(Closing):
             events = [event_from_row(*r) for r in cur.execute(
                 f"SELECT {_EVENT_COLS} FROM cf_events WHERE complaint_id = ? ORDER BY seq",
                 (complaint_id,))]
-        return replay_found(complaint_id, events)
+        return self._seen.remember(replay_found(complaint_id, events))
 
     def due(self, now: datetime, limit: int = 100) -> Sequence[Complaint]:
         at = utc_text(ensure_aware(now, "now"))

@@ -15,9 +15,9 @@ sa = pytest.importorskip("sqlalchemy")
 
 import complaintflow as cf  # noqa: E402
 from complaintflow.store import SCHEMA_VERSION, SQLStore, _sql, sql_tables  # noqa: E402
+from complaintflow.testing.stores import StoreConformance  # noqa: E402
 
 from ._helpers import receive, v1_then_latest, workflow  # noqa: E402
-from .conformance import StoreConformance  # noqa: E402
 
 pytestmark = pytest.mark.services
 _prefixes = count(1)
@@ -35,7 +35,7 @@ class TestPostgresStore(StoreConformance):
         yield
         self.engine.dispose()
 
-    def make_store(self, **kw: Any) -> SQLStore:
+    def create_store(self, **kw: Any) -> SQLStore:
         return SQLStore(self.engine, schema=self.schema, prefix=f"t{next(_prefixes)}_", **kw)
 
     def break_outbox(self, monkeypatch: pytest.MonkeyPatch) -> None:

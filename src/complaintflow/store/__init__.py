@@ -20,6 +20,7 @@ from complaintflow.store._base import (
     NotFound,
     OutboxItem,
     Store,
+    check_record,
 )
 from complaintflow.store._memory import MemoryStore
 from complaintflow.store._retry import retry
@@ -44,6 +45,7 @@ __all__ = [
     "SQLiteStore",
     "Store",
     "Tables",
+    "check_record",
     "retry",
     "sql_tables",
 ]

@@ -36,6 +36,7 @@ __all__ = [
     "NotFound",
     "OutboxItem",
     "Store",
+    "check_record",
 ]
 
 #: How long a complaint claimed by :meth:`Store.claim_due`, or an outbox item claimed by
@@ -460,9 +461,10 @@ def _differs(a: Complaint, b: Complaint) -> str:
     return "?"  # pragma: no cover - only called when a != b
 
 
-def true_record(complaint: Complaint, base: Complaint | None) -> tuple[Event, ...]:
+def check_record(complaint: Complaint, base: Complaint | None = None) -> tuple[Event, ...]:
     """Check that ``complaint`` is what its history folds to, within the limits every
-    store shares, and return the events a write appends (after ``committed``).
+    store shares, and return the events a write appends (after ``committed``). Every
+    store calls it before it writes; a store of your own should too.
 
     ``base`` is the complaint at version ``complaint.committed`` as the store knows it
     (its history a prefix of ``complaint.history``): only the new events are folded onto
@@ -523,13 +525,13 @@ class Seen:
         return known
 
     def check_save(self, complaint: Complaint) -> tuple[Event, ...]:
-        """:func:`true_record` for a save, folding onto the remembered state when it can."""
+        """:func:`check_record` for a save, folding onto the remembered state when it can."""
         check_complaint(complaint)
         base = self.base(complaint)
         if base is None:
-            true_record(complaint, None)
+            check_record(complaint, None)
             return new_events(complaint)
-        return true_record(complaint, base)
+        return check_record(complaint, base)
 
 
 def stale(complaint: Complaint, actual: int | None) -> ConcurrencyError:

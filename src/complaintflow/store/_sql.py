@@ -38,6 +38,7 @@ from complaintflow.store._base import (
     check_limit,
     check_outbox_claim,
     check_reason,
+    check_record,
     check_worker,
     clock_now,
     collect_events,
@@ -55,7 +56,6 @@ from complaintflow.store._base import (
     replay_found,
     replay_rows,
     state_row,
-    true_record,
     unchanged,
 )
 from complaintflow.store._schema import (
@@ -423,7 +423,7 @@ class SQLStore(Closing):
 
     # -- writes ------------------------------------------------------------------------------
     def add(self, complaint: Complaint) -> Complaint:
-        events = true_record(complaint, None)
+        events = check_record(complaint, None)
         c = self.tables.complaints
         with (conflicts(sa_exc.IntegrityError, complaint, 0),
               self._tx("add a complaint") as conn):

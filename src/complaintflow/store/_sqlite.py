@@ -37,6 +37,7 @@ from complaintflow.store._base import (
     check_limit,
     check_outbox_claim,
     check_reason,
+    check_record,
     check_worker,
     clock_now,
     collect_events,
@@ -54,7 +55,6 @@ from complaintflow.store._base import (
     replay_found,
     replay_rows,
     state_row,
-    true_record,
     unchanged,
     utc_text,
 )
@@ -266,7 +266,7 @@ class SQLiteStore(Closing):
         ])
 
     def add(self, complaint: Complaint) -> Complaint:
-        events = true_record(complaint, None)
+        events = check_record(complaint, None)
         with (conflicts(sqlite3.IntegrityError, complaint, 0),
               self._tx("add a complaint", write=True) as cur):
             row = cur.execute("SELECT version FROM cf_complaints WHERE id = ?",

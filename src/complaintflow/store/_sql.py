@@ -523,7 +523,7 @@ class SQLStore(Closing):
     # -- outbox ------------------------------------------------------------------------------
     def _waiting(self) -> sa.ColumnElement[bool]:
         o = self.tables.outbox
-        return sa.and_(o.c.published.is_(False), o.c.dead_at.is_(None))
+        return sa.and_(o.c.published == sa.false(), o.c.dead_at.is_(None))
 
     def pending(self, limit: int = 100) -> Sequence[OutboxItem]:
         o = self.tables.outbox
@@ -553,9 +553,15 @@ class SQLStore(Closing):
             return sa.or_(t.c.claimed_until.is_(None), t.c.claimed_until <= now,
                           t.c.claimed_by == worker)
 
-        held_before = sa.exists().where(
-            p.c.complaint_id == o.c.complaint_id, p.c.position < o.c.position,
-            p.c.published.is_(False), p.c.dead_at.is_(None), sa.not_(free(p)))
+        # the first item another worker holds, per complaint: computed once (a handful of
+        # rows in flight), so the plan stays an ordered walk of the pending index
+        held = (sa.select(p.c.complaint_id, sa.func.min(p.c.position).label("first"))
+                .where(p.c.published == sa.false(), p.c.dead_at.is_(None),
+                       sa.not_(free(p)))
+                .group_by(p.c.complaint_id)
+                .cte("held").prefix_with("MATERIALIZED", dialect="postgresql"))
+        held_before = sa.exists().where(held.c.complaint_id == o.c.complaint_id,
+                                        held.c.first < o.c.position)
         query = (sa.select(o.c.position, o.c.complaint_id, o.c.payload)
                  .where(self._waiting(), free(o), sa.not_(held_before))
                  .order_by(o.c.position).limit(limit)

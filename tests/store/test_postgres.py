@@ -237,3 +237,31 @@ def test_server_errors_are_split_into_operational_and_integrity(
     with pytest.raises(IntegrityError, match=f"{prefix}outbox"):
         store.claim_outbox("relay")
     engine.dispose()
+
+
+def test_the_outbox_queries_use_the_pending_indexes(pg_url: str, pg_schema: str) -> None:
+    prefix = f"t{next(_prefixes)}_"
+    store = SQLStore(pg_url, schema=pg_schema, prefix=prefix)
+    wf, _ = workflow(store)
+    receive(wf, 1)
+    statements: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, params: Any, *rest: Any) -> None:
+        statements.append((statement, params))
+
+    sa.event.listen(store.engine, "before_cursor_execute", keep)
+    store.outbox_backlog()
+    store.claim_outbox("relay")
+    sa.event.remove(store.engine, "before_cursor_execute", keep)
+    count, claim = [s for s in statements if f"{prefix}outbox" in s[0]][:2]
+    with store.engine.connect() as conn:
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cur.execute("SET enable_seqscan = off")
+        plans = []
+        for statement, params in (count, claim):
+            cur.execute("EXPLAIN " + statement, params)
+            plans.append(" ".join(r[0] for r in cur.fetchall()))
+    assert f"{prefix}outbox_waiting" in plans[0] or f"{prefix}outbox_complaint" in plans[0]
+    assert "Seq Scan" not in plans[0]
+    assert "Seq Scan" not in plans[1]
+    store.close()

@@ -66,3 +66,33 @@ def test_a_version_1_database_opens_and_gains_the_outbox_claims(
     cols = {c["name"] for c in sa.inspect(engine).get_columns("cf_outbox")}
     assert {"claimed_by", "claimed_until", "dead_reason", "dead_at"} <= cols
     engine.dispose()
+
+
+def test_one_layout_makes_both_stores_tables(tmp_path: Path) -> None:
+    """The SQLite store's DDL and the SQLAlchemy tables come from one definition: the same
+    tables, columns, nullability and indexes (a column added once appears in both)."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from complaintflow.store import SQLiteStore, sql_tables
+    from complaintflow.store._schema import SPEC
+
+    SQLiteStore(tmp_path / "native.db").close()
+    conn = sqlite3.connect(tmp_path / "native.db")
+    try:
+        native = {
+            t.name: ({r[1]: not (r[3] or r[5]) for r in conn.execute(f"PRAGMA table_info(cf_{t.name})")},
+                     {r[1] for r in conn.execute(f"PRAGMA index_list(cf_{t.name})")
+                      if not r[1].startswith("sqlite_")})
+            for t in SPEC}
+    finally:
+        conn.close()
+    tables = sql_tables(sa.MetaData())
+    made = {
+        t.name.removeprefix("cf_"): ({c.name: bool(c.nullable) for c in t.columns},
+                                     {i.name for i in t.indexes})
+        for t in tables.all}
+    assert made == native
+    assert "claimed_by" in native["outbox"][0]
+    assert "cf_outbox_waiting" in native["outbox"][1]

@@ -385,8 +385,8 @@ class SQLiteStore(Closing):
 
     def claim_outbox(self, worker: str, limit: int = 100, *, lease: timedelta = DEFAULT_LEASE,
                      now: datetime | None = None) -> Sequence[OutboxItem]:
-        at = utc_text(check_outbox_claim(worker, limit, lease, now))
-        until = utc_text(clock_now(now) + lease)
+        now = check_outbox_claim(worker, limit, lease, now)
+        at, until = utc_text(now), utc_text(now + lease)
         # BEGIN IMMEDIATE: claimers take turns on the database's one write lock, each
         # seeing the claims committed before it, so the NOT EXISTS below is the whole rule.
         with self._tx("claim outbox items", write=True) as cur:

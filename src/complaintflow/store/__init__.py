@@ -4,6 +4,14 @@
 ``SQLStore`` (SQLAlchemy Core; PostgreSQL is the reference server, installed with
 ``pip install 'complaintflow[sql]'``). ``SQLStore`` and ``sql_tables`` import SQLAlchemy
 only when first used.
+
+Every store writes only true records (:func:`check_record`: the state is the fold of the
+history; ids and texts within :data:`MAX_ID_LENGTH`, :data:`ID_ALPHABET`,
+:data:`MAX_KEY_LENGTH` and :data:`MAX_TEXT_LENGTH`), keeps a transactional outbox that
+several relays can share (``claim_outbox``, ``release_outbox``, ``dead_letter``), and
+raises :class:`~complaintflow.exceptions.OperationalError` (retryable) or
+:class:`~complaintflow.exceptions.IntegrityError` when the database says no. A store of
+your own passes :class:`complaintflow.testing.StoreConformance`.
 """
 
 from __future__ import annotations

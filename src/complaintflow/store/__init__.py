@@ -4,13 +4,32 @@
 ``SQLStore`` (SQLAlchemy Core; PostgreSQL is the reference server, installed with
 ``pip install 'complaintflow[sql]'``). ``SQLStore`` and ``sql_tables`` import SQLAlchemy
 only when first used.
+
+Every store writes only true records (:func:`check_record`: the state is the fold of the
+history; ids and texts within :data:`MAX_ID_LENGTH`, :data:`ID_ALPHABET`,
+:data:`MAX_KEY_LENGTH` and :data:`MAX_TEXT_LENGTH`), keeps a transactional outbox that
+several relays can share (``claim_outbox``, ``release_outbox``, ``dead_letter``), and
+raises :class:`~complaintflow.exceptions.OperationalError` (retryable) or
+:class:`~complaintflow.exceptions.IntegrityError` when the database says no. A store of
+your own passes :class:`complaintflow.testing.StoreConformance`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from complaintflow.store._base import DEFAULT_LEASE, NotFound, OutboxItem, Store
+from complaintflow.store._base import (
+    DEFAULT_LEASE,
+    ID_ALPHABET,
+    MAX_ID_LENGTH,
+    MAX_KEY_LENGTH,
+    MAX_TEXT_LENGTH,
+    DeadLetter,
+    NotFound,
+    OutboxItem,
+    Store,
+    check_record,
+)
 from complaintflow.store._memory import MemoryStore
 from complaintflow.store._retry import retry
 from complaintflow.store._schema import LATEST as SCHEMA_VERSION
@@ -21,7 +40,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_LEASE",
+    "ID_ALPHABET",
+    "MAX_ID_LENGTH",
+    "MAX_KEY_LENGTH",
+    "MAX_TEXT_LENGTH",
     "SCHEMA_VERSION",
+    "DeadLetter",
     "MemoryStore",
     "NotFound",
     "OutboxItem",
@@ -29,6 +53,7 @@ __all__ = [
     "SQLiteStore",
     "Store",
     "Tables",
+    "check_record",
     "retry",
     "sql_tables",
 ]

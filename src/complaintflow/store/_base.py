@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import string
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -10,21 +13,52 @@ from typing import Any, Final, Protocol, Self, runtime_checkable
 
 import attrs
 
-from complaintflow._clock import ensure_aware
-from complaintflow._complaint import Complaint, replace
+from complaintflow._clock import SystemClock, ensure_aware
+from complaintflow._complaint import Complaint, apply, replace
 from complaintflow._events import Event
-from complaintflow.exceptions import ConcurrencyError, NotFound, StoreError, ValidationError
+from complaintflow.exceptions import (
+    ConcurrencyError,
+    IntegrityError,
+    InvalidTransition,
+    NotFound,
+    StoreError,
+    ValidationError,
+)
 
 __all__ = [
     "COUNT_FIELDS",
     "DEFAULT_LEASE",
+    "ID_ALPHABET",
+    "MAX_ID_LENGTH",
+    "MAX_KEY_LENGTH",
+    "MAX_TEXT_LENGTH",
+    "DeadLetter",
     "NotFound",
     "OutboxItem",
     "Store",
+    "check_record",
 ]
 
-#: How long a complaint claimed by :meth:`Store.claim_due` stays reserved for its worker.
+#: How long a complaint claimed by :meth:`Store.claim_due`, or an outbox item claimed by
+#: :meth:`Store.claim_outbox`, stays reserved for its worker.
 DEFAULT_LEASE: Final = timedelta(minutes=5)
+
+#: The longest complaint id any store keeps.
+MAX_ID_LENGTH: Final = 64
+
+#: The characters of a complaint id: ASCII letters, digits, ``-``, ``_`` and ``.`` (safe
+#: in file names, URLs, message subjects and outbox ids ``"<id>:<seq>"``).
+ID_ALPHABET: Final = frozenset(string.ascii_letters + string.digits + "-_.")
+
+#: The longest value of the other keys a store indexes (customer, order, SKU, batch, shop,
+#: region, brand, channel, category, dimension) and of an actor's id.
+MAX_KEY_LENGTH: Final = 200
+
+#: The longest text (a complaint, a message, a reason, a summary) any store keeps.
+MAX_TEXT_LENGTH: Final = 20_000
+
+#: The longest dead-letter reason a store keeps (longer ones are cut, with a mark).
+MAX_REASON_LENGTH: Final = 2000
 
 #: The state-row columns :meth:`Store.counts` can group by.
 COUNT_FIELDS: Final = frozenset({
@@ -49,6 +83,15 @@ class OutboxItem:
     def to_dict(self) -> dict[str, Any]:
         """The JSON-compatible message a relay publishes."""
         return {"id": self.id, "complaint_id": self.complaint_id, "event": self.event.to_dict()}
+
+
+@attrs.frozen(slots=True)
+class DeadLetter:
+    """An outbox item a relay gave up on: it is no longer pending and blocks nothing."""
+
+    item: OutboxItem
+    reason: str
+    at: datetime
 
 
 @runtime_checkable
@@ -76,8 +119,33 @@ class Store(Protocol):
     def pending(self, limit: int = 100) -> Sequence[OutboxItem]:
         """Committed events not yet published, oldest first."""
 
-    def mark_published(self, ids: Iterable[str]) -> None:
-        """Take published events out of the pending outbox."""
+    def mark_published(self, ids: Iterable[str], *, worker: str | None = None) -> None:
+        """Take published events out of the pending outbox (whoever holds their claim:
+        a publication is a fact). Unknown ids are ignored; ``worker``, when given, is
+        checked to be a worker name."""
+
+    def claim_outbox(self, worker: str, limit: int = 100, *, lease: timedelta = DEFAULT_LEASE,
+                     now: datetime | None = None) -> Sequence[OutboxItem]:
+        """Reserve up to ``limit`` pending items for ``worker`` until ``now + lease``.
+
+        Items held by another worker's live lease are skipped, and so is every later item
+        of the same complaint: an item is returned only when each earlier ``seq`` of its
+        complaint is published, dead-lettered, or earlier in the same batch. Items come in
+        outbox order. Safe across processes."""
+
+    def release_outbox(self, ids: Iterable[str], *, worker: str) -> None:
+        """Give back ``worker``'s claims on ``ids`` unpublished (others' claims stay)."""
+
+    def dead_letter(self, item_id: str, reason: str, *, worker: str | None = None,
+                    now: datetime | None = None) -> None:
+        """Stop trying to publish ``item_id``: it leaves the pending outbox with ``reason``
+        and no longer holds back the later events of its complaint."""
+
+    def dead_letters(self, limit: int = 100) -> Sequence[DeadLetter]:
+        """The dead-lettered items, in outbox order."""
+
+    def outbox_backlog(self) -> int:
+        """How many items are pending (not published, not dead-lettered)."""
 
     def recent(
         self, *, since: datetime, customer_id: str | None = None, sku: str | None = None,
@@ -122,6 +190,73 @@ def check_worker(worker: object) -> str:
     if not isinstance(worker, str) or not worker.strip():
         raise ValidationError("worker", "expected a non-empty worker name")
     return worker
+
+
+def check_outbox_claim(worker: object, limit: object, lease: object, now: object
+                       ) -> datetime:
+    """The arguments of ``claim_outbox`` checked; returns ``now`` (the system clock when
+    ``None``) as aware UTC."""
+    check_worker(worker)
+    check_limit(limit)
+    check_lease(lease)
+    return clock_now(now)
+
+
+def clock_now(now: object) -> datetime:
+    """``now`` as aware UTC, or the system clock's time when it is ``None``."""
+    return SystemClock().now() if now is None else ensure_aware(now, "now")
+
+
+def check_ids(ids: object, field: str = "ids") -> list[str]:
+    """Outbox item ids given as an iterable of strings (one string is refused: a common slip)."""
+    if isinstance(ids, str | bytes) or not isinstance(ids, Iterable):
+        raise ValidationError(field, f"expected an iterable of item ids, got {ids!r}")
+    out = list(ids)
+    for i in out:
+        if not isinstance(i, str):
+            raise ValidationError(field, f"expected item ids as strings, got {i!r}")
+    return out
+
+
+def check_reason(reason: object) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationError("reason", "expected a non-empty reason")
+    if len(reason) > MAX_REASON_LENGTH:
+        reason = reason[: MAX_REASON_LENGTH - 1] + "…"
+    return reason
+
+
+def dead_letter_refused(item_id: str, published: bool | None) -> ValidationError:
+    """Why ``dead_letter`` cannot act on ``item_id`` (``None``: no such item)."""
+    if published is None:
+        return ValidationError("item_id", f"no outbox item {item_id!r}")
+    return ValidationError("item_id", f"outbox item {item_id!r} is already published")
+
+
+@attrs.frozen(slots=True)
+class Waiting:
+    """A pending outbox row as the claim sees it."""
+
+    position: int
+    complaint_id: str
+    free: bool  # not held by another worker's live lease
+
+
+def in_complaint_order(rows: Iterable[Waiting], limit: int) -> list[int]:
+    """The positions to claim from pending ``rows`` (in outbox order): free rows whose
+    complaint has no earlier pending row left out, at most ``limit`` of them."""
+    blocked: set[str] = set()
+    out: list[int] = []
+    for row in rows:
+        if len(out) >= limit:
+            break
+        if row.complaint_id in blocked:
+            continue
+        if not row.free:
+            blocked.add(row.complaint_id)
+            continue
+        out.append(row.position)
+    return out
 
 
 def check_claim(now: object, limit: object, worker: object, lease: object) -> datetime:
@@ -253,16 +388,16 @@ def state_row(complaint: Complaint) -> dict[str, Any]:
 
 def replay_rows(complaint_id: str, events: Sequence[Event], expected_version: int | None = None
                 ) -> Complaint:
-    """Rebuild a stored complaint; a broken history is a :class:`StoreError`."""
+    """Rebuild a stored complaint; a broken history is an :class:`IntegrityError`."""
     try:
         complaint = Complaint.replay(events)
-    except ValidationError as exc:
-        raise StoreError(f"complaint {complaint_id!r}: stored history does not replay: {exc}"
-                         ) from exc
+    except (ValidationError, InvalidTransition) as exc:
+        raise IntegrityError(f"complaint {complaint_id!r}: stored history does not replay: {exc}"
+                             ) from exc
     if complaint.id != complaint_id:
-        raise StoreError(f"complaint {complaint_id!r}: stored history is of {complaint.id!r}")
+        raise IntegrityError(f"complaint {complaint_id!r}: stored history is of {complaint.id!r}")
     if expected_version is not None and complaint.version != expected_version:
-        raise StoreError(f"complaint {complaint_id!r}: state row says version {expected_version} "
+        raise IntegrityError(f"complaint {complaint_id!r}: state row says version {expected_version} "
                          f"but the history holds {complaint.version} events")
     return attrs.evolve(complaint, committed=complaint.version)
 
@@ -273,6 +408,130 @@ def replay_found(complaint_id: str, events: Sequence[Event]) -> Complaint:
     if not events:
         raise NotFound(complaint_id)
     return replay_rows(complaint_id, events)
+
+
+# -- true records: what a store accepts ---------------------------------------------------------
+
+#: The state-row keys bounded by :data:`MAX_KEY_LENGTH`.
+_KEY_FIELDS: Final = ("customer_id", "channel", "order_id", "sku", "batch", "store", "region",
+                      "brand", "category", "dimension")
+
+
+def check_id(value: object, field: str = "complaint.id") -> str:
+    """A complaint id within :data:`MAX_ID_LENGTH` and :data:`ID_ALPHABET`."""
+    if not isinstance(value, str) or not value:
+        raise ValidationError(field, f"expected a non-empty string, got {value!r}")
+    if len(value) > MAX_ID_LENGTH:
+        raise ValidationError(field, f"{len(value)} characters; at most {MAX_ID_LENGTH}")
+    bad = sorted(set(value) - ID_ALPHABET)
+    if bad:
+        raise ValidationError(field, f"{value!r} holds {''.join(bad)!r}; ids use ASCII letters, "
+                                     "digits, '-', '_' and '.'")
+    return value
+
+
+def _check_key(field: str, value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise ValidationError(field, f"expected a string, got {type(value).__name__}")
+    if len(value) > MAX_KEY_LENGTH:
+        raise ValidationError(field, f"{len(value)} characters; at most {MAX_KEY_LENGTH}")
+    if not value.isprintable():
+        raise ValidationError(field, f"{value!r} holds control characters")
+
+
+def _check_texts(field: str, value: object) -> None:
+    """Every string in an event's data within :data:`MAX_TEXT_LENGTH`."""
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT_LENGTH:
+            raise ValidationError(field, f"{len(value)} characters; at most {MAX_TEXT_LENGTH}")
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _check_texts(f"{field}.{k}", v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _check_texts(field, v)
+
+
+def _differs(a: Complaint, b: Complaint) -> str:
+    for field in attrs.fields(Complaint):
+        if field.eq and getattr(a, field.name) != getattr(b, field.name):
+            return field.name
+    return "?"  # pragma: no cover - only called when a != b
+
+
+def check_record(complaint: Complaint, base: Complaint | None = None) -> tuple[Event, ...]:
+    """Check that ``complaint`` is what its history folds to, within the limits every
+    store shares, and return the events a write appends (after ``committed``). Every
+    store calls it before it writes; a store of your own should too.
+
+    ``base`` is the complaint at version ``complaint.committed`` as the store knows it
+    (its history a prefix of ``complaint.history``): only the new events are folded onto
+    it. Without one the whole history is replayed. Bad ids and texts are
+    :class:`ValidationError`; a state that is not the fold of the history (a forged
+    complaint) is :class:`IntegrityError`.
+    """
+    check_complaint(complaint)
+    check_id(complaint.id)
+    for name in _KEY_FIELDS:
+        _check_key(f"complaint.{name}", getattr(complaint, name))
+    start = 0 if base is None else base.version
+    events = new_events(complaint, start=start)
+    for e in events:
+        _check_key("event.actor", e.actor)
+        _check_texts(f"event {e.seq} ({e.name})", e.data)
+    if complaint.version != len(complaint.history):
+        raise IntegrityError(f"complaint {complaint.id!r}: version {complaint.version} but "
+                             f"{len(complaint.history)} events")
+    try:
+        folded = Complaint.replay(events) if base is None else base
+        if base is not None:
+            for e in events:
+                folded = apply(folded, e)
+    except (ValidationError, InvalidTransition) as exc:
+        raise IntegrityError(f"complaint {complaint.id!r}: its history does not fold: {exc}"
+                             ) from exc
+    if folded != complaint:
+        raise IntegrityError(
+            f"complaint {complaint.id!r} is not the fold of its history "
+            f"({_differs(folded, complaint)} differs); it was not made by a workflow")
+    return complaint.history[complaint.committed:]
+
+
+class Seen:
+    """The last committed state of recently read or written complaints (bounded), so a
+    save folds only its new events onto the state it was loaded at."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._items: OrderedDict[str, Complaint] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, complaint: Complaint) -> Complaint:
+        with self._lock:
+            self._items[complaint.id] = complaint
+            self._items.move_to_end(complaint.id)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return complaint
+
+    def base(self, complaint: Complaint) -> Complaint | None:
+        """The remembered complaint at ``complaint.committed``, if its history is the prefix."""
+        known = self._items.get(complaint.id)
+        n = complaint.committed
+        if known is None or known.version != n or known.history != complaint.history[:n]:
+            return None
+        return known
+
+    def check_save(self, complaint: Complaint) -> tuple[Event, ...]:
+        """:func:`check_record` for a save, folding onto the remembered state when it can."""
+        check_complaint(complaint)
+        base = self.base(complaint)
+        if base is None:
+            check_record(complaint, None)
+            return new_events(complaint)
+        return check_record(complaint, base)
 
 
 def stale(complaint: Complaint, actual: int | None) -> ConcurrencyError:

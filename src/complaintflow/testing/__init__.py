@@ -13,6 +13,8 @@ Check that a workflow built on your own policies keeps every promise of the life
 - :mod:`complaintflow.testing.invariants`: plain assertion helpers for any test;
 - :mod:`complaintflow.testing.referee`: an independent referee of SLA outcomes
   (:func:`sla_outcomes`, :func:`check_sla`).
+- :class:`StoreConformance` (:mod:`complaintflow.testing.stores`): the conformance suite
+  a store of your own can pass.
 
 The strategies and the machine need Hypothesis (``pip install 'complaintflow[testing]'``);
 without it, importing them raises a ``ModuleNotFoundError`` that says so.
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from complaintflow.testing._machine import DEFAULT_SETTINGS, WorkflowMachine, workflow_machine
     from complaintflow.testing.invariants import INVARIANTS, InvariantViolation
     from complaintflow.testing.referee import Outcome, Verdict, check_sla, sla_outcomes
+    from complaintflow.testing.stores import StoreConformance
     from complaintflow.testing.strategies import (
         Command,
         actors,
@@ -52,6 +55,7 @@ __all__ = [
     "InvariantViolation",
     "Outcome",
     "Verdict",
+    "StoreConformance",
     "WorkflowMachine",
     "actors",
     "amounts",
@@ -78,6 +82,7 @@ _WHERE = {
     "Verdict": "referee",
     "check_sla": "referee",
     "sla_outcomes": "referee",
+    "StoreConformance": "stores",
     "Command": "strategies",
     "actors": "strategies",
     "amounts": "strategies",
@@ -88,7 +93,7 @@ _WHERE = {
     "offers": "strategies",
     "texts": "strategies",
 }
-_NEEDS_HYPOTHESIS = frozenset({"_machine", "strategies"})
+_NEEDS_HYPOTHESIS = frozenset({"_machine", "strategies", "stores"})
 
 
 def __getattr__(name: str) -> Any:

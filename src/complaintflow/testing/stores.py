@@ -1,25 +1,86 @@
-"""The conformance suite every store passes: subclass it and define ``make_store``.
+"""A conformance suite for stores: the behaviour every :class:`~complaintflow.store.Store`
+shares, as a plain pytest base class. complaintflow's own stores pass it; so can yours.
 
-Like eventsourcing's ``tests/persistence.py``: one set of behaviours, each backend a small
-subclass (``test_memory.py``, ``test_sqlite.py``, ``test_postgres.py``).
+Subclass it in a test module and say how to make a fresh, empty store::
+
+    from complaintflow.testing.stores import StoreConformance
+
+    class TestMyStore(StoreConformance):
+        def create_store(self, **options):
+            return MyStore(**options)
+
+pytest then runs every ``test_*`` method against your store: adding, loading and saving
+(optimistic versions, all-or-nothing writes, only true records, the shared id and text
+limits), ``due`` and ``claim_due``, the outbox (``pending``, ``mark_published``,
+``claim_outbox``, ``release_outbox``, ``dead_letter``, ``dead_letters``,
+``outbox_backlog``), ``recent`` and ``counts``, and ``retry``; some are Hypothesis
+properties. Optional hooks:
+
+- :attr:`StoreConformance.personal_setting`: set it to ``False`` when ``create_store``
+  does not take ``include_personal``;
+- :meth:`StoreConformance.break_outbox`: make a write fail half-way (the test that a
+  failed write leaves nothing behind is skipped without it).
+
+Needs pytest and Hypothesis (``pip install 'complaintflow[testing]'``); it imports no
+database driver.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from itertools import count
 from typing import Any, ClassVar
 
-import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from complaintflow.testing._guard import require_hypothesis
 
-import complaintflow as cf
-from complaintflow.store import NotFound, OutboxItem, Store, retry
+require_hypothesis()
 
-from ._helpers import T0, finding, receive, workflow
+import attrs  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import complaintflow as cf  # noqa: E402
+from complaintflow.store import (  # noqa: E402
+    MAX_ID_LENGTH,
+    MAX_KEY_LENGTH,
+    MAX_TEXT_LENGTH,
+    DeadLetter,
+    NotFound,
+    OutboxItem,
+    Store,
+    retry,
+)
+
+__all__ = ["StoreConformance"]
+
+#: When the suite's complaints are received.
+T0 = datetime(2026, 6, 18, 9, 0, tzinfo=UTC)
+
+
+def workflow(store: Store, now: datetime = T0) -> tuple[cf.Workflow, cf.FrozenClock]:
+    clock = cf.FrozenClock(now)
+    return cf.Workflow(store=store, clock=clock), clock
+
+
+def receive(wf: cf.Workflow, n: int, **kw: Any) -> cf.Complaint:
+    """The ``n``-th test complaint: distinct ids, a few shared SKUs, batches and regions."""
+    args: dict[str, Any] = {
+        "customer_id": f"C-{n % 7}", "channel": "hotline", "sku": f"SKU-{n % 3}",
+        "batch": f"B-{n % 2}", "store": f"S-{n % 4}", "region": ("east", "west", "north")[n % 3],
+        "amount": Decimal("99.00"), "complaint_id": f"CF-{n:05d}",
+        "contact": {"phone": "+86 138 0000 0000"},
+    }
+    args.update(kw)
+    return wf.receive(f"the kettle number {n} leaks", **args)
+
+
+def finding() -> cf.Finding:
+    return cf.Finding(cause="product_defect", party="supply_chain", evidence=("photo",))
+
 
 _ids = count(1)
 
@@ -43,21 +104,27 @@ _COMMANDS: dict[str, Callable[[cf.Workflow, cf.Complaint, Any], cf.Complaint]] =
 
 
 class StoreConformance:
-    """Behaviour shared by every ``Store``. Subclasses set ``make_store`` and ``break_outbox``."""
+    """Behaviour shared by every store: subclass it and define :meth:`create_store`."""
 
-    #: Whether ``make_store`` accepts ``include_personal``.
+    #: Whether :meth:`create_store` accepts ``include_personal`` (see ``MemoryStore``).
     personal_setting: ClassVar[bool] = True
 
-    def make_store(self, **kw: Any) -> Store:
-        raise NotImplementedError
+    def create_store(self, **options: Any) -> Store:
+        """A new, empty store; ``options`` is ``include_personal=False`` or nothing.
+
+        Called several times per test (some tests need a second store), so each call must
+        return a store of its own.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define create_store()")
 
     def break_outbox(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Make writing the outbox fail half-way through a write."""
-        raise NotImplementedError
+        """Make the next write fail (raise ``RuntimeError("outbox broke")``) after it has
+        begun and before it commits, e.g. by patching what builds the outbox rows."""
+        pytest.skip("this store has no way to break a write half-way (break_outbox)")
 
     @pytest.fixture
     def store(self) -> Store:
-        return self.make_store()
+        return self.create_store()
 
     # -- add / get ---------------------------------------------------------------------------
     def test_is_a_store(self, store: Store) -> None:
@@ -92,6 +159,94 @@ class StoreConformance:
             store.add("CF-1")  # type: ignore[arg-type]
         with pytest.raises(cf.ValidationError, match="complaint"):
             store.save({"id": "CF-1"})  # type: ignore[arg-type]
+
+    # -- only true records -------------------------------------------------------------------
+    def test_a_forged_complaint_is_refused_and_changes_nothing(self, store: Store) -> None:
+        wf, _ = workflow(store)
+        c = wf.acknowledge(receive(wf, 1), actor="agent-7")
+        forged = attrs.evolve(c, state=cf.State.ARCHIVED)
+        with pytest.raises(cf.IntegrityError, match="state"):
+            store.save(forged)
+        with pytest.raises(cf.IntegrityError, match="state"):
+            self.create_store().add(attrs.evolve(forged, committed=0))
+        # new events whose fold is not the state claimed
+        real = wf.message(store.get(c.id), text="hello?")
+        with pytest.raises(cf.IntegrityError):
+            self.create_store().add(attrs.evolve(real, tier=cf.Tier.EXECUTIVE, committed=0))
+        with pytest.raises(cf.IntegrityError, match="version"):
+            self.create_store().add(attrs.evolve(real, version=7, committed=0))
+        assert store.get(c.id) == real
+        assert [i.id for i in store.pending()] == [f"{c.id}:{n}" for n in (1, 2, 3)]
+
+    def test_a_history_that_does_not_fold_is_refused(self, store: Store) -> None:
+        wf, _ = workflow(self.create_store())
+        c = wf.acknowledge(receive(wf, 1), actor="agent-7")
+        twice = attrs.evolve(c.history[0], seq=2)
+        broken = attrs.evolve(c, history=(c.history[0], twice), committed=0)
+        with pytest.raises(cf.IntegrityError, match="does not fold"):
+            store.add(broken)
+        gap = attrs.evolve(c, history=(c.history[0], attrs.evolve(c.history[1], seq=3)),
+                           committed=0)
+        with pytest.raises(cf.ValidationError):
+            store.add(gap)
+        with pytest.raises(NotFound):
+            store.get(c.id)
+        assert store.outbox_backlog() == 0
+
+    @pytest.mark.parametrize(("field", "value"), [
+        ("complaint_id", "CF-" + "9" * 62),
+        ("complaint_id", "CF 1"),
+        ("complaint_id", "CF-1:2"),
+        ("complaint_id", "投诉-1"),
+        ("sku", "S" * (MAX_KEY_LENGTH + 1)),
+        ("customer_id", "C-1\n"),
+        ("text", "x" * (MAX_TEXT_LENGTH + 1)),
+    ])
+    def test_ids_and_texts_have_the_same_limits_on_every_store(
+        self, store: Store, field: str, value: str
+    ) -> None:
+        wf, _ = workflow(store)
+        kw: dict[str, Any] = {"complaint_id": "CF-1"} if field == "text" else {field: value}
+        text = value if field == "text" else "the kettle leaks"
+        with pytest.raises(cf.ValidationError, match=r"complaint\.id|sku|customer_id|text"):
+            wf.receive(text, **{"customer_id": "C-1", "channel": "hotline", **kw})
+        assert store.recent(since=T0 - timedelta(days=1)) == []
+        assert store.outbox_backlog() == 0
+        ok = receive(wf, 2, complaint_id="CF-" + "9" * (MAX_ID_LENGTH - 3),
+                     sku="S" * MAX_KEY_LENGTH)
+        assert store.get(ok.id) == ok
+        long_note = "x" * MAX_TEXT_LENGTH
+        noted = wf.message(ok, text=long_note)
+        assert store.get(ok.id) == noted
+        with pytest.raises(cf.ValidationError, match="text"):
+            wf.message(store.get(ok.id), text=long_note + "x")
+
+    @settings(max_examples=15, suppress_health_check=[HealthCheck.differing_executors])
+    @given(st.integers(0, 3), st.sampled_from([
+        ("state", cf.State.RESOLVED), ("version", 9), ("severity", 1), ("category", "safety"),
+        ("tier", cf.Tier.EXECUTIVE), ("customer_id", "C-other"), ("reopens", 2),
+        ("flags", frozenset({"forged"})), ("text", "something else"),
+    ]))
+    def test_any_forged_field_is_refused(self, steps: int, change: tuple[str, Any]) -> None:
+        store = self.create_store()
+        wf, _ = workflow(store)
+        c = receive(wf, next(_ids))
+        steps_: list[Callable[[cf.Complaint], cf.Complaint]] = [
+            lambda c: wf.acknowledge(c, actor="agent-7"),
+            lambda c: wf.message(c, text="note"),
+            lambda c: wf.investigate(c, actor="agent-7", finding=finding()),
+        ]
+        for step in steps_[:steps]:
+            c = step(c)
+        field, value = change
+        forged = attrs.evolve(c, **{field: value})
+        with pytest.raises(cf.ComplaintflowError) as info:
+            store.save(forged)
+        assert isinstance(info.value, cf.IntegrityError | cf.ValidationError)
+        with pytest.raises(cf.ComplaintflowError) as info:
+            self.create_store().add(attrs.evolve(forged, committed=0))
+        assert isinstance(info.value, cf.IntegrityError | cf.ValidationError)
+        assert store.get(c.id) == c
 
     # -- save --------------------------------------------------------------------------------
     def test_save_appends_and_marks_committed(self, store: Store) -> None:
@@ -136,7 +291,7 @@ class StoreConformance:
             store.save(c)
 
     def test_save_of_an_unknown_complaint_is_not_found(self, store: Store) -> None:
-        wf, _ = workflow(self.make_store())
+        wf, _ = workflow(self.create_store())
         c = receive(wf, 1)
         c2 = wf.acknowledge(c, actor="agent-7")
         with pytest.raises(NotFound):
@@ -250,7 +405,7 @@ class StoreConformance:
     def test_personal_data_can_be_left_out_of_the_outbox(self) -> None:
         if not self.personal_setting:
             pytest.skip("this store has no personal-data setting")
-        store = self.make_store(include_personal=False)
+        store = self.create_store(include_personal=False)
         wf, _ = workflow(store)
         c = receive(wf, 1)
         c = wf.message(c, text="my phone is 138...")
@@ -262,6 +417,182 @@ class StoreConformance:
         # the history itself keeps it: the complaint still replays with its text
         assert store.get(c.id).text == c.text
         assert store.get(c.id).history[-1].data["personal"]["text"] == "my phone is 138..."
+
+    # -- outbox claims (several relays on one store) ----------------------------------------
+    def _three_events_each(self, store: Store) -> tuple[cf.Complaint, cf.Complaint]:
+        """Two complaints whose events interleave in the outbox: a1 b1 a2 b2 a3."""
+        wf, _ = workflow(store)
+        a = receive(wf, 1)
+        b = receive(wf, 2)
+        a = wf.acknowledge(a, actor="agent-7")
+        b = wf.acknowledge(b, actor="agent-7")
+        a = wf.message(a, text="any news?")
+        return a, b
+
+    def test_claim_outbox_reserves_items_for_one_worker(self, store: Store) -> None:
+        a, b = self._three_events_each(store)
+        now = T0 + timedelta(hours=1)
+        first = store.claim_outbox("relay-a", 2, now=now)
+        assert [i.id for i in first] == [f"{a.id}:1", f"{b.id}:1"]
+        assert all(isinstance(i, OutboxItem) for i in first)
+        second = store.claim_outbox("relay-b", 10, now=now)
+        # a:2 and b:2 wait behind a:1 and b:1, held by relay-a: nothing is free
+        assert second == []
+        # relay-a may ask again: it gets its own items back and the next ones
+        assert [i.id for i in store.claim_outbox("relay-a", 10, now=now)] == [
+            f"{a.id}:1", f"{b.id}:1", f"{a.id}:2", f"{b.id}:2", f"{a.id}:3"]
+        assert store.outbox_backlog() == 5
+        assert [i.id for i in store.pending()] == [i.id for i in store.claim_outbox(
+            "relay-a", 10, now=now)]
+
+    def test_an_expired_lease_can_be_claimed_again(self, store: Store) -> None:
+        a, _ = self._three_events_each(store)
+        now = T0 + timedelta(hours=1)
+        held = store.claim_outbox("relay-a", 1, lease=timedelta(seconds=30), now=now)
+        assert [i.id for i in held] == [f"{a.id}:1"]
+        assert [i.id for i in store.claim_outbox("relay-b", 1, now=now + timedelta(seconds=29))
+                ] != [f"{a.id}:1"]
+        taken = store.claim_outbox("relay-c", 10, now=now + timedelta(seconds=31))
+        assert f"{a.id}:1" in [i.id for i in taken]
+        assert taken[0].id == f"{a.id}:1"
+
+    def test_a_complaints_events_are_claimed_in_seq_order_across_releases(
+        self, store: Store
+    ) -> None:
+        a, b = self._three_events_each(store)
+        now = T0 + timedelta(hours=1)
+        assert [i.id for i in store.claim_outbox("relay-a", 1, now=now)] == [f"{a.id}:1"]
+        # relay-b cannot jump ahead to a:2 while a:1 is held; b's events are free
+        got = store.claim_outbox("relay-b", 10, now=now)
+        assert [i.id for i in got] == [f"{b.id}:1", f"{b.id}:2"]
+        # relay-a fails to publish a:1 and gives it back: a:1 comes first again
+        store.release_outbox([f"{a.id}:1"], worker="relay-a")
+        got = store.claim_outbox("relay-c", 10, now=now)
+        assert [i.id for i in got] == [f"{a.id}:1", f"{a.id}:2", f"{a.id}:3"]
+        store.mark_published([f"{a.id}:1"], worker="relay-c")
+        store.release_outbox([f"{a.id}:2", f"{a.id}:3"], worker="relay-c")
+        assert [i.id for i in store.claim_outbox("relay-a", 1, now=now)] == [f"{a.id}:2"]
+        assert store.outbox_backlog() == 4
+
+    def test_release_gives_back_only_the_workers_own_claims(self, store: Store) -> None:
+        a, b = self._three_events_each(store)
+        now = T0 + timedelta(hours=1)
+        store.claim_outbox("relay-a", 1, now=now)
+        store.release_outbox([f"{a.id}:1", "CF-NOPE:1"], worker="relay-b")
+        assert [i.id for i in store.claim_outbox("relay-b", 10, now=now)] == [
+            f"{b.id}:1", f"{b.id}:2"]
+        with pytest.raises(cf.ValidationError, match="worker"):
+            store.release_outbox([f"{a.id}:1"], worker="")
+        with pytest.raises(cf.ValidationError, match="ids"):
+            store.release_outbox(f"{a.id}:1", worker="relay-a")
+
+    def test_dead_letters_leave_the_outbox_and_block_nothing(self, store: Store) -> None:
+        a, b = self._three_events_each(store)
+        now = T0 + timedelta(hours=1)
+        assert store.dead_letters() == []
+        held = store.claim_outbox("relay-a", 1, now=now)
+        store.dead_letter(held[0].id, "422: the receiver refuses it", worker="relay-a", now=now)
+        store.dead_letter(held[0].id, "again", now=now + timedelta(hours=1))  # kept once
+        dead = store.dead_letters()
+        assert len(dead) == 1
+        assert isinstance(dead[0], DeadLetter)
+        assert dead[0].item.id == f"{a.id}:1"
+        assert dead[0].item.event == a.history[0]
+        assert dead[0].reason == "422: the receiver refuses it"
+        assert dead[0].at == now
+        assert store.outbox_backlog() == 4
+        assert f"{a.id}:1" not in [i.id for i in store.pending()]
+        # a:2 no longer waits behind a:1
+        got = store.claim_outbox("relay-b", 10, now=now)
+        assert [i.id for i in got] == [f"{b.id}:1", f"{a.id}:2", f"{b.id}:2", f"{a.id}:3"]
+        store.mark_published(i.id for i in got)
+        assert store.outbox_backlog() == 0
+        assert store.claim_outbox("relay-b", 10, now=now) == []
+        with pytest.raises(cf.ValidationError, match="published"):
+            store.dead_letter(f"{b.id}:1", "too late", now=now)
+        with pytest.raises(cf.ValidationError, match="item_id"):
+            store.dead_letter("CF-NOPE:1", "unknown", now=now)
+        with pytest.raises(cf.ValidationError, match="reason"):
+            store.dead_letter(f"{a.id}:1", " ", now=now)
+        assert len(store.dead_letters()) == 1
+
+    def test_claim_outbox_checks_its_arguments(self, store: Store) -> None:
+        with pytest.raises(cf.ValidationError, match="worker"):
+            store.claim_outbox("")
+        with pytest.raises(cf.ValidationError, match="limit"):
+            store.claim_outbox("relay", -1)
+        with pytest.raises(cf.ValidationError, match="lease"):
+            store.claim_outbox("relay", lease=timedelta(0))
+        with pytest.raises(cf.ValidationError, match="now"):
+            store.claim_outbox("relay", now=T0.replace(tzinfo=None))
+        with pytest.raises(cf.ValidationError, match="ids"):
+            store.mark_published(["CF-1:1", 3])  # type: ignore[list-item]
+        assert store.claim_outbox("relay") == []  # the system clock by default
+        assert store.outbox_backlog() == 0
+
+    @settings(max_examples=12, suppress_health_check=[HealthCheck.differing_executors])
+    @given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]),
+                              st.sampled_from(["claim", "publish", "release", "dead", "wait",
+                                               "commit"]),
+                              st.integers(1, 4)), min_size=1, max_size=25))
+    def test_relays_never_share_an_item_and_publish_each_complaint_in_order(
+        self, ops: list[tuple[str, str, int]]
+    ) -> None:
+        store = self.create_store()
+        wf, clock = workflow(store)
+        cases = [receive(wf, next(_ids)) for _ in range(3)]
+        lease = timedelta(minutes=5)
+        held: dict[str, tuple[str, Any]] = {}  # item id -> (worker, until)
+        done: set[str] = set()
+        sent: dict[str, list[int]] = {}  # complaint id -> published seqs, in order
+        mine: dict[str, list[OutboxItem]] = {"a": [], "b": [], "c": []}
+        for worker, action, n in ops:
+            now = clock.now()
+            live = {i for i, (w, until) in held.items() if until > now}
+            if action == "claim":
+                got = store.claim_outbox(worker, n, lease=lease, now=now)
+                ids = [i.id for i in got]
+                assert len(ids) == len(set(ids)) <= n
+                for k, item in enumerate(got):
+                    assert item.id not in done
+                    owner = held.get(item.id)
+                    assert item.id not in live or (owner is not None and owner[0] == worker)
+                    earlier = {f"{item.complaint_id}:{s}" for s in range(1, item.event.seq)}
+                    assert earlier <= done | set(ids[:k])
+                    held[item.id] = (worker, now + lease)
+                mine[worker] = list(got)
+            elif action == "publish":  # a relay publishes only while its lease lives
+                ok = [i for i in mine[worker]
+                      if held.get(i.id, ("", now))[0] == worker and held[i.id][1] > now]
+                for item in ok:
+                    sent.setdefault(item.complaint_id, []).append(item.event.seq)
+                store.mark_published([i.id for i in ok], worker=worker)
+                done.update(i.id for i in ok)
+                for i in ok:
+                    held.pop(i.id, None)
+                mine[worker] = []
+            elif action == "release":
+                store.release_outbox([i.id for i in mine[worker]], worker=worker)
+                for i in mine[worker]:
+                    if held.get(i.id, ("",))[0] == worker:
+                        held.pop(i.id)
+                mine[worker] = []
+            elif action == "dead" and mine[worker]:
+                item = mine[worker].pop(0)
+                if item.id not in done:
+                    store.dead_letter(item.id, "refused", worker=worker, now=now)
+                    done.add(item.id)
+                    held.pop(item.id, None)
+            elif action == "wait":
+                clock.advance(minutes=2 * n)
+            elif action == "commit":
+                k = n % len(cases)
+                cases[k] = wf.message(store.get(cases[k].id), text=f"note {n}")
+            for seqs in sent.values():
+                assert seqs == sorted(seqs)
+                assert len(seqs) == len(set(seqs))
+            everything = sum(c.version for c in (store.get(c.id) for c in cases))
+            assert store.outbox_backlog() == everything - len(done)
 
     # -- queries -----------------------------------------------------------------------------
     def test_recent_filters_in_the_store(self, store: Store) -> None:
@@ -291,7 +622,7 @@ class StoreConformance:
     def test_counts_match_the_complaints(
         self, rows: list[tuple[int, str | None, str, int]], by: str
     ) -> None:
-        store = self.make_store()
+        store = self.create_store()
         wf, clock = workflow(store)
         made = []
         for i, (steps, region, sku, hours) in enumerate(rows):
@@ -387,7 +718,7 @@ class StoreConformance:
     def test_any_command_sequence_stores_exactly_what_was_committed(
         self, ops: list[tuple[str, bool, int]]
     ) -> None:
-        store = self.make_store()
+        store = self.create_store()
         wf, clock = workflow(store)
         latest = receive(wf, next(_ids))
         snapshots = [latest]

@@ -85,8 +85,11 @@ class Backoff:
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """Seconds to wait before retry number ``attempt`` (0 for the first retry)."""
-        exponent = min(max(attempt, 0), 64)
-        ceiling = min(self.cap, self.base * self.factor ** exponent)
+        try:
+            raw = self.base * self.factor ** max(attempt, 0)
+        except OverflowError:
+            raw = self.cap
+        ceiling = min(self.cap, raw)
         draw = (rng or random).random()
         return float(ceiling * (1.0 - self.jitter * draw))
 

@@ -161,3 +161,34 @@ def writer(spec: Spec, acks_path: str, round_no: int, seed: int) -> None:
             store.mark_published(i.id for i in items)
             continue
         os.write(fd, f"{c.id} {c.version}\n".encode())
+
+
+def relay(spec: Spec, worker: str, batch: int, seed: int, start: Any
+          ) -> list[tuple[str, int, int]]:
+    """Claim outbox items, "publish" them (sometimes give a batch back instead, as a relay
+    whose broker is down does) until the backlog is empty.
+
+    Returns ``(complaint id, seq, monotonic ns)`` per published item, the time taken just
+    before ``mark_published``: a later seq of the same complaint can only be claimed after
+    that commit, so per complaint the times must rise with seq.
+    """
+    store = open_store(spec)
+    rng = random.Random(seed)
+    sent: list[tuple[str, int, int]] = []
+    _wait_until(start)
+    while True:
+        got = store.claim_outbox(worker, batch, lease=timedelta(hours=1))
+        if not got:
+            if store.outbox_backlog() == 0:
+                break
+            time.sleep(0.001)
+            continue
+        if rng.random() < 0.25:
+            store.release_outbox([i.id for i in got], worker=worker)
+            continue
+        time.sleep(rng.random() * 0.003)  # the broker takes its time
+        for item in got:
+            sent.append((item.complaint_id, item.event.seq, time.monotonic_ns()))
+        store.mark_published([i.id for i in got], worker=worker)
+    close(store)
+    return sent

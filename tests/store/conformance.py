@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import complaintflow as cf
-from complaintflow.store import NotFound, OutboxItem, Store, retry
+from complaintflow.store import DeadLetter, NotFound, OutboxItem, Store, retry
 
 from ._helpers import T0, finding, receive, workflow
 
@@ -262,6 +262,182 @@ class StoreConformance:
         # the history itself keeps it: the complaint still replays with its text
         assert store.get(c.id).text == c.text
         assert store.get(c.id).history[-1].data["personal"]["text"] == "my phone is 138..."
+
+    # -- outbox claims (several relays on one store) ----------------------------------------
+    def _three_events_each(self, store: Store) -> tuple[cf.Complaint, cf.Complaint]:
+        """Two complaints whose events interleave in the outbox: a1 b1 a2 b2 a3."""
+        wf, _ = workflow(store)
+        a = receive(wf, 1)
+        b = receive(wf, 2)
+        a = wf.acknowledge(a, actor="agent-7")
+        b = wf.acknowledge(b, actor="agent-7")
+        a = wf.message(a, text="any news?")
+        return a, b
+
+    def test_claim_outbox_reserves_items_for_one_worker(self, store: Store) -> None:
+        a, b = self._three_events_each(store)
+        now = T0 + timedelta(hours=1)
+        first = store.claim_outbox("relay-a", 2, now=now)
+        assert [i.id for i in first] == [f"{a.id}:1", f"{b.id}:1"]
+        assert all(isinstance(i, OutboxItem) for i in first)
+        second = store.claim_outbox("relay-b", 10, now=now)
+        # a:2 and b:2 wait behind a:1 and b:1, held by relay-a: nothing is free
+        assert second == []
+        # relay-a may ask again: it gets its own items back and the next ones
+        assert [i.id for i in store.claim_outbox("relay-a", 10, now=now)] == [
+            f"{a.id}:1", f"{b.id}:1", f"{a.id}:2", f"{b.id}:2", f"{a.id}:3"]
+        assert store.outbox_backlog() == 5
+        assert [i.id for i in store.pending()] == [i.id for i in store.claim_outbox(
+            "relay-a", 10, now=now)]
+
+    def test_an_expired_lease_can_be_claimed_again(self, store: Store) -> None:
+        a, _ = self._three_events_each(store)
+        now = T0 + timedelta(hours=1)
+        held = store.claim_outbox("relay-a", 1, lease=timedelta(seconds=30), now=now)
+        assert [i.id for i in held] == [f"{a.id}:1"]
+        assert [i.id for i in store.claim_outbox("relay-b", 1, now=now + timedelta(seconds=29))
+                ] != [f"{a.id}:1"]
+        taken = store.claim_outbox("relay-c", 10, now=now + timedelta(seconds=31))
+        assert f"{a.id}:1" in [i.id for i in taken]
+        assert taken[0].id == f"{a.id}:1"
+
+    def test_a_complaints_events_are_claimed_in_seq_order_across_releases(
+        self, store: Store
+    ) -> None:
+        a, b = self._three_events_each(store)
+        now = T0 + timedelta(hours=1)
+        assert [i.id for i in store.claim_outbox("relay-a", 1, now=now)] == [f"{a.id}:1"]
+        # relay-b cannot jump ahead to a:2 while a:1 is held; b's events are free
+        got = store.claim_outbox("relay-b", 10, now=now)
+        assert [i.id for i in got] == [f"{b.id}:1", f"{b.id}:2"]
+        # relay-a fails to publish a:1 and gives it back: a:1 comes first again
+        store.release_outbox([f"{a.id}:1"], worker="relay-a")
+        got = store.claim_outbox("relay-c", 10, now=now)
+        assert [i.id for i in got] == [f"{a.id}:1", f"{a.id}:2", f"{a.id}:3"]
+        store.mark_published([f"{a.id}:1"], worker="relay-c")
+        store.release_outbox([f"{a.id}:2", f"{a.id}:3"], worker="relay-c")
+        assert [i.id for i in store.claim_outbox("relay-a", 1, now=now)] == [f"{a.id}:2"]
+        assert store.outbox_backlog() == 4
+
+    def test_release_gives_back_only_the_workers_own_claims(self, store: Store) -> None:
+        a, b = self._three_events_each(store)
+        now = T0 + timedelta(hours=1)
+        store.claim_outbox("relay-a", 1, now=now)
+        store.release_outbox([f"{a.id}:1", "CF-NOPE:1"], worker="relay-b")
+        assert [i.id for i in store.claim_outbox("relay-b", 10, now=now)] == [
+            f"{b.id}:1", f"{b.id}:2"]
+        with pytest.raises(cf.ValidationError, match="worker"):
+            store.release_outbox([f"{a.id}:1"], worker="")
+        with pytest.raises(cf.ValidationError, match="ids"):
+            store.release_outbox(f"{a.id}:1", worker="relay-a")
+
+    def test_dead_letters_leave_the_outbox_and_block_nothing(self, store: Store) -> None:
+        a, b = self._three_events_each(store)
+        now = T0 + timedelta(hours=1)
+        assert store.dead_letters() == []
+        held = store.claim_outbox("relay-a", 1, now=now)
+        store.dead_letter(held[0].id, "422: the receiver refuses it", worker="relay-a", now=now)
+        store.dead_letter(held[0].id, "again", now=now + timedelta(hours=1))  # kept once
+        dead = store.dead_letters()
+        assert len(dead) == 1
+        assert isinstance(dead[0], DeadLetter)
+        assert dead[0].item.id == f"{a.id}:1"
+        assert dead[0].item.event == a.history[0]
+        assert dead[0].reason == "422: the receiver refuses it"
+        assert dead[0].at == now
+        assert store.outbox_backlog() == 4
+        assert f"{a.id}:1" not in [i.id for i in store.pending()]
+        # a:2 no longer waits behind a:1
+        got = store.claim_outbox("relay-b", 10, now=now)
+        assert [i.id for i in got] == [f"{b.id}:1", f"{a.id}:2", f"{b.id}:2", f"{a.id}:3"]
+        store.mark_published(i.id for i in got)
+        assert store.outbox_backlog() == 0
+        assert store.claim_outbox("relay-b", 10, now=now) == []
+        with pytest.raises(cf.ValidationError, match="published"):
+            store.dead_letter(f"{b.id}:1", "too late", now=now)
+        with pytest.raises(cf.ValidationError, match="item_id"):
+            store.dead_letter("CF-NOPE:1", "unknown", now=now)
+        with pytest.raises(cf.ValidationError, match="reason"):
+            store.dead_letter(f"{a.id}:1", " ", now=now)
+        assert len(store.dead_letters()) == 1
+
+    def test_claim_outbox_checks_its_arguments(self, store: Store) -> None:
+        with pytest.raises(cf.ValidationError, match="worker"):
+            store.claim_outbox("")
+        with pytest.raises(cf.ValidationError, match="limit"):
+            store.claim_outbox("relay", -1)
+        with pytest.raises(cf.ValidationError, match="lease"):
+            store.claim_outbox("relay", lease=timedelta(0))
+        with pytest.raises(cf.ValidationError, match="now"):
+            store.claim_outbox("relay", now=T0.replace(tzinfo=None))
+        with pytest.raises(cf.ValidationError, match="ids"):
+            store.mark_published(["CF-1:1", 3])  # type: ignore[list-item]
+        assert store.claim_outbox("relay") == []  # the system clock by default
+        assert store.outbox_backlog() == 0
+
+    @settings(max_examples=12, suppress_health_check=[HealthCheck.differing_executors])
+    @given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]),
+                              st.sampled_from(["claim", "publish", "release", "dead", "wait",
+                                               "commit"]),
+                              st.integers(1, 4)), min_size=1, max_size=25))
+    def test_relays_never_share_an_item_and_publish_each_complaint_in_order(
+        self, ops: list[tuple[str, str, int]]
+    ) -> None:
+        store = self.make_store()
+        wf, clock = workflow(store)
+        cases = [receive(wf, next(_ids)) for _ in range(3)]
+        lease = timedelta(minutes=5)
+        held: dict[str, tuple[str, Any]] = {}  # item id -> (worker, until)
+        done: set[str] = set()
+        sent: dict[str, list[int]] = {}  # complaint id -> published seqs, in order
+        mine: dict[str, list[OutboxItem]] = {"a": [], "b": [], "c": []}
+        for worker, action, n in ops:
+            now = clock.now()
+            live = {i for i, (w, until) in held.items() if until > now}
+            if action == "claim":
+                got = store.claim_outbox(worker, n, lease=lease, now=now)
+                ids = [i.id for i in got]
+                assert len(ids) == len(set(ids)) <= n
+                for k, item in enumerate(got):
+                    assert item.id not in done
+                    owner = held.get(item.id)
+                    assert item.id not in live or (owner is not None and owner[0] == worker)
+                    earlier = {f"{item.complaint_id}:{s}" for s in range(1, item.event.seq)}
+                    assert earlier <= done | set(ids[:k])
+                    held[item.id] = (worker, now + lease)
+                mine[worker] = list(got)
+            elif action == "publish":  # a relay publishes only while its lease lives
+                ok = [i for i in mine[worker]
+                      if held.get(i.id, ("", now))[0] == worker and held[i.id][1] > now]
+                for item in ok:
+                    sent.setdefault(item.complaint_id, []).append(item.event.seq)
+                store.mark_published([i.id for i in ok], worker=worker)
+                done.update(i.id for i in ok)
+                for i in ok:
+                    held.pop(i.id, None)
+                mine[worker] = []
+            elif action == "release":
+                store.release_outbox([i.id for i in mine[worker]], worker=worker)
+                for i in mine[worker]:
+                    if held.get(i.id, ("",))[0] == worker:
+                        held.pop(i.id)
+                mine[worker] = []
+            elif action == "dead" and mine[worker]:
+                item = mine[worker].pop(0)
+                if item.id not in done:
+                    store.dead_letter(item.id, "refused", worker=worker, now=now)
+                    done.add(item.id)
+                    held.pop(item.id, None)
+            elif action == "wait":
+                clock.advance(minutes=2 * n)
+            elif action == "commit":
+                k = n % len(cases)
+                cases[k] = wf.message(store.get(cases[k].id), text=f"note {n}")
+            for seqs in sent.values():
+                assert seqs == sorted(seqs)
+                assert len(seqs) == len(set(seqs))
+            everything = sum(c.version for c in (store.get(c.id) for c in cases))
+            assert store.outbox_backlog() == everything - len(done)
 
     # -- queries -----------------------------------------------------------------------------
     def test_recent_filters_in_the_store(self, store: Store) -> None:

@@ -145,3 +145,23 @@ def test_sweepers_share_the_sla_sweep(spec: _workers.Spec) -> None:
         breaches = [e for e in c.history if e.name == "sla_breached"]
         assert breaches, c.id
         assert len({e.data["stage"] for e in breaches}) == len(breaches)  # ticked once
+
+
+def test_relays_share_the_outbox_and_keep_each_complaints_order(spec: _workers.Spec) -> None:
+    ids = _seed(spec, 8)
+    store = _workers.open_store(spec)
+    wf = cf.Workflow(store=store, clock=cf.FrozenClock(T0 + timedelta(hours=1)))
+    for round_no in range(4):
+        for cid in ids:
+            wf.message(store.get(cid), text=f"note {round_no}")
+    _workers.close(store)
+    results = _run("relay", [(spec, f"relay-{p}", 3, 200 + p) for p in range(PROCESSES)])
+    sent = [row for r in results for row in r]
+    # every committed event published exactly once (no two relays held one item) ...
+    assert Counter((cid, seq) for cid, seq, _ in sent) == Counter(
+        (cid, seq) for cid in ids for seq in range(1, 6))
+    # ... and per complaint in seq order, whichever relay sent it
+    for cid in ids:
+        in_time = [seq for k, seq, _ in sorted(sent, key=lambda r: r[2]) if k == cid]
+        assert in_time == [1, 2, 3, 4, 5]
+    assert len({i for i, r in enumerate(results) if r}) > 1, "one relay did all the work"

@@ -16,7 +16,7 @@ sa = pytest.importorskip("sqlalchemy")
 import complaintflow as cf  # noqa: E402
 from complaintflow.store import SCHEMA_VERSION, SQLStore, _sql, sql_tables  # noqa: E402
 
-from ._helpers import receive, workflow  # noqa: E402
+from ._helpers import receive, v1_then_latest, workflow  # noqa: E402
 from .conformance import StoreConformance  # noqa: E402
 
 pytestmark = pytest.mark.services
@@ -176,3 +176,34 @@ def test_opening_an_older_database_migrates_it_forward(
     monkeypatch.undo()
     with pytest.raises(cf.SchemaVersionError):
         SQLStore(pg_url, schema=pg_schema, prefix=prefix)
+
+
+def test_a_version_1_database_opens_and_gains_the_outbox_claims(
+    pg_url: str, pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prefix = f"t{next(_prefixes)}_"
+    engine = sa.create_engine(pg_url)
+
+    def make_v1() -> SQLStore:
+        meta = sa.MetaData()
+        tables = _sql.build_tables(meta, prefix=prefix, schema=pg_schema, version=1)
+        meta.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(sa.insert(tables.schema).values(id=1, version=1))
+        with monkeypatch.context() as m:
+            m.setattr(_sql, "LATEST", 1)
+            return SQLStore(engine, prefix=prefix, schema=pg_schema)
+
+    def open_store() -> SQLStore:
+        store = SQLStore(engine, prefix=prefix, schema=pg_schema)
+        assert store.schema_version == 2
+        return store
+
+    v1_then_latest(open_store, make_v1)
+    inspector = sa.inspect(engine)
+    cols = {c["name"] for c in inspector.get_columns(f"{prefix}outbox", schema=pg_schema)}
+    assert {"claimed_by", "claimed_until", "dead_reason", "dead_at"} <= cols
+    indexes = {i["name"] for i in inspector.get_indexes(f"{prefix}outbox", schema=pg_schema)}
+    assert f"{prefix}outbox_waiting" in indexes
+    assert f"{prefix}outbox_pending" not in indexes
+    engine.dispose()

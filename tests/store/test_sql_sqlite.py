@@ -11,6 +11,7 @@ pytest.importorskip("sqlalchemy")
 
 from complaintflow.store import SQLStore, _sql
 
+from ._helpers import v1_then_latest
 from .conformance import StoreConformance
 
 
@@ -36,3 +37,32 @@ class TestSQLStoreOnSQLite(StoreConformance):
 
     def break_outbox(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(_sql, "outbox_event", _broken)
+
+
+def test_a_version_1_database_opens_and_gains_the_outbox_claims(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'cf.db'}"
+    engine = sa.create_engine(url)
+
+    def make_v1() -> SQLStore:
+        meta = sa.MetaData()
+        tables = _sql.build_tables(meta, prefix="cf_", schema=None, version=1)
+        meta.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(sa.insert(tables.schema).values(id=1, version=1))
+        with monkeypatch.context() as m:
+            m.setattr(_sql, "LATEST", 1)
+            return SQLStore(engine)
+
+    def open_store() -> SQLStore:
+        store = SQLStore(engine)
+        assert store.schema_version == 2
+        return store
+
+    v1_then_latest(open_store, make_v1)
+    cols = {c["name"] for c in sa.inspect(engine).get_columns("cf_outbox")}
+    assert {"claimed_by", "claimed_until", "dead_reason", "dead_at"} <= cols
+    engine.dispose()

@@ -268,3 +268,45 @@ def test_a_failing_migration_leaves_the_database_as_it_was(
         assert "note" not in {r[1] for r in conn.execute("PRAGMA table_info(cf_complaints)")}
     finally:
         conn.close()
+
+
+def test_a_version_1_database_opens_and_gains_the_outbox_claims(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "cf.db"
+    monkeypatch.setattr(_sqlite, "LATEST", 1)
+    with SQLiteStore(path) as old:
+        assert old.schema_version == 1
+        wf, _ = workflow(old)
+        c = wf.acknowledge(receive(wf, 1), actor="agent-7")
+    conn = sqlite3.connect(path)
+    try:
+        assert "claimed_by" not in {r[1] for r in conn.execute("PRAGMA table_info(cf_outbox)")}
+    finally:
+        conn.close()
+    monkeypatch.undo()
+    with SQLiteStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.get(c.id) == c
+        assert store.outbox_backlog() == 2
+        assert [i.id for i in store.claim_outbox("relay", 1)] == [f"{c.id}:1"]
+        assert store.claim_outbox("other", 10) == []
+        store.dead_letter(f"{c.id}:1", "refused")
+        assert [i.id for i in store.claim_outbox("other", 10)] == [f"{c.id}:2"]
+        assert store.verify() == []
+    conn = sqlite3.connect(path)
+    try:
+        indexes = {r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'cf_outbox%'")}
+    finally:
+        conn.close()
+    assert {"cf_outbox_waiting", "cf_outbox_complaint", "cf_outbox_dead"} <= indexes
+    assert "cf_outbox_pending" not in indexes
+
+
+def test_the_backlog_count_uses_an_index(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "cf.db") as store:
+        plan = " ".join(str(r) for r in store._conn.execute(
+            "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM cf_outbox "
+            "WHERE published = 0 AND dead_at IS NULL"))
+    assert "cf_outbox_waiting" in plan

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from complaintflow.store._base import DEFAULT_LEASE, NotFound, OutboxItem, Store
+from complaintflow.store._base import DEFAULT_LEASE, DeadLetter, NotFound, OutboxItem, Store
 from complaintflow.store._memory import MemoryStore
 from complaintflow.store._retry import retry
 from complaintflow.store._schema import LATEST as SCHEMA_VERSION
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_LEASE",
     "SCHEMA_VERSION",
+    "DeadLetter",
     "MemoryStore",
     "NotFound",
     "OutboxItem",

@@ -10,21 +10,33 @@ from typing import Any, Final, Protocol, Self, runtime_checkable
 
 import attrs
 
-from complaintflow._clock import ensure_aware
+from complaintflow._clock import SystemClock, ensure_aware
 from complaintflow._complaint import Complaint, replace
 from complaintflow._events import Event
-from complaintflow.exceptions import ConcurrencyError, NotFound, StoreError, ValidationError
+from complaintflow.exceptions import (
+    ConcurrencyError,
+    IntegrityError,
+    InvalidTransition,
+    NotFound,
+    StoreError,
+    ValidationError,
+)
 
 __all__ = [
     "COUNT_FIELDS",
     "DEFAULT_LEASE",
+    "DeadLetter",
     "NotFound",
     "OutboxItem",
     "Store",
 ]
 
-#: How long a complaint claimed by :meth:`Store.claim_due` stays reserved for its worker.
+#: How long a complaint claimed by :meth:`Store.claim_due`, or an outbox item claimed by
+#: :meth:`Store.claim_outbox`, stays reserved for its worker.
 DEFAULT_LEASE: Final = timedelta(minutes=5)
+
+#: The longest dead-letter reason a store keeps (longer ones are cut, with a mark).
+MAX_REASON_LENGTH: Final = 2000
 
 #: The state-row columns :meth:`Store.counts` can group by.
 COUNT_FIELDS: Final = frozenset({
@@ -49,6 +61,15 @@ class OutboxItem:
     def to_dict(self) -> dict[str, Any]:
         """The JSON-compatible message a relay publishes."""
         return {"id": self.id, "complaint_id": self.complaint_id, "event": self.event.to_dict()}
+
+
+@attrs.frozen(slots=True)
+class DeadLetter:
+    """An outbox item a relay gave up on: it is no longer pending and blocks nothing."""
+
+    item: OutboxItem
+    reason: str
+    at: datetime
 
 
 @runtime_checkable
@@ -76,8 +97,33 @@ class Store(Protocol):
     def pending(self, limit: int = 100) -> Sequence[OutboxItem]:
         """Committed events not yet published, oldest first."""
 
-    def mark_published(self, ids: Iterable[str]) -> None:
-        """Take published events out of the pending outbox."""
+    def mark_published(self, ids: Iterable[str], *, worker: str | None = None) -> None:
+        """Take published events out of the pending outbox (whoever holds their claim:
+        a publication is a fact). Unknown ids are ignored; ``worker``, when given, is
+        checked to be a worker name."""
+
+    def claim_outbox(self, worker: str, limit: int = 100, *, lease: timedelta = DEFAULT_LEASE,
+                     now: datetime | None = None) -> Sequence[OutboxItem]:
+        """Reserve up to ``limit`` pending items for ``worker`` until ``now + lease``.
+
+        Items held by another worker's live lease are skipped, and so is every later item
+        of the same complaint: an item is returned only when each earlier ``seq`` of its
+        complaint is published, dead-lettered, or earlier in the same batch. Items come in
+        outbox order. Safe across processes."""
+
+    def release_outbox(self, ids: Iterable[str], *, worker: str) -> None:
+        """Give back ``worker``'s claims on ``ids`` unpublished (others' claims stay)."""
+
+    def dead_letter(self, item_id: str, reason: str, *, worker: str | None = None,
+                    now: datetime | None = None) -> None:
+        """Stop trying to publish ``item_id``: it leaves the pending outbox with ``reason``
+        and no longer holds back the later events of its complaint."""
+
+    def dead_letters(self, limit: int = 100) -> Sequence[DeadLetter]:
+        """The dead-lettered items, in outbox order."""
+
+    def outbox_backlog(self) -> int:
+        """How many items are pending (not published, not dead-lettered)."""
 
     def recent(
         self, *, since: datetime, customer_id: str | None = None, sku: str | None = None,
@@ -122,6 +168,73 @@ def check_worker(worker: object) -> str:
     if not isinstance(worker, str) or not worker.strip():
         raise ValidationError("worker", "expected a non-empty worker name")
     return worker
+
+
+def check_outbox_claim(worker: object, limit: object, lease: object, now: object
+                       ) -> datetime:
+    """The arguments of ``claim_outbox`` checked; returns ``now`` (the system clock when
+    ``None``) as aware UTC."""
+    check_worker(worker)
+    check_limit(limit)
+    check_lease(lease)
+    return clock_now(now)
+
+
+def clock_now(now: object) -> datetime:
+    """``now`` as aware UTC, or the system clock's time when it is ``None``."""
+    return SystemClock().now() if now is None else ensure_aware(now, "now")
+
+
+def check_ids(ids: object, field: str = "ids") -> list[str]:
+    """Outbox item ids given as an iterable of strings (one string is refused: a common slip)."""
+    if isinstance(ids, str | bytes) or not isinstance(ids, Iterable):
+        raise ValidationError(field, f"expected an iterable of item ids, got {ids!r}")
+    out = list(ids)
+    for i in out:
+        if not isinstance(i, str):
+            raise ValidationError(field, f"expected item ids as strings, got {i!r}")
+    return out
+
+
+def check_reason(reason: object) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationError("reason", "expected a non-empty reason")
+    if len(reason) > MAX_REASON_LENGTH:
+        reason = reason[: MAX_REASON_LENGTH - 1] + "…"
+    return reason
+
+
+def dead_letter_refused(item_id: str, published: bool | None) -> ValidationError:
+    """Why ``dead_letter`` cannot act on ``item_id`` (``None``: no such item)."""
+    if published is None:
+        return ValidationError("item_id", f"no outbox item {item_id!r}")
+    return ValidationError("item_id", f"outbox item {item_id!r} is already published")
+
+
+@attrs.frozen(slots=True)
+class Waiting:
+    """A pending outbox row as the claim sees it."""
+
+    position: int
+    complaint_id: str
+    free: bool  # not held by another worker's live lease
+
+
+def in_complaint_order(rows: Iterable[Waiting], limit: int) -> list[int]:
+    """The positions to claim from pending ``rows`` (in outbox order): free rows whose
+    complaint has no earlier pending row left out, at most ``limit`` of them."""
+    blocked: set[str] = set()
+    out: list[int] = []
+    for row in rows:
+        if len(out) >= limit:
+            break
+        if row.complaint_id in blocked:
+            continue
+        if not row.free:
+            blocked.add(row.complaint_id)
+            continue
+        out.append(row.position)
+    return out
 
 
 def check_claim(now: object, limit: object, worker: object, lease: object) -> datetime:
@@ -253,16 +366,16 @@ def state_row(complaint: Complaint) -> dict[str, Any]:
 
 def replay_rows(complaint_id: str, events: Sequence[Event], expected_version: int | None = None
                 ) -> Complaint:
-    """Rebuild a stored complaint; a broken history is a :class:`StoreError`."""
+    """Rebuild a stored complaint; a broken history is an :class:`IntegrityError`."""
     try:
         complaint = Complaint.replay(events)
-    except ValidationError as exc:
-        raise StoreError(f"complaint {complaint_id!r}: stored history does not replay: {exc}"
-                         ) from exc
+    except (ValidationError, InvalidTransition) as exc:
+        raise IntegrityError(f"complaint {complaint_id!r}: stored history does not replay: {exc}"
+                             ) from exc
     if complaint.id != complaint_id:
-        raise StoreError(f"complaint {complaint_id!r}: stored history is of {complaint.id!r}")
+        raise IntegrityError(f"complaint {complaint_id!r}: stored history is of {complaint.id!r}")
     if expected_version is not None and complaint.version != expected_version:
-        raise StoreError(f"complaint {complaint_id!r}: state row says version {expected_version} "
+        raise IntegrityError(f"complaint {complaint_id!r}: state row says version {expected_version} "
                          f"but the history holds {complaint.version} events")
     return attrs.evolve(complaint, committed=complaint.version)
 

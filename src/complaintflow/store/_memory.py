@@ -12,13 +12,21 @@ from complaintflow._clock import ensure_aware
 from complaintflow._complaint import Complaint
 from complaintflow.store._base import (
     DEFAULT_LEASE,
+    DeadLetter,
     NotFound,
     OutboxItem,
+    Waiting,
     check_by,
     check_complaint,
+    check_ids,
     check_lease,
     check_limit,
+    check_outbox_claim,
+    check_reason,
     check_worker,
+    clock_now,
+    dead_letter_refused,
+    in_complaint_order,
     new_events,
     outbox_event,
     outbox_items,
@@ -43,6 +51,8 @@ class MemoryStore:
         self._outbox: dict[str, OutboxItem] = {}  # insertion order is commit order
         self._published: set[str] = set()
         self._claims: dict[str, tuple[str, datetime]] = {}
+        self._outbox_claims: dict[str, tuple[str, datetime]] = {}
+        self._dead: dict[str, tuple[str, datetime]] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -122,21 +132,78 @@ class MemoryStore:
                 out.append(c)
             return out
 
+    def _waiting(self) -> list[OutboxItem]:
+        return [item for oid, item in self._outbox.items()
+                if oid not in self._published and oid not in self._dead]
+
     def pending(self, limit: int = 100) -> Sequence[OutboxItem]:
         check_limit(limit)
-        out: list[OutboxItem] = []
-        for oid, item in self._outbox.items():
-            if len(out) >= limit:
-                break
-            if oid not in self._published:
-                out.append(item)
-        return out
-
-    def mark_published(self, ids: Iterable[str]) -> None:
         with self._lock:
-            for oid in ids:
-                if oid in self._outbox:
+            return self._waiting()[:limit]
+
+    def mark_published(self, ids: Iterable[str], *, worker: str | None = None) -> None:
+        keys = check_ids(ids)
+        if worker is not None:
+            check_worker(worker)
+        with self._lock:
+            for oid in keys:
+                if oid in self._outbox and oid not in self._dead:
                     self._published.add(oid)
+                    self._outbox_claims.pop(oid, None)
+
+    def claim_outbox(self, worker: str, limit: int = 100, *, lease: timedelta = DEFAULT_LEASE,
+                     now: datetime | None = None) -> Sequence[OutboxItem]:
+        now = check_outbox_claim(worker, limit, lease, now)
+        with self._lock:
+            waiting = self._waiting()
+            by_position = dict(enumerate(waiting))
+
+            def free(oid: str) -> bool:
+                claim = self._outbox_claims.get(oid)
+                return claim is None or claim[1] <= now or claim[0] == worker
+
+            chosen = in_complaint_order(
+                (Waiting(n, item.complaint_id, free(item.id)) for n, item in by_position.items()),
+                limit)
+            out = [by_position[n] for n in chosen]
+            for item in out:
+                self._outbox_claims[item.id] = (worker, now + lease)
+            return out
+
+    def release_outbox(self, ids: Iterable[str], *, worker: str) -> None:
+        keys = check_ids(ids)
+        check_worker(worker)
+        with self._lock:
+            for oid in keys:
+                claim = self._outbox_claims.get(oid)
+                if claim is not None and claim[0] == worker:
+                    del self._outbox_claims[oid]
+
+    def dead_letter(self, item_id: str, reason: str, *, worker: str | None = None,
+                    now: datetime | None = None) -> None:
+        reason = check_reason(reason)
+        if worker is not None:
+            check_worker(worker)
+        at = clock_now(now)
+        with self._lock:
+            if not isinstance(item_id, str) or item_id not in self._outbox:
+                raise dead_letter_refused(str(item_id), None)
+            if item_id in self._published:
+                raise dead_letter_refused(item_id, True)
+            if item_id not in self._dead:
+                self._dead[item_id] = (reason, at)
+                self._outbox_claims.pop(item_id, None)
+
+    def dead_letters(self, limit: int = 100) -> Sequence[DeadLetter]:
+        check_limit(limit)
+        with self._lock:
+            out = [DeadLetter(item, *self._dead[oid]) for oid, item in self._outbox.items()
+                   if oid in self._dead]
+        return out[:limit]
+
+    def outbox_backlog(self) -> int:
+        with self._lock:
+            return len(self._outbox) - len(self._published) - len(self._dead)
 
     def recent(
         self, *, since: datetime, customer_id: str | None = None, sku: str | None = None,

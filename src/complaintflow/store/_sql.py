@@ -24,17 +24,26 @@ from complaintflow.store._base import (
     DEFAULT_LEASE,
     STATE_COLUMNS,
     Closing,
+    DeadLetter,
     NotFound,
     OutboxItem,
+    Waiting,
     check_by,
     check_claim,
     check_complaint,
+    check_ids,
     check_limit,
+    check_outbox_claim,
+    check_reason,
+    check_worker,
+    clock_now,
     collect_events,
     committed,
     conflicts,
     consistency_problems,
+    dead_letter_refused,
     event_from_row,
+    in_complaint_order,
     new_events,
     outbox_event,
     outbox_item,
@@ -46,7 +55,13 @@ from complaintflow.store._base import (
     state_row,
     unchanged,
 )
-from complaintflow.store._schema import LATEST
+from complaintflow.store._schema import (
+    LATEST,
+    SPEC,
+    ColumnSpec,
+    IndexSpec,
+    sqlite_predicate,
+)
 
 try:
     import sqlalchemy as sa
@@ -62,8 +77,8 @@ __all__ = ["SQLStore", "Tables", "sql_tables"]
 
 _CHUNK: Final = 500
 
-#: Steps that bring a database from layout version ``n - 1`` to ``n`` (version 1 is made by
-#: ``create_all``), run in the transaction that opens the store.
+#: Steps that bring a database from layout version ``n - 1`` to ``n`` (a new database is
+#: made at the latest version by ``create_all``), run in the transaction that opens the store.
 SQL_MIGRATIONS: dict[int, Callable[[Connection, Tables], None]] = {}
 
 
@@ -114,89 +129,104 @@ def sql_tables(metadata: sa.MetaData, *, prefix: str = "cf_", schema: str | None
     >>> [table.name for table in t.all]
     ['crm_cf_schema', 'crm_cf_complaints', 'crm_cf_events', 'crm_cf_outbox']
     """
+    return build_tables(metadata, prefix=prefix, schema=schema, version=LATEST)
+
+
+def build_tables(metadata: sa.MetaData, *, prefix: str, schema: str | None, version: int
+                 ) -> Tables:
+    """The tables of layout ``version`` (see :data:`~complaintflow.store._schema.SPEC`)."""
     if not isinstance(prefix, str) or not prefix.replace("_", "").isalnum():
         raise ValidationError("prefix", f"expected letters, digits and underscores, got {prefix!r}")
-    p = prefix
-    names = [f"{p}{n}" for n in ("schema", "complaints", "events", "outbox")]
+    names = [f"{prefix}{t.name}" for t in SPEC]
     keys = [n if (schema or metadata.schema) is None else f"{schema or metadata.schema}.{n}"
             for n in names]
     if all(k in metadata.tables for k in keys):  # declared on this metadata already
         return Tables(*(metadata.tables[k] for k in keys))
-    version = sa.Table(
-        f"{p}schema", metadata,
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column("version", sa.Integer, nullable=False),
-        sa.CheckConstraint("id = 1", name=f"{p}schema_one_row"),
-        schema=schema,
-    )
-    text = sa.String(200)
-    complaints = sa.Table(
-        f"{p}complaints", metadata,
-        sa.Column("id", text, primary_key=True),
-        sa.Column("state", sa.String(20), nullable=False),
-        sa.Column("version", sa.Integer, nullable=False),
-        sa.Column("customer_id", text, nullable=False),
-        sa.Column("channel", text, nullable=False),
-        sa.Column("received_at", UTCDateTime, nullable=False),
-        sa.Column("order_id", text),
-        sa.Column("sku", text),
-        sa.Column("batch", text),
-        sa.Column("store", text),
-        sa.Column("region", text),
-        sa.Column("brand", text),
-        sa.Column("category", text, nullable=False),
-        sa.Column("dimension", text, nullable=False),
-        sa.Column("severity", sa.Integer, nullable=False),
-        sa.Column("scope", sa.String(20), nullable=False),
-        sa.Column("tier", sa.String(40), nullable=False),
-        sa.Column("is_open", sa.Boolean, nullable=False),
-        sa.Column("next_due", UTCDateTime),
-        sa.Column("updated_at", UTCDateTime, nullable=False),
-        sa.Column("claimed_by", text),
-        sa.Column("claimed_until", UTCDateTime),
-        sa.CheckConstraint("version >= 1", name=f"{p}complaints_version"),
-        sa.Index(f"{p}complaints_due", "next_due",
-                 postgresql_where=sa.text("next_due IS NOT NULL"),
-                 sqlite_where=sa.text("next_due IS NOT NULL")),
-        sa.Index(f"{p}complaints_customer", "customer_id", "received_at"),
-        sa.Index(f"{p}complaints_sku", "sku", "received_at"),
-        sa.Index(f"{p}complaints_batch", "batch", "received_at"),
-        sa.Index(f"{p}complaints_order", "order_id", "received_at"),
-        sa.Index(f"{p}complaints_brand", "brand", "received_at"),
-        sa.Index(f"{p}complaints_received", "received_at"),
-        sa.Index(f"{p}complaints_report", "region", "store", "category"),
-        sa.Index(f"{p}complaints_state", "state"),
-        schema=schema,
-    )
-    events = sa.Table(
-        f"{p}events", metadata,
-        sa.Column("complaint_id", text, sa.ForeignKey(complaints.c.id), primary_key=True),
-        sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column("name", sa.String(40), nullable=False),
-        sa.Column("v", sa.Integer, nullable=False),
-        sa.Column("at", UTCDateTime, nullable=False),
-        sa.Column("actor", text),
-        sa.Column("data", _json(), nullable=False),
-        sa.CheckConstraint("seq >= 1", name=f"{p}events_seq"),
-        schema=schema,
-    )
-    outbox = sa.Table(
-        f"{p}outbox", metadata,
-        sa.Column("position", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-                  primary_key=True, autoincrement=True),
-        sa.Column("event_id", sa.String(250), nullable=False, unique=True),
-        sa.Column("complaint_id", text, nullable=False),
-        sa.Column("seq", sa.Integer, nullable=False),
-        sa.Column("payload", _json(), nullable=False),
-        sa.Column("created_at", UTCDateTime, nullable=False),
-        sa.Column("published", sa.Boolean, nullable=False, server_default=sa.false()),
-        sa.Index(f"{p}outbox_pending", "position",
-                 postgresql_where=sa.text("NOT published"),
-                 sqlite_where=sa.text("published = 0")),
-        schema=schema,
-    )
-    return Tables(version, complaints, events, outbox)
+    made: dict[str, sa.Table] = {}
+    for spec in SPEC:
+        made[spec.name] = sa.Table(
+            f"{prefix}{spec.name}", metadata,
+            *(_column(c, made) for c in spec.columns_at(version)),
+            *(sa.CheckConstraint(sql, name=f"{prefix}{spec.name}_{name}")
+              for name, sql in spec.checks),
+            *(_index(i, prefix) for i in spec.indexes_at(version)),
+            schema=schema,
+        )
+    return Tables(*made.values())
 
+
+def _type(col: ColumnSpec) -> sa.types.TypeEngine[Any]:
+    if col.kind in ("key", "text"):
+        return sa.String(col.length)
+    made: dict[str, Callable[[], sa.types.TypeEngine[Any]]] = {
+        "int": sa.Integer,
+        "serial": lambda: sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        "bool": sa.Boolean,
+        "time": UTCDateTime,
+        "json": _json,
+    }
+    return made[col.kind]()
+
+
+def _column(col: ColumnSpec, made: dict[str, sa.Table]) -> sa.Column[Any]:
+    args: list[Any] = [col.name, _type(col)]
+    if col.references is not None:
+        table, key = col.references.split(".")
+        args.append(sa.ForeignKey(made[table].c[key]))
+    kw: dict[str, Any] = {"nullable": col.nullable and not col.primary_key,
+                          "primary_key": col.primary_key}
+    if col.primary_key:
+        kw["autoincrement"] = col.kind == "serial"
+    if col.unique:
+        kw["unique"] = True
+    if col.default_false:
+        kw["server_default"] = sa.false()
+    return sa.Column(*args, **kw)
+
+
+def _predicate(where: tuple[tuple[str, str], ...], dialect: str) -> sa.TextClause:
+    if dialect == "sqlite":
+        return sa.text(sqlite_predicate(where))  # type: ignore[arg-type]
+    parts = [{"null": f"{c} IS NULL", "not null": f"{c} IS NOT NULL", "false": f"NOT {c}"}[t]
+             for c, t in where]
+    return sa.text(" AND ".join(parts))
+
+
+def _index(index: IndexSpec, prefix: str) -> sa.Index:
+    kw: dict[str, Any] = {}
+    if index.where:
+        kw = {"postgresql_where": _predicate(index.where, "postgresql"),
+              "sqlite_where": _predicate(index.where, "sqlite")}
+    return sa.Index(f"{prefix}{index.name}", *index.columns, **kw)
+
+
+def _migrate(version: int) -> Callable[[Connection, Tables], None]:
+    """The step that brings tables of ``version - 1`` to ``version``, from the spec."""
+
+    def step(conn: Connection, tables: Tables) -> None:
+        prep = conn.dialect.identifier_preparer
+        for spec, table in zip(SPEC, tables.all, strict=True):
+            where = f"{prep.quote_schema(table.schema)}." if table.schema else ""
+            for index in spec.indexes:
+                if index.until == version:
+                    name = prep.quote(f"{table.name[: -len(spec.name)]}{index.name}")
+                    conn.execute(sa.text(f"DROP INDEX IF EXISTS {where}{name}"))
+            for col in spec.columns:
+                if col.since == version:
+                    kind = table.c[col.name].type.compile(dialect=conn.dialect)
+                    conn.execute(sa.text(
+                        f"ALTER TABLE {prep.format_table(table)} ADD COLUMN "
+                        f"{prep.quote(col.name)} {kind}"))
+            for index in spec.indexes:
+                if index.since == version:
+                    name = f"{table.name[: -len(spec.name)]}{index.name}"
+                    found = next(i for i in table.indexes if i.name == name)
+                    found.create(conn)
+
+    return step
+
+
+SQL_MIGRATIONS.update({n: _migrate(n) for n in range(2, LATEST + 1)})
 
 _ROW_COLS: Final = STATE_COLUMNS[1:]  # without the key, ``id``
 
@@ -316,8 +346,8 @@ class SQLStore(Closing):
                     f"complaintflow understands; upgrade complaintflow to open it")
             if version < 1:
                 self.metadata.create_all(conn, tables=list(t.all))
-                conn.execute(sa.insert(t.schema).values(id=1, version=1))
-                version = 1
+                conn.execute(sa.insert(t.schema).values(id=1, version=LATEST))
+                version = LATEST
             missing = {tb.name for tb in t.all} - present
             if present and missing:
                 raise StoreError(f"{self._where}: missing table(s) {', '.join(sorted(missing))}")
@@ -467,20 +497,107 @@ class SQLStore(Closing):
             return {r[0]: int(r[1]) for r in conn.execute(query)}
 
     # -- outbox ------------------------------------------------------------------------------
+    def _waiting(self) -> sa.ColumnElement[bool]:
+        o = self.tables.outbox
+        return sa.and_(o.c.published.is_(False), o.c.dead_at.is_(None))
+
     def pending(self, limit: int = 100) -> Sequence[OutboxItem]:
         o = self.tables.outbox
         with self._tx("read the outbox") as conn:
-            rows = conn.execute(sa.select(o.c.payload).where(o.c.published.is_(False))
+            rows = conn.execute(sa.select(o.c.payload).where(self._waiting())
                                 .order_by(o.c.position).limit(check_limit(limit))).all()
         return [outbox_item(p) for (p,) in rows]
 
-    def mark_published(self, ids: Iterable[str]) -> None:
-        keys = [i for i in ids if isinstance(i, str)]
+    def mark_published(self, ids: Iterable[str], *, worker: str | None = None) -> None:
+        keys = check_ids(ids)
+        if worker is not None:
+            check_worker(worker)
         o = self.tables.outbox
         with self._tx("mark events published") as conn:
             for i in range(0, len(keys), _CHUNK):
-                conn.execute(sa.update(o).where(o.c.event_id.in_(keys[i:i + _CHUNK]))
-                             .values(published=True))
+                conn.execute(sa.update(o).where(o.c.event_id.in_(keys[i:i + _CHUNK]),
+                                                o.c.dead_at.is_(None))
+                             .values(published=True, claimed_until=None))
+
+    def claim_outbox(self, worker: str, limit: int = 100, *, lease: timedelta = DEFAULT_LEASE,
+                     now: datetime | None = None) -> Sequence[OutboxItem]:
+        now = check_outbox_claim(worker, limit, lease, now)
+        o = self.tables.outbox
+        p = o.alias("earlier")
+
+        def free(t: Any) -> sa.ColumnElement[bool]:
+            return sa.or_(t.c.claimed_until.is_(None), t.c.claimed_until <= now,
+                          t.c.claimed_by == worker)
+
+        held_before = sa.exists().where(
+            p.c.complaint_id == o.c.complaint_id, p.c.position < o.c.position,
+            p.c.published.is_(False), p.c.dead_at.is_(None), sa.not_(free(p)))
+        query = (sa.select(o.c.position, o.c.complaint_id, o.c.payload)
+                 .where(self._waiting(), free(o), sa.not_(held_before))
+                 .order_by(o.c.position).limit(limit)
+                 .with_for_update(skip_locked=True, of=o))
+        with self._tx("claim outbox items") as conn:
+            rows = conn.execute(query).all()
+            if not rows:
+                return []
+            # SKIP LOCKED passes over rows another claimer is taking right now; an item
+            # is only ours when no earlier pending item of its complaint was passed over.
+            last = rows[-1][0]
+            earlier = conn.execute(
+                sa.select(o.c.position, o.c.complaint_id).where(
+                    self._waiting(), o.c.position <= last,
+                    o.c.complaint_id.in_({r[1] for r in rows}))
+                .order_by(o.c.position)).all()
+            ours = {r[0] for r in rows}
+            chosen = set(in_complaint_order(
+                (Waiting(pos, cid, pos in ours) for pos, cid in earlier), limit))
+            rows = [r for r in rows if r[0] in chosen]
+            if rows:
+                conn.execute(sa.update(o).where(o.c.position.in_([r[0] for r in rows]))
+                             .values(claimed_by=worker, claimed_until=now + lease))
+        return [outbox_item(r[2]) for r in rows]
+
+    def release_outbox(self, ids: Iterable[str], *, worker: str) -> None:
+        keys = check_ids(ids)
+        check_worker(worker)
+        o = self.tables.outbox
+        with self._tx("release outbox items") as conn:
+            for i in range(0, len(keys), _CHUNK):
+                conn.execute(sa.update(o).where(o.c.event_id.in_(keys[i:i + _CHUNK]),
+                                                o.c.claimed_by == worker)
+                             .values(claimed_by=None, claimed_until=None))
+
+    def dead_letter(self, item_id: str, reason: str, *, worker: str | None = None,
+                    now: datetime | None = None) -> None:
+        reason = check_reason(reason)
+        if worker is not None:
+            check_worker(worker)
+        at = clock_now(now)
+        if not isinstance(item_id, str):
+            raise dead_letter_refused(repr(item_id), None)
+        o = self.tables.outbox
+        with self._tx("dead-letter an outbox item") as conn:
+            row = conn.execute(sa.select(o.c.published, o.c.dead_at)
+                               .where(o.c.event_id == item_id).with_for_update()).first()
+            if row is None or row[0]:
+                raise dead_letter_refused(item_id, None if row is None else True)
+            if row[1] is None:
+                conn.execute(sa.update(o).where(o.c.event_id == item_id).values(
+                    dead_reason=reason, dead_at=at, claimed_by=None, claimed_until=None))
+
+    def dead_letters(self, limit: int = 100) -> Sequence[DeadLetter]:
+        o = self.tables.outbox
+        with self._tx("read the dead letters") as conn:
+            rows = conn.execute(sa.select(o.c.payload, o.c.dead_reason, o.c.dead_at)
+                                .where(o.c.dead_at.is_not(None)).order_by(o.c.position)
+                                .limit(check_limit(limit))).all()
+        return [DeadLetter(outbox_item(p), reason, at) for p, reason, at in rows]
+
+    def outbox_backlog(self) -> int:
+        o = self.tables.outbox
+        with self._tx("count the outbox backlog") as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(o)
+                                    .where(self._waiting())).scalar_one())
 
     # -- checking ----------------------------------------------------------------------------
     def verify(self) -> list[str]:

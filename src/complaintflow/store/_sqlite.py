@@ -25,16 +25,23 @@ from complaintflow.store._base import (
     DEFAULT_LEASE,
     STATE_COLUMNS,
     Closing,
+    DeadLetter,
     NotFound,
     OutboxItem,
     check_by,
     check_claim,
     check_complaint,
+    check_ids,
     check_limit,
+    check_outbox_claim,
+    check_reason,
+    check_worker,
+    clock_now,
     collect_events,
     committed,
     conflicts,
     consistency_problems,
+    dead_letter_refused,
     dumps,
     event_from_row,
     new_events,
@@ -71,6 +78,9 @@ _INSERT_OUTBOX: Final = (
     "INSERT INTO cf_outbox (event_id, complaint_id, seq, payload, created_at) VALUES (?, ?, ?, ?, ?)"
 )
 
+_WAITING: Final = "published = 0 AND dead_at IS NULL"
+_WAITING_O: Final = "o.published = 0 AND o.dead_at IS NULL"
+
 
 def _sql_value(value: Any) -> Any:
     if isinstance(value, datetime):
@@ -92,7 +102,7 @@ class SQLiteStore(Closing):
     >>> from complaintflow.store import SQLiteStore
     >>> store = SQLiteStore(":memory:")
     >>> store.schema_version
-    1
+    2
 
     Every write is one ``BEGIN IMMEDIATE`` transaction: the events, the current-state row
     and the outbox rows commit together or not at all. The file uses the WAL journal, so
@@ -329,15 +339,79 @@ class SQLiteStore(Closing):
         check_limit(limit)
         with self._tx("read the outbox", write=False) as cur:
             rows = cur.execute(
-                "SELECT payload FROM cf_outbox WHERE published = 0 ORDER BY position LIMIT ?",
+                f"SELECT payload FROM cf_outbox WHERE {_WAITING} ORDER BY position LIMIT ?",
                 (limit,)).fetchall()
         return [outbox_item(json.loads(r[0])) for r in rows]
 
-    def mark_published(self, ids: Iterable[str]) -> None:
-        keys = [i for i in ids if isinstance(i, str)]
+    def mark_published(self, ids: Iterable[str], *, worker: str | None = None) -> None:
+        keys = check_ids(ids)
+        if worker is not None:
+            check_worker(worker)
         with self._tx("mark events published", write=True) as cur:
-            cur.executemany("UPDATE cf_outbox SET published = 1 WHERE event_id = ?",
-                            [(k,) for k in keys])
+            cur.executemany(
+                "UPDATE cf_outbox SET published = 1, claimed_until = NULL "
+                "WHERE event_id = ? AND dead_at IS NULL", [(k,) for k in keys])
+
+    def claim_outbox(self, worker: str, limit: int = 100, *, lease: timedelta = DEFAULT_LEASE,
+                     now: datetime | None = None) -> Sequence[OutboxItem]:
+        at = utc_text(check_outbox_claim(worker, limit, lease, now))
+        until = utc_text(clock_now(now) + lease)
+        # BEGIN IMMEDIATE: claimers take turns on the database's one write lock, each
+        # seeing the claims committed before it, so the NOT EXISTS below is the whole rule.
+        with self._tx("claim outbox items", write=True) as cur:
+            rows = cur.execute(
+                f"SELECT o.position, o.payload FROM cf_outbox o WHERE {_WAITING_O} "
+                "AND (o.claimed_until IS NULL OR o.claimed_until <= ? OR o.claimed_by = ?) "
+                "AND NOT EXISTS (SELECT 1 FROM cf_outbox p WHERE p.complaint_id = o.complaint_id "
+                "AND p.published = 0 AND p.dead_at IS NULL AND p.position < o.position "
+                "AND p.claimed_until > ? AND p.claimed_by <> ?) "
+                "ORDER BY o.position LIMIT ?",
+                (at, worker, at, worker, limit)).fetchall()
+            cur.executemany(
+                "UPDATE cf_outbox SET claimed_by = ?, claimed_until = ? WHERE position = ?",
+                [(worker, until, r[0]) for r in rows])
+        return [outbox_item(json.loads(r[1])) for r in rows]
+
+    def release_outbox(self, ids: Iterable[str], *, worker: str) -> None:
+        keys = check_ids(ids)
+        check_worker(worker)
+        with self._tx("release outbox items", write=True) as cur:
+            cur.executemany(
+                "UPDATE cf_outbox SET claimed_by = NULL, claimed_until = NULL "
+                "WHERE event_id = ? AND claimed_by = ?", [(k, worker) for k in keys])
+
+    def dead_letter(self, item_id: str, reason: str, *, worker: str | None = None,
+                    now: datetime | None = None) -> None:
+        reason = check_reason(reason)
+        if worker is not None:
+            check_worker(worker)
+        at = utc_text(clock_now(now))
+        if not isinstance(item_id, str):
+            raise dead_letter_refused(repr(item_id), None)
+        with self._tx("dead-letter an outbox item", write=True) as cur:
+            row = cur.execute("SELECT published, dead_at FROM cf_outbox WHERE event_id = ?",
+                              (item_id,)).fetchone()
+            if row is None or row[0]:
+                raise dead_letter_refused(item_id, None if row is None else True)
+            if row[1] is None:
+                cur.execute(
+                    "UPDATE cf_outbox SET dead_reason = ?, dead_at = ?, claimed_by = NULL, "
+                    "claimed_until = NULL WHERE event_id = ?", (reason, at, item_id))
+
+    def dead_letters(self, limit: int = 100) -> Sequence[DeadLetter]:
+        check_limit(limit)
+        with self._tx("read the dead letters", write=False) as cur:
+            rows = cur.execute(
+                "SELECT payload, dead_reason, dead_at FROM cf_outbox WHERE dead_at IS NOT NULL "
+                "ORDER BY position LIMIT ?", (limit,)).fetchall()
+        return [DeadLetter(outbox_item(json.loads(p)), reason, datetime.fromisoformat(at))
+                for p, reason, at in rows]
+
+    def outbox_backlog(self) -> int:
+        with self._tx("count the outbox backlog", write=False) as cur:
+            count: int = cur.execute(f"SELECT COUNT(*) FROM cf_outbox WHERE {_WAITING}"
+                                     ).fetchone()[0]
+        return count
 
     # -- checking ----------------------------------------------------------------------------
     def verify(self) -> list[str]:

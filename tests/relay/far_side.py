@@ -6,7 +6,7 @@ import asyncio
 import json
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -68,10 +68,8 @@ def nats_delete(url: str, stream: str) -> None:
     async def go() -> None:
         nc = await nats.connect(url)
         try:
-            try:
+            with suppress(NotFoundError):
                 await nc.jetstream().delete_stream(stream)
-            except NotFoundError:
-                pass
         finally:
             await nc.close()
 
@@ -177,7 +175,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 body = self.rfile.read(length)
                 msg = Message(body, {k.lower(): v for k, v in self.headers.items()})

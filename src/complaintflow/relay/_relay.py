@@ -9,7 +9,6 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any
 
 import attrs
 
@@ -48,15 +47,14 @@ def default_worker() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-class _Claiming:
-    """The outbox of a store with leases (``claim_outbox`` and friends)."""
+class _Outbox:
+    """The store's outbox as one worker sees it."""
 
-    def __init__(self, store: Any, worker: str, lease: timedelta) -> None:
+    def __init__(self, store: Store, worker: str, lease: timedelta) -> None:
         self.store, self.worker, self.lease = store, worker, lease
 
     def claim(self, limit: int) -> Sequence[OutboxItem]:
-        items: Sequence[OutboxItem] = self.store.claim_outbox(self.worker, limit, lease=self.lease)
-        return items
+        return self.store.claim_outbox(self.worker, limit, lease=self.lease)
 
     def mark(self, ids: Sequence[str]) -> None:
         self.store.mark_published(ids, worker=self.worker)
@@ -68,33 +66,7 @@ class _Claiming:
         self.store.dead_letter(item_id, reason, worker=self.worker)
 
     def backlog(self) -> int:
-        return int(self.store.outbox_backlog())
-
-
-class _Pending:
-    """The outbox of a store with only ``pending`` and ``mark_published`` (one relay at a
-    time; a dead letter is marked published and kept in ``Relay.dead_letters``)."""
-
-    def __init__(self, store: Any) -> None:
-        self.store = store
-        self.dead_letters: list[tuple[str, str]] = []
-
-    def claim(self, limit: int) -> Sequence[OutboxItem]:
-        items: Sequence[OutboxItem] = self.store.pending(limit)
-        return items
-
-    def mark(self, ids: Sequence[str]) -> None:
-        self.store.mark_published(ids)
-
-    def release(self, ids: Sequence[str]) -> None:
-        return None
-
-    def dead(self, item_id: str, reason: str) -> None:
-        self.dead_letters.append((item_id, reason))
-        self.store.mark_published([item_id])
-
-    def backlog(self) -> int:
-        return len(self.store.pending(1_000_000_000))
+        return self.store.outbox_backlog()
 
 
 class Relay:
@@ -130,9 +102,7 @@ class Relay:
         self.backoff = backoff or Backoff()
         self.idle = idle
         self._rng = rng or random.Random()
-        self._outbox: _Claiming | _Pending = (
-            _Claiming(store, self.worker, lease) if hasattr(store, "claim_outbox")
-            else _Pending(store))
+        self._outbox = _Outbox(store, self.worker, lease)
 
     def __repr__(self) -> str:
         return f"Relay({self.store!r}, {self.publisher!r}, worker={self.worker!r})"
@@ -176,11 +146,6 @@ class Relay:
         if retry:
             self._outbox.release(retry)
         return RelayReport(tuple(published), tuple(dead), tuple(retry), delivery.error)
-
-    @property
-    def dead_letters(self) -> list[tuple[str, str]]:
-        """Dead letters recorded in memory, for a store without ``dead_letter``."""
-        return self._outbox.dead_letters if isinstance(self._outbox, _Pending) else []
 
     def run(self, *, stop: threading.Event | None = None, until_empty: bool = False,
             on_batch: Callable[[RelayReport], None] | None = None,

@@ -58,9 +58,10 @@ class NATSPublisher(AsyncPublisher):
         async def quiet(_exc: Exception) -> None:
             return None
 
+        # one retry, then NoServersError: the relay's own backoff decides when to come back
         self._nc = await nats.connect(servers=[self.url], allow_reconnect=False,
-                                      connect_timeout=self.timeout, max_reconnect_attempts=0,
-                                      error_cb=quiet)
+                                      connect_timeout=self.timeout, max_reconnect_attempts=1,
+                                      reconnect_time_wait=0.1, error_cb=quiet)
         self._js = self._nc.jetstream(timeout=self.timeout)
         if self.create_stream:
             try:

@@ -3,7 +3,6 @@ the server down means nothing marked, and delivery resumes when it is back."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 

@@ -39,7 +39,10 @@ def verify_webhook(body: bytes | str, headers: Mapping[str, str], secret: str | 
     ``v1`` signature matches the body under ``secret``: a tampered body, a wrong secret and
     a replayed old delivery are all refused.
     """
-    raw = body if isinstance(body, str) else body.decode()
+    try:
+        raw = body if isinstance(body, str) else body.decode()
+    except UnicodeDecodeError:
+        raise InvalidSignature("body", "not UTF-8 text, so not what was signed") from None
     lower = {k.lower(): v for k, v in headers.items()}
     msg_id = lower.get("webhook-id")
     stamp = lower.get("webhook-timestamp")

@@ -194,7 +194,10 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 return None
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # many relays connecting at once on a loaded machine
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/complaints"
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC
 from typing import Any, Final
 
-from complaintflow._events import Event
+from complaintflow._events import SCHEMA_VERSION, Event
 from complaintflow.exceptions import ValidationError
 from complaintflow.store import OutboxItem
 
@@ -34,15 +34,7 @@ def event_type(name: str) -> str:
     return f"complaintflow.{name}"
 
 
-def envelope(item: OutboxItem, *, source: str = DEFAULT_SOURCE) -> dict[str, Any]:
-    """The CloudEvent of an outbox item, as a JSON-compatible dict.
-
-    ``id`` is the item's stable id (``"<complaint id>:<seq>"``), ``subject`` the complaint
-    id, ``time`` the event's time, ``data`` the event as :meth:`Event.to_dict` writes it
-    (its personal data only if the store's outbox carries it); the extension attributes
-    ``cfseq`` (the event's position in its complaint) and ``cfenvelope`` (this layout's
-    version) are integers.
-    """
+def _document(item: OutboxItem, source: str, data: Any) -> dict[str, Any]:
     event = item.event
     return {
         "specversion": "1.0",
@@ -54,14 +46,33 @@ def envelope(item: OutboxItem, *, source: str = DEFAULT_SOURCE) -> dict[str, Any
         "datacontenttype": "application/json",
         "cfseq": event.seq,
         "cfenvelope": ENVELOPE_VERSION,
-        "data": event.to_dict(),
+        "data": data,
     }
+
+
+def envelope(item: OutboxItem, *, source: str = DEFAULT_SOURCE) -> dict[str, Any]:
+    """The CloudEvent of an outbox item, as a JSON-compatible dict.
+
+    ``id`` is the item's stable id (``"<complaint id>:<seq>"``), ``subject`` the complaint
+    id, ``time`` the event's time, ``data`` the event as :meth:`Event.to_dict` writes it
+    (its personal data only if the store's outbox carries it); the extension attributes
+    ``cfseq`` (the event's position in its complaint) and ``cfenvelope`` (this layout's
+    version) are integers.
+    """
+    return _document(item, source, item.event.to_dict())
 
 
 def envelope_bytes(item: OutboxItem, *, source: str = DEFAULT_SOURCE) -> bytes:
     """:func:`envelope` as compact UTF-8 JSON: the body every publisher sends."""
-    return json.dumps(envelope(item, source=source), ensure_ascii=False,
-                      separators=(",", ":")).encode()
+    event = item.event
+    # Event.to_dict() without copying the data: an event's data is already plain JSON
+    # (read-only dicts and tuples), which json.dumps writes as it is.
+    data = {"schema": SCHEMA_VERSION, "seq": event.seq, "name": event.name, "v": event.v,
+            "at": event.at.isoformat(), "actor": event.actor, "data": event.data}
+    return _ENCODER.encode(_document(item, source, data)).encode()
+
+
+_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def read_envelope(message: bytes | str | Mapping[str, Any]) -> OutboxItem:

@@ -136,3 +136,29 @@ def test_a_missing_database_is_one_line(run: Run, tmp_path: Path) -> None:
     result = run("relay", "--db", str(tmp_path / "nope.sqlite"), "--to", "redis://h:6379/0")
     assert result.code == 2
     assert "no such database" in _one_line(result.err)
+
+
+@pytest.mark.services
+def test_db_may_be_an_sqlalchemy_url(run: Run, tmp_path: Path, redis_stream_url: str) -> None:
+    pytest.importorskip("sqlalchemy")
+    from datetime import UTC, datetime
+
+    import complaintflow as cf
+    from complaintflow.store import SQLStore
+
+    url = f"sqlite:///{tmp_path / 'sql.db'}"
+    with SQLStore(url) as store:
+        wf = cf.Workflow(store=store, clock=cf.FrozenClock(datetime(2026, 6, 18, tzinfo=UTC)))
+        wf.acknowledge(wf.receive("the kettle leaks", customer_id="C-1", channel="hotline"),
+                       actor="agent-7")
+    result = run("--plain", "relay", "--db", url, "--to", redis_stream_url, "--once")
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[-1] == "stopped: published 2, dead-lettered 0, backlog 0"
+    with SQLStore(url) as store:
+        assert store.outbox_backlog() == 0
+
+
+def test_a_bad_database_url_is_one_line(run: Run) -> None:
+    result = run("relay", "--db", "nosuchdriver://x/y", "--to", "redis://h:6379/0")
+    assert result.code == 2
+    assert _one_line(result.err).startswith("complaintflow relay: error: --db:")

@@ -160,9 +160,9 @@ def test_run_until_empty_publishes_everything() -> None:
     assert all(len(b) <= 4 for b in far.batches)
 
 
-@given(st.integers(0, 80), st.floats(0.01, 5), st.floats(1.1, 4), st.floats(0.01, 100),
-       st.floats(0, 1), st.integers(0, 2**32))
-def test_backoff_stays_within_its_bounds(*args: float) -> None:
+@given(st.tuples(st.integers(0, 80), st.floats(0.01, 5), st.floats(1.1, 4), st.floats(0.01, 100),
+                 st.floats(0, 1), st.integers(0, 2**32)))
+def test_backoff_stays_within_its_bounds(args: tuple[int, float, float, float, float, int]) -> None:
     attempt, base, factor, cap, jitter, seed = args
     b = Backoff(base=base, factor=factor, cap=cap, jitter=jitter)
     ceiling = min(cap, base * factor ** attempt)

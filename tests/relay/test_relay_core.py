@@ -188,6 +188,8 @@ def test_urls_name_their_publishers() -> None:
     amqp = publisher_for("amqp://guest:guest@127.0.0.1:5672/?exchange=ex")
     assert isinstance(amqp, AMQPPublisher) and amqp.exchange == "ex"
     assert "guest:guest" not in repr(amqp)
+    for url in ("nats://u:pw@h:4222", "redis://:pw@h:6379/0", "https://u:pw@h/x"):
+        assert ":pw@" not in repr(publisher_for(url, secret="whsec_dGVzdA=="))
     red = publisher_for("redis://127.0.0.1:6379/0?stream=s&maxlen=none")
     assert isinstance(red, RedisPublisher) and red.maxlen is None and red.stream == "s"
     hook = publisher_for("https://crm.example.com/hook?tenant=7", secret="whsec_dGVzdA==")

@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="complaintflow",
         description="Customer complaints as state machines: run the demo, report on a "
-                    "store, draw the lifecycle, sweep due deadlines.",
+                    "store, draw the lifecycle, sweep due deadlines, relay events to "
+                    "brokers and webhooks.",
     )
     parser.add_argument("--version", action="version", version=f"complaintflow {__version__}")
     parser.add_argument("--plain", action="store_true",

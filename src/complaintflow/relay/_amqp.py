@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from complaintflow.relay._base import AsyncPublisher, Delivery
+from complaintflow.relay._base import AsyncPublisher, Delivery, safe_url
 from complaintflow.relay._envelope import CONTENT_TYPE, DEFAULT_SOURCE, envelope_bytes, event_type
 from complaintflow.relay._errors import require
 from complaintflow.store import OutboxItem
@@ -36,7 +36,7 @@ class AMQPPublisher(AsyncPublisher):
         self._channel: Any = None
 
     def __repr__(self) -> str:
-        return f"AMQPPublisher({_safe(self.url)!r}, exchange={self.exchange!r})"
+        return f"AMQPPublisher({safe_url(self.url)!r}, exchange={self.exchange!r})"
 
     def _connected(self) -> bool:
         return self._channel is not None and not self._channel.is_closed
@@ -88,13 +88,3 @@ class AMQPPublisher(AsyncPublisher):
             await self._drop()
         return Delivery.of(confirmed, error=error)
 
-
-def _safe(url: str) -> str:
-    """``url`` without its password."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))

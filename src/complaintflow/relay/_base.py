@@ -14,7 +14,7 @@ from complaintflow.exceptions import ValidationError
 from complaintflow.relay._errors import PublishError
 from complaintflow.store import OutboxItem
 
-__all__ = ["AsyncPublisher", "Backoff", "Delivery", "Publisher", "strip_query"]
+__all__ = ["AsyncPublisher", "Backoff", "Delivery", "Publisher", "safe_url", "strip_query"]
 
 T = TypeVar("T")
 
@@ -92,6 +92,17 @@ class Backoff:
         ceiling = min(self.cap, raw)
         draw = (rng or random).random()
         return float(ceiling * (1.0 - self.jitter * draw))
+
+
+def safe_url(url: str) -> str:
+    """``url`` with its password (if any) replaced by ``***``, for messages and reprs."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def strip_query(url: str, keys: Iterable[str]) -> tuple[str, dict[str, str]]:

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from complaintflow.relay._base import AsyncPublisher, Delivery
+from complaintflow.relay._base import AsyncPublisher, Delivery, safe_url
 from complaintflow.relay._envelope import CONTENT_TYPE, DEFAULT_SOURCE, envelope_bytes
 from complaintflow.relay._errors import require
 from complaintflow.store import OutboxItem
@@ -41,7 +41,7 @@ class NATSPublisher(AsyncPublisher):
         self._js: Any = None
 
     def __repr__(self) -> str:
-        return f"NATSPublisher({self.url!r}, stream={self.stream!r}, prefix={self.prefix!r})"
+        return f"NATSPublisher({safe_url(self.url)!r}, stream={self.stream!r}, prefix={self.prefix!r})"
 
     def subject(self, item: OutboxItem) -> str:
         """The subject ``item`` is published on."""

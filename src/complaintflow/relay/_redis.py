@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from complaintflow.relay._base import Delivery
+from complaintflow.relay._base import Delivery, safe_url
 from complaintflow.relay._envelope import DEFAULT_SOURCE, envelope_bytes, event_type
 from complaintflow.relay._errors import PublishError, require
 from complaintflow.store import OutboxItem
@@ -35,7 +35,7 @@ class RedisPublisher:
         self._client: Any = None
 
     def __repr__(self) -> str:
-        return f"RedisPublisher({self.url!r}, stream={self.stream!r})"
+        return f"RedisPublisher({safe_url(self.url)!r}, stream={self.stream!r})"
 
     def _connection(self) -> Any:
         if self._client is None:

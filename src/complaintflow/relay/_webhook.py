@@ -10,7 +10,7 @@ from typing import Any
 
 from complaintflow._clock import Clock, SystemClock
 from complaintflow.exceptions import ConfigError
-from complaintflow.relay._base import AsyncPublisher, Backoff, Delivery
+from complaintflow.relay._base import AsyncPublisher, Backoff, Delivery, safe_url
 from complaintflow.relay._envelope import CONTENT_TYPE, DEFAULT_SOURCE, envelope_bytes
 from complaintflow.relay._errors import require
 from complaintflow.store import OutboxItem
@@ -80,7 +80,7 @@ class WebhookPublisher(AsyncPublisher):
         self._webhook = _signer(secret)
 
     def __repr__(self) -> str:
-        return f"WebhookPublisher({self.url!r})"
+        return f"WebhookPublisher({safe_url(self.url)!r})"
 
     def _connected(self) -> bool:
         return self._client is not None

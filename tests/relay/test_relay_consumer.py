@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -101,3 +102,35 @@ def test_any_redelivery_pattern_handles_the_distinct_ids_in_first_arrival_order(
     results = [consume(i) for i in deliveries]
     assert handled == list(dict.fromkeys(i.id for i in deliveries))
     assert results.count(True) == len(handled)
+
+
+def test_once_commits_the_id_with_the_handlers_writes(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    seen = SQLSeenSet(f"sqlite:///{tmp_path / 'app.db'}")
+    try:
+        with seen.engine.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE tally (event_id TEXT UNIQUE)"))
+
+        def write(event_id: str) -> Callable[[Any], None]:
+            return lambda conn: conn.execute(
+                sa.text("INSERT INTO tally VALUES (:e)"), {"e": event_id})
+
+        def crash(conn: Any) -> None:
+            write(ITEMS[1].id)(conn)
+            raise RuntimeError("the process dies here")
+
+        assert seen.once(ITEMS[0].id, write(ITEMS[0].id)) is True
+        assert seen.once(ITEMS[0].id, write(ITEMS[0].id)) is False  # a repeat: not run
+        with pytest.raises(RuntimeError):
+            seen.once(ITEMS[1].id, crash)
+        assert ITEMS[1].id not in seen  # neither the id nor the write survived
+        assert seen.once(ITEMS[1].id, write(ITEMS[1].id)) is True
+        with pytest.raises(sa.exc.IntegrityError):  # the handler's own conflict is its own
+            seen.once(ITEMS[2].id, write(ITEMS[0].id))
+        assert ITEMS[2].id not in seen
+        with seen.engine.connect() as conn:
+            rows = [r[0] for r in conn.execute(sa.text("SELECT event_id FROM tally"))]
+        assert sorted(rows) == sorted([ITEMS[0].id, ITEMS[1].id])
+    finally:
+        seen.close()

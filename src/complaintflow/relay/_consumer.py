@@ -162,6 +162,29 @@ class SQLSeenSet:
         with self.engine.begin() as conn:
             conn.execute(sa.delete(self.table).where(self.table.c.event_id == event_id))
 
+    def once(self, event_id: str, work: Callable[[Any], Any]) -> bool:
+        """Run ``work(connection)`` in one transaction with recording ``event_id``; ``False``
+        (and ``work`` not run) when the id was recorded before.
+
+        Put the handler's own writes on ``connection``: they commit together with the id,
+        or neither does, even if the process dies half-way, so the event's effects happen
+        exactly once.
+        """
+        import sqlalchemy as sa
+
+        recorded = False
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(sa.insert(self.table).values(event_id=event_id,
+                                                          seen_at=datetime.now(UTC)))
+                recorded = True
+                work(conn)
+        except self._integrity:
+            if recorded:  # the handler's own constraint, not a repeat
+                raise
+            return False
+        return True
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -171,8 +194,10 @@ class IdempotentConsumer:
 
     Give it each message as received (a CloudEvent as bytes, text or dict, or an
     :class:`OutboxItem`); it returns ``True`` when ``handler`` ran and ``False`` for a
-    duplicate. When ``handler`` raises, the id is forgotten again, so the redelivery is
-    handled.
+    duplicate. The id is recorded before ``handler`` runs; when ``handler`` raises it is
+    forgotten again, so the redelivery is handled. A process that dies inside ``handler``
+    leaves the id recorded: when the handler writes to a database, use
+    :meth:`SQLSeenSet.once` so the id and the writes commit together.
     """
 
     def __init__(self, handler: Callable[[OutboxItem], Any], seen: SeenSet | None = None) -> None:

@@ -220,3 +220,26 @@ def test_a_missing_client_names_its_extra(monkeypatch: pytest.MonkeyPatch, modul
     assert isinstance(info.value, ComplaintflowError)
     assert info.value.extra == extra
     assert f"complaintflow[{extra}]" in str(info.value)
+
+
+def test_a_busy_database_is_waited_out_too() -> None:
+    from complaintflow.exceptions import OperationalError
+
+    store = MemoryStore()
+    fill(store, 1)
+    far = FlakyFarSide(random.Random(0), reliable=True)
+    relay = Relay(store, far, backoff=Backoff(base=0.001, cap=0.001))
+    claim = store.claim_outbox
+    calls = {"n": 0}
+
+    def flaky_claim(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] <= 2:
+            raise OperationalError("database is locked")
+        return claim(*args, **kwargs)  # type: ignore[arg-type]
+
+    store.claim_outbox = flaky_claim  # type: ignore[method-assign]
+    errors: list[str] = []
+    relay.run(until_empty=True, on_error=lambda e, _w: errors.append(str(e)))
+    assert errors == ["database is locked"] * 2
+    assert store.outbox_backlog() == 0

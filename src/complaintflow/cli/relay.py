@@ -93,7 +93,6 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 def run(args: argparse.Namespace, output: Output) -> int:
     from complaintflow.relay import (
         DEFAULT_SOURCE,
-        PublishError,
         Relay,
         RelayReport,
         publisher_for,
@@ -129,7 +128,7 @@ def run(args: argparse.Namespace, output: Output) -> int:
             line += f", {len(report.retry)} to retry ({report.error or 'not confirmed'})"
         output.line(f"{line}; backlog {relay.backlog()}")
 
-    def on_error(exc: PublishError, wait: float) -> None:
+    def on_error(exc: ComplaintflowError, wait: float) -> None:
         sys.stderr.write(f"complaintflow relay: {exc}; retrying in {wait:.1f} s\n")
         sys.stderr.flush()
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import attrs
 
-from complaintflow.exceptions import ValidationError
+from complaintflow.exceptions import ComplaintflowError, OperationalError, ValidationError
 from complaintflow.relay._base import Backoff, Delivery, Publisher
 from complaintflow.relay._errors import PublishError
 from complaintflow.store import DEFAULT_LEASE, OutboxItem, Store
@@ -149,12 +149,14 @@ class Relay:
 
     def run(self, *, stop: threading.Event | None = None, until_empty: bool = False,
             on_batch: Callable[[RelayReport], None] | None = None,
-            on_error: Callable[[PublishError, float], None] | None = None) -> None:
+            on_error: Callable[[ComplaintflowError, float], None] | None = None) -> None:
         """Publish batch after batch until ``stop`` is set (checked between batches), or,
         with ``until_empty``, until the outbox has nothing left to claim.
 
         While the far side is down (a :class:`PublishError`, or a batch of which nothing
-        was delivered) it waits with exponential backoff and jitter, then tries again;
+        was delivered) or the database is busy or unreachable (an
+        :class:`~complaintflow.exceptions.OperationalError`) it waits with exponential
+        backoff and jitter, then tries again;
         ``on_error(error, seconds)`` hears about each wait. With nothing to do it waits
         ``idle`` seconds.
         """
@@ -163,7 +165,7 @@ class Relay:
         while not stop.is_set():
             try:
                 report = self.run_once()
-            except PublishError as exc:
+            except (PublishError, OperationalError) as exc:
                 wait = self.backoff.delay(failures, self._rng)
                 failures += 1
                 if on_error is not None:

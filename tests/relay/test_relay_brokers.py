@@ -133,3 +133,48 @@ def test_far_side_down_then_back(broker: tuple[str, str, Rig]) -> None:
         proxy.down()
     assert store.outbox_backlog() == 0
     check_far_side([m.body for m in read()], store)
+
+
+def test_three_relays_in_threads_on_postgresql(redis_url: str, uid: str) -> None:
+    """Several relays on one PostgreSQL store: everything once (Redis does not deduplicate,
+    so a repeat here would be two relays publishing one event), each complaint in order."""
+    import os
+    import threading
+
+    sa = pytest.importorskip("sqlalchemy")
+    url = os.environ.get("COMPLAINTFLOW_TEST_POSTGRES") or (
+        "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        if os.environ.get("CI", "").lower() == "true" else None)
+    if url is None:
+        pytest.skip("PostgreSQL tests are off; enable them with COMPLAINTFLOW_TEST_POSTGRES=...")
+    from complaintflow.store import SQLStore
+
+    schema = f"cf_relay_{uid}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        store = SQLStore(url, schema=schema)
+        fill(store, 30)
+        with redis_stream(redis_url, uid) as stream:
+            def one() -> None:
+                publisher = RedisPublisher(redis_url, stream=stream, maxlen=None)
+                try:
+                    Relay(store, publisher, batch=7).run(until_empty=True)
+                finally:
+                    publisher.close()
+
+            threads = [threading.Thread(target=one) for _ in range(3)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            one()  # whatever is left
+            assert store.outbox_backlog() == 0
+            figures = check_far_side([m.body for m in redis_read(redis_url, stream)], store)
+        assert figures == {"committed": 120, "received": 120, "duplicates": 0}
+        store.close()
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()

@@ -138,7 +138,7 @@ def run(args: argparse.Namespace, output: Output) -> int:
         output.line(f"relaying {store!r} to {publisher!r}; backlog {relay.backlog()}")
         with _stop_on_signals(stop):
             if args.once:
-                code = _drain(relay, on_batch)
+                code = _drain(relay, on_batch, stop)
             else:
                 relay.run(stop=stop, on_batch=on_batch, on_error=on_error)
     finally:
@@ -150,11 +150,12 @@ def run(args: argparse.Namespace, output: Output) -> int:
     return code
 
 
-def _drain(relay: Any, on_batch: Any) -> int:
-    """Publish until nothing is left to claim; the far side unreachable is one line, exit 1."""
+def _drain(relay: Any, on_batch: Any, stop: threading.Event) -> int:
+    """Publish until nothing is left to claim (or a stop signal, after the batch in flight);
+    the far side unreachable is one line, exit 1."""
     from complaintflow.relay import PublishError
 
-    while True:
+    while not stop.is_set():
         try:
             report = relay.run_once()
         except PublishError as exc:
@@ -168,6 +169,7 @@ def _drain(relay: Any, on_batch: Any) -> int:
             return EXIT_UNREACHABLE
         if not report.claimed:
             return 0
+    return 0
 
 
 def _backlog(relay: Any) -> int | str:

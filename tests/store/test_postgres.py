@@ -15,9 +15,9 @@ sa = pytest.importorskip("sqlalchemy")
 
 import complaintflow as cf  # noqa: E402
 from complaintflow.store import SCHEMA_VERSION, SQLStore, _sql, sql_tables  # noqa: E402
+from complaintflow.testing.stores import StoreConformance  # noqa: E402
 
 from ._helpers import receive, v1_then_latest, workflow  # noqa: E402
-from .conformance import StoreConformance  # noqa: E402
 
 pytestmark = pytest.mark.services
 _prefixes = count(1)
@@ -35,7 +35,7 @@ class TestPostgresStore(StoreConformance):
         yield
         self.engine.dispose()
 
-    def make_store(self, **kw: Any) -> SQLStore:
+    def create_store(self, **kw: Any) -> SQLStore:
         return SQLStore(self.engine, schema=self.schema, prefix=f"t{next(_prefixes)}_", **kw)
 
     def break_outbox(self, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -207,3 +207,61 @@ def test_a_version_1_database_opens_and_gains_the_outbox_claims(
     assert f"{prefix}outbox_waiting" in indexes
     assert f"{prefix}outbox_pending" not in indexes
     engine.dispose()
+
+
+def test_server_errors_are_split_into_operational_and_integrity(
+    pg_url: str, pg_schema: str
+) -> None:
+    from complaintflow.exceptions import IntegrityError, OperationalError
+
+    with pytest.raises(OperationalError):
+        SQLStore("postgresql+psycopg://cf@127.0.0.1:1/none")
+    with pytest.raises(OperationalError, match="cf_no_such_database"):
+        SQLStore(sa.engine.make_url(pg_url).set(database="cf_no_such_database")
+                 .render_as_string(hide_password=False))
+    prefix = f"t{next(_prefixes)}_"
+    # a lock held by another transaction past the lock timeout: retryable
+    engine = sa.create_engine(pg_url, connect_args={"options": "-c lock_timeout=50"})
+    store = SQLStore(engine, schema=pg_schema, prefix=prefix)
+    wf, _ = workflow(store)
+    c = receive(wf, 1)
+    with engine.connect() as other:
+        other.execute(sa.text(
+            f'SELECT * FROM "{pg_schema}"."{prefix}complaints" FOR UPDATE'))
+        with pytest.raises(OperationalError):
+            wf.acknowledge(c, actor="agent-7")
+        other.rollback()
+    assert wf.acknowledge(c, actor="agent-7").version == 2
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP TABLE "{pg_schema}"."{prefix}outbox"'))
+    with pytest.raises(IntegrityError, match=f"{prefix}outbox"):
+        store.claim_outbox("relay")
+    engine.dispose()
+
+
+def test_the_outbox_queries_use_the_pending_indexes(pg_url: str, pg_schema: str) -> None:
+    prefix = f"t{next(_prefixes)}_"
+    store = SQLStore(pg_url, schema=pg_schema, prefix=prefix)
+    wf, _ = workflow(store)
+    receive(wf, 1)
+    statements: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, params: Any, *rest: Any) -> None:
+        statements.append((statement, params))
+
+    sa.event.listen(store.engine, "before_cursor_execute", keep)
+    store.outbox_backlog()
+    store.claim_outbox("relay")
+    sa.event.remove(store.engine, "before_cursor_execute", keep)
+    count, claim = [s for s in statements if f"{prefix}outbox" in s[0]][:2]
+    with store.engine.connect() as conn:
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cur.execute("SET enable_seqscan = off")
+        plans = []
+        for statement, params in (count, claim):
+            cur.execute("EXPLAIN " + statement, params)
+            plans.append(" ".join(r[0] for r in cur.fetchall()))
+    assert f"{prefix}outbox_waiting" in plans[0] or f"{prefix}outbox_complaint" in plans[0]
+    assert "Seq Scan" not in plans[0]
+    assert "Seq Scan" not in plans[1]
+    store.close()

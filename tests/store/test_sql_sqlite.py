@@ -10,9 +10,9 @@ import pytest
 pytest.importorskip("sqlalchemy")
 
 from complaintflow.store import SQLStore, _sql
+from complaintflow.testing.stores import StoreConformance
 
 from ._helpers import v1_then_latest
-from .conformance import StoreConformance
 
 
 def _broken(*args: Any, **kw: Any) -> Any:
@@ -29,7 +29,7 @@ class TestSQLStoreOnSQLite(StoreConformance):
         for store in self.stores:
             store.close()
 
-    def make_store(self, **kw: Any) -> SQLStore:
+    def create_store(self, **kw: Any) -> SQLStore:
         self.n += 1
         store = SQLStore(f"sqlite:///{self.dir / f'cf-{self.n}.db'}", **kw)
         self.stores.append(store)

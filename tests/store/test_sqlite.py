@@ -15,9 +15,9 @@ import pytest
 import complaintflow as cf
 from complaintflow.store import SCHEMA_VERSION, NotFound, SQLiteStore, _sqlite
 from complaintflow.store._schema import SQLITE_MIGRATIONS
+from complaintflow.testing.stores import StoreConformance
 
 from ._helpers import receive, workflow
-from .conformance import StoreConformance
 
 
 def _broken(*args: Any, **kw: Any) -> Any:
@@ -34,7 +34,7 @@ class TestSQLiteStore(StoreConformance):
         for store in self.opened:  # Python 3.13 warns about connections left open
             store.close()
 
-    def make_store(self, **kw: Any) -> SQLiteStore:
+    def create_store(self, **kw: Any) -> SQLiteStore:
         self.n += 1
         store = SQLiteStore(self.dir / f"cf-{self.n}.db", **kw)
         self.opened.append(store)

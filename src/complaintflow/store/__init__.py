@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from complaintflow.store._base import DEFAULT_LEASE, DeadLetter, NotFound, OutboxItem, Store
+from complaintflow.store._base import (
+    DEFAULT_LEASE,
+    ID_ALPHABET,
+    MAX_ID_LENGTH,
+    MAX_KEY_LENGTH,
+    MAX_TEXT_LENGTH,
+    DeadLetter,
+    NotFound,
+    OutboxItem,
+    Store,
+    check_record,
+)
 from complaintflow.store._memory import MemoryStore
 from complaintflow.store._retry import retry
 from complaintflow.store._schema import LATEST as SCHEMA_VERSION
@@ -21,6 +32,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_LEASE",
+    "ID_ALPHABET",
+    "MAX_ID_LENGTH",
+    "MAX_KEY_LENGTH",
+    "MAX_TEXT_LENGTH",
     "SCHEMA_VERSION",
     "DeadLetter",
     "MemoryStore",
@@ -30,6 +45,7 @@ __all__ = [
     "SQLiteStore",
     "Store",
     "Tables",
+    "check_record",
     "retry",
     "sql_tables",
 ]

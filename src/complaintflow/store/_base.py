@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import string
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -11,7 +14,7 @@ from typing import Any, Final, Protocol, Self, runtime_checkable
 import attrs
 
 from complaintflow._clock import SystemClock, ensure_aware
-from complaintflow._complaint import Complaint, replace
+from complaintflow._complaint import Complaint, apply, replace
 from complaintflow._events import Event
 from complaintflow.exceptions import (
     ConcurrencyError,
@@ -25,15 +28,34 @@ from complaintflow.exceptions import (
 __all__ = [
     "COUNT_FIELDS",
     "DEFAULT_LEASE",
+    "ID_ALPHABET",
+    "MAX_ID_LENGTH",
+    "MAX_KEY_LENGTH",
+    "MAX_TEXT_LENGTH",
     "DeadLetter",
     "NotFound",
     "OutboxItem",
     "Store",
+    "check_record",
 ]
 
 #: How long a complaint claimed by :meth:`Store.claim_due`, or an outbox item claimed by
 #: :meth:`Store.claim_outbox`, stays reserved for its worker.
 DEFAULT_LEASE: Final = timedelta(minutes=5)
+
+#: The longest complaint id any store keeps.
+MAX_ID_LENGTH: Final = 64
+
+#: The characters of a complaint id: ASCII letters, digits, ``-``, ``_`` and ``.`` (safe
+#: in file names, URLs, message subjects and outbox ids ``"<id>:<seq>"``).
+ID_ALPHABET: Final = frozenset(string.ascii_letters + string.digits + "-_.")
+
+#: The longest value of the other keys a store indexes (customer, order, SKU, batch, shop,
+#: region, brand, channel, category, dimension) and of an actor's id.
+MAX_KEY_LENGTH: Final = 200
+
+#: The longest text (a complaint, a message, a reason, a summary) any store keeps.
+MAX_TEXT_LENGTH: Final = 20_000
 
 #: The longest dead-letter reason a store keeps (longer ones are cut, with a mark).
 MAX_REASON_LENGTH: Final = 2000
@@ -386,6 +408,130 @@ def replay_found(complaint_id: str, events: Sequence[Event]) -> Complaint:
     if not events:
         raise NotFound(complaint_id)
     return replay_rows(complaint_id, events)
+
+
+# -- true records: what a store accepts ---------------------------------------------------------
+
+#: The state-row keys bounded by :data:`MAX_KEY_LENGTH`.
+_KEY_FIELDS: Final = ("customer_id", "channel", "order_id", "sku", "batch", "store", "region",
+                      "brand", "category", "dimension")
+
+
+def check_id(value: object, field: str = "complaint.id") -> str:
+    """A complaint id within :data:`MAX_ID_LENGTH` and :data:`ID_ALPHABET`."""
+    if not isinstance(value, str) or not value:
+        raise ValidationError(field, f"expected a non-empty string, got {value!r}")
+    if len(value) > MAX_ID_LENGTH:
+        raise ValidationError(field, f"{len(value)} characters; at most {MAX_ID_LENGTH}")
+    bad = sorted(set(value) - ID_ALPHABET)
+    if bad:
+        raise ValidationError(field, f"{value!r} holds {''.join(bad)!r}; ids use ASCII letters, "
+                                     "digits, '-', '_' and '.'")
+    return value
+
+
+def _check_key(field: str, value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise ValidationError(field, f"expected a string, got {type(value).__name__}")
+    if len(value) > MAX_KEY_LENGTH:
+        raise ValidationError(field, f"{len(value)} characters; at most {MAX_KEY_LENGTH}")
+    if not value.isprintable():
+        raise ValidationError(field, f"{value!r} holds control characters")
+
+
+def _check_texts(field: str, value: object) -> None:
+    """Every string in an event's data within :data:`MAX_TEXT_LENGTH`."""
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT_LENGTH:
+            raise ValidationError(field, f"{len(value)} characters; at most {MAX_TEXT_LENGTH}")
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _check_texts(f"{field}.{k}", v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _check_texts(field, v)
+
+
+def _differs(a: Complaint, b: Complaint) -> str:
+    for field in attrs.fields(Complaint):
+        if field.eq and getattr(a, field.name) != getattr(b, field.name):
+            return field.name
+    return "?"  # pragma: no cover - only called when a != b
+
+
+def check_record(complaint: Complaint, base: Complaint | None = None) -> tuple[Event, ...]:
+    """Check that ``complaint`` is what its history folds to, within the limits every
+    store shares, and return the events a write appends (after ``committed``). Every
+    store calls it before it writes; a store of your own should too.
+
+    ``base`` is the complaint at version ``complaint.committed`` as the store knows it
+    (its history a prefix of ``complaint.history``): only the new events are folded onto
+    it. Without one the whole history is replayed. Bad ids and texts are
+    :class:`ValidationError`; a state that is not the fold of the history (a forged
+    complaint) is :class:`IntegrityError`.
+    """
+    check_complaint(complaint)
+    check_id(complaint.id)
+    for name in _KEY_FIELDS:
+        _check_key(f"complaint.{name}", getattr(complaint, name))
+    start = 0 if base is None else base.version
+    events = new_events(complaint, start=start)
+    for e in events:
+        _check_key("event.actor", e.actor)
+        _check_texts(f"event {e.seq} ({e.name})", e.data)
+    if complaint.version != len(complaint.history):
+        raise IntegrityError(f"complaint {complaint.id!r}: version {complaint.version} but "
+                             f"{len(complaint.history)} events")
+    try:
+        folded = Complaint.replay(events) if base is None else base
+        if base is not None:
+            for e in events:
+                folded = apply(folded, e)
+    except (ValidationError, InvalidTransition) as exc:
+        raise IntegrityError(f"complaint {complaint.id!r}: its history does not fold: {exc}"
+                             ) from exc
+    if folded != complaint:
+        raise IntegrityError(
+            f"complaint {complaint.id!r} is not the fold of its history "
+            f"({_differs(folded, complaint)} differs); it was not made by a workflow")
+    return complaint.history[complaint.committed:]
+
+
+class Seen:
+    """The last committed state of recently read or written complaints (bounded), so a
+    save folds only its new events onto the state it was loaded at."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._items: OrderedDict[str, Complaint] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, complaint: Complaint) -> Complaint:
+        with self._lock:
+            self._items[complaint.id] = complaint
+            self._items.move_to_end(complaint.id)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return complaint
+
+    def base(self, complaint: Complaint) -> Complaint | None:
+        """The remembered complaint at ``complaint.committed``, if its history is the prefix."""
+        known = self._items.get(complaint.id)
+        n = complaint.committed
+        if known is None or known.version != n or known.history != complaint.history[:n]:
+            return None
+        return known
+
+    def check_save(self, complaint: Complaint) -> tuple[Event, ...]:
+        """:func:`check_record` for a save, folding onto the remembered state when it can."""
+        check_complaint(complaint)
+        base = self.base(complaint)
+        if base is None:
+            check_record(complaint, None)
+            return new_events(complaint)
+        return check_record(complaint, base)
 
 
 def stale(complaint: Complaint, actual: int | None) -> ConcurrencyError:

@@ -23,6 +23,7 @@ from complaintflow.store._base import (
     check_limit,
     check_outbox_claim,
     check_reason,
+    check_record,
     check_worker,
     clock_now,
     dead_letter_refused,
@@ -67,8 +68,7 @@ class MemoryStore:
                             include_personal=self.include_personal, prepare=outbox_event)
 
     def add(self, complaint: Complaint) -> Complaint:
-        check_complaint(complaint)
-        new_events(complaint, start=0)
+        check_record(complaint, None)
         with self._lock:
             if complaint.id in self._items:
                 raise stale(attrs.evolve(complaint, committed=0),
@@ -96,6 +96,7 @@ class MemoryStore:
                 complaint.history[: current.version] != current.history
             ):
                 raise stale(complaint, current.version)
+            check_record(complaint, current)
             if complaint.version == current.version:
                 return current
             stored = attrs.evolve(complaint, committed=complaint.version)

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from complaintflow.exceptions import ConcurrencyError, ValidationError
+from complaintflow.exceptions import ConcurrencyError, OperationalError, ValidationError
 
 if TYPE_CHECKING:
     from complaintflow._complaint import Complaint
@@ -28,14 +28,17 @@ def retry(
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """Load ``complaint_id`` from ``store``, run ``command`` on it, and when the save is
-    refused as stale (:class:`~complaintflow.exceptions.ConcurrencyError`) load it again and rerun.
+    refused as stale (:class:`~complaintflow.exceptions.ConcurrencyError`) or the database
+    is busy, locked or unreachable for a moment
+    (:class:`~complaintflow.exceptions.OperationalError`), load it again and rerun.
 
     ``command`` receives the freshly loaded complaint and runs one workflow command on it
     (the workflow saves through the store). Because it sees the current state each time,
     a command that no longer applies raises its own error (e.g. ``InvalidTransition``)
     instead of overwriting what the other writer did. Between attempts it waits
-    ``backoff * 2**n`` seconds with jitter; after ``attempts`` refusals the last
-    ``ConcurrencyError`` is raised.
+    ``backoff * 2**n`` seconds with jitter; after ``attempts`` refusals the last error is
+    raised. An :class:`~complaintflow.exceptions.IntegrityError` (a record that is not
+    true) or any other error is raised at once: trying again would not help.
 
     >>> import complaintflow as cf
     >>> from complaintflow.store import MemoryStore, retry
@@ -50,10 +53,9 @@ def retry(
     if not callable(command):
         raise ValidationError("command", "expected a callable taking the loaded complaint")
     for attempt in range(attempts):
-        complaint = store.get(complaint_id)
         try:
-            return command(complaint)
-        except ConcurrencyError:
+            return command(store.get(complaint_id))
+        except (ConcurrencyError, OperationalError):
             if attempt == attempts - 1:
                 raise
             sleep(backoff * (2 ** attempt) * (0.5 + random.random()))

@@ -3,6 +3,7 @@ reference server. Imported only when ``SQLStore`` or ``sql_tables`` is first use
 
 from __future__ import annotations
 
+import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,6 +17,8 @@ from complaintflow._complaint import Complaint
 from complaintflow._events import Event
 from complaintflow.exceptions import (
     ComplaintflowError,
+    IntegrityError,
+    OperationalError,
     SchemaVersionError,
     StoreError,
     ValidationError,
@@ -27,14 +30,15 @@ from complaintflow.store._base import (
     DeadLetter,
     NotFound,
     OutboxItem,
+    Seen,
     Waiting,
     check_by,
     check_claim,
-    check_complaint,
     check_ids,
     check_limit,
     check_outbox_claim,
     check_reason,
+    check_record,
     check_worker,
     clock_now,
     collect_events,
@@ -44,7 +48,6 @@ from complaintflow.store._base import (
     dead_letter_refused,
     event_from_row,
     in_complaint_order,
-    new_events,
     outbox_event,
     outbox_item,
     outbox_items,
@@ -62,6 +65,7 @@ from complaintflow.store._schema import (
     IndexSpec,
     sqlite_predicate,
 )
+from complaintflow.store._sqlite import sqlite_error_kind
 
 try:
     import sqlalchemy as sa
@@ -250,6 +254,26 @@ def _engine_for(url: str | Engine) -> Engine:
         raise StoreError(f"cannot use database URL {_safe(url)!r}: {exc}") from exc
 
 
+def sql_error_kind(exc: BaseException) -> type[StoreError]:
+    """:class:`OperationalError` (retryable: the server is unreachable, a lock or
+    serialization conflict, a dropped connection) or :class:`IntegrityError` (a constraint,
+    a value that does not fit, a missing table: the data or its layout is wrong) for an
+    error SQLAlchemy raised; a misuse of the engine is a plain :class:`StoreError`."""
+    if isinstance(exc, sa_exc.DBAPIError) and isinstance(exc.orig, sqlite3.Error):
+        return sqlite_error_kind(exc.orig)
+    if isinstance(exc, OSError | sa_exc.OperationalError | sa_exc.InterfaceError
+                  | sa_exc.TimeoutError | sa_exc.DisconnectionError):
+        return OperationalError
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return OperationalError
+    if isinstance(exc, sa_exc.IntegrityError | sa_exc.DataError | sa_exc.ProgrammingError
+                  | sa_exc.NoSuchTableError):
+        return IntegrityError
+    if isinstance(exc, sa_exc.DBAPIError):
+        return IntegrityError
+    return StoreError
+
+
 def _safe(url: str) -> str:
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
@@ -277,6 +301,7 @@ class SQLStore(Closing):
         self.engine = _engine_for(url_or_engine)
         self._owns_engine = not isinstance(url_or_engine, Engine)
         self.include_personal = include_personal
+        self._seen = Seen()
         self.metadata = metadata if metadata is not None else sa.MetaData()
         self.tables = sql_tables(self.metadata, prefix=prefix, schema=schema)
         self._schema = schema
@@ -306,7 +331,7 @@ class SQLStore(Closing):
         except ComplaintflowError:
             raise
         except (sa_exc.SQLAlchemyError, OSError) as exc:
-            raise StoreError(f"{self._where}: cannot {doing}: {exc}") from exc
+            raise sql_error_kind(exc)(f"{self._where}: cannot {doing}: {exc}") from exc
 
     def _open(self, *, create: bool) -> int:
         t = self.tables
@@ -320,12 +345,12 @@ class SQLStore(Closing):
             present = {tb.name for tb in t.all if inspector.has_table(tb.name, schema=self._schema)}
             if t.schema.name not in present:
                 if present:
-                    raise StoreError(
+                    raise IntegrityError(
                         f"{self._where}: the table {t.schema.name} is missing but "
                         f"{', '.join(sorted(present))} exist; not a complaintflow database "
                         f"or a broken one")
                 if not create:
-                    raise StoreError(
+                    raise IntegrityError(
                         f"{self._where}: the complaintflow tables do not exist; create them "
                         f"(sql_tables on your MetaData in your migrations) or pass create=True")
                 version = 0
@@ -337,7 +362,7 @@ class SQLStore(Closing):
                     # tables made by the application's own migrations from sql_tables()
                     missing = {tb.name for tb in t.all} - present
                     if missing:
-                        raise StoreError(f"{self._where}: missing table(s) "
+                        raise IntegrityError(f"{self._where}: missing table(s) "
                                          f"{', '.join(sorted(missing))}")
                     conn.execute(sa.insert(t.schema).values(id=1, version=LATEST))
             if version > LATEST:
@@ -350,7 +375,7 @@ class SQLStore(Closing):
                 version = LATEST
             missing = {tb.name for tb in t.all} - present
             if present and missing:
-                raise StoreError(f"{self._where}: missing table(s) {', '.join(sorted(missing))}")
+                raise IntegrityError(f"{self._where}: missing table(s) {', '.join(sorted(missing))}")
             for target in range(version + 1, LATEST + 1):
                 SQL_MIGRATIONS[target](conn, t)
                 conn.execute(sa.update(t.schema).values(version=target))
@@ -371,9 +396,9 @@ class SQLStore(Closing):
         for cid, version in ids:
             complaint = replay_rows(cid, events[cid])
             if complaint.version < version:
-                raise StoreError(f"complaint {cid!r}: state row says version {version} but the "
+                raise IntegrityError(f"complaint {cid!r}: state row says version {version} but the "
                                  f"history holds {complaint.version} events")
-            out.append(complaint)
+            out.append(self._seen.remember(complaint))
         return out
 
     def _append(self, conn: Connection, complaint: Complaint, events: Sequence[Event]) -> None:
@@ -398,18 +423,16 @@ class SQLStore(Closing):
 
     # -- writes ------------------------------------------------------------------------------
     def add(self, complaint: Complaint) -> Complaint:
-        check_complaint(complaint)
-        events = new_events(complaint, start=0)
+        events = check_record(complaint, None)
         c = self.tables.complaints
         with (conflicts(sa_exc.IntegrityError, complaint, 0),
               self._tx("add a complaint") as conn):
             conn.execute(sa.insert(c).values(id=complaint.id, **self._values(complaint)))
             self._append(conn, complaint, events)
-        return committed(complaint)
+        return self._seen.remember(committed(complaint))
 
     def save(self, complaint: Complaint) -> Complaint:
-        check_complaint(complaint)
-        events = new_events(complaint)
+        events = self._seen.check_save(complaint)
         c = self.tables.complaints
         with (conflicts(sa_exc.IntegrityError, complaint, complaint.committed),
               self._tx("save a complaint") as conn):
@@ -425,7 +448,7 @@ class SQLStore(Closing):
                     sa.select(c.c.version).where(c.c.id == complaint.id)).scalar_one_or_none()
                 return unchanged(complaint, actual)
             self._append(conn, complaint, events)
-        return committed(complaint)
+        return self._seen.remember(committed(complaint))
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, complaint_id: str) -> Complaint:
@@ -436,7 +459,8 @@ class SQLStore(Closing):
             rows = conn.execute(
                 sa.select(*_event_columns(ev))
                 .where(ev.c.complaint_id == complaint_id).order_by(ev.c.seq)).all()
-        return replay_found(complaint_id, [event_from_row(*r) for r in rows])
+        return self._seen.remember(
+            replay_found(complaint_id, [event_from_row(*r) for r in rows]))
 
     def _due_query(self, now: datetime, limit: int) -> sa.Select[Any]:
         c = self.tables.complaints
@@ -499,7 +523,7 @@ class SQLStore(Closing):
     # -- outbox ------------------------------------------------------------------------------
     def _waiting(self) -> sa.ColumnElement[bool]:
         o = self.tables.outbox
-        return sa.and_(o.c.published.is_(False), o.c.dead_at.is_(None))
+        return sa.and_(o.c.published == sa.false(), o.c.dead_at.is_(None))
 
     def pending(self, limit: int = 100) -> Sequence[OutboxItem]:
         o = self.tables.outbox
@@ -529,9 +553,15 @@ class SQLStore(Closing):
             return sa.or_(t.c.claimed_until.is_(None), t.c.claimed_until <= now,
                           t.c.claimed_by == worker)
 
-        held_before = sa.exists().where(
-            p.c.complaint_id == o.c.complaint_id, p.c.position < o.c.position,
-            p.c.published.is_(False), p.c.dead_at.is_(None), sa.not_(free(p)))
+        # the first item another worker holds, per complaint: computed once (a handful of
+        # rows in flight), so the plan stays an ordered walk of the pending index
+        held = (sa.select(p.c.complaint_id, sa.func.min(p.c.position).label("first"))
+                .where(p.c.published == sa.false(), p.c.dead_at.is_(None),
+                       sa.not_(free(p)))
+                .group_by(p.c.complaint_id)
+                .cte("held").prefix_with("MATERIALIZED", dialect="postgresql"))
+        held_before = sa.exists().where(held.c.complaint_id == o.c.complaint_id,
+                                        held.c.first < o.c.position)
         query = (sa.select(o.c.position, o.c.complaint_id, o.c.payload)
                  .where(self._waiting(), free(o), sa.not_(held_before))
                  .order_by(o.c.position).limit(limit)

@@ -17,6 +17,8 @@ from complaintflow._events import Event
 from complaintflow.exceptions import (
     ComplaintflowError,
     ConcurrencyError,
+    IntegrityError,
+    OperationalError,
     SchemaVersionError,
     StoreError,
     ValidationError,
@@ -28,13 +30,14 @@ from complaintflow.store._base import (
     DeadLetter,
     NotFound,
     OutboxItem,
+    Seen,
     check_by,
     check_claim,
-    check_complaint,
     check_ids,
     check_limit,
     check_outbox_claim,
     check_reason,
+    check_record,
     check_worker,
     clock_now,
     collect_events,
@@ -44,7 +47,6 @@ from complaintflow.store._base import (
     dead_letter_refused,
     dumps,
     event_from_row,
-    new_events,
     outbox_event,
     outbox_item,
     outbox_items,
@@ -80,6 +82,35 @@ _INSERT_OUTBOX: Final = (
 
 _WAITING: Final = "published = 0 AND dead_at IS NULL"
 _WAITING_O: Final = "o.published = 0 AND o.dead_at IS NULL"
+
+
+#: SQLite result codes (the primary code, ``sqlite_errorcode & 0xff``) that pass:
+#: BUSY, LOCKED, NOMEM, IOERR, FULL, CANTOPEN, PROTOCOL.
+_PASSING: Final = frozenset({5, 6, 7, 10, 13, 14, 15})
+#: ... and those that mean the data or its layout is wrong: CORRUPT, SCHEMA, CONSTRAINT,
+#: MISMATCH, NOTADB (and "no such table", which SQLite reports as a plain ERROR).
+_BROKEN: Final = frozenset({11, 17, 19, 20, 26})
+
+
+def sqlite_error_kind(exc: sqlite3.Error) -> type[StoreError]:
+    """:class:`OperationalError` (retryable) or :class:`IntegrityError` for a ``sqlite3``
+    error; a misuse (a closed store) is a plain :class:`StoreError`."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    text = str(exc).lower()
+    if primary in _PASSING or any(w in text for w in ("locked", "busy", "unable to open",
+                                                      "disk i/o")):
+        kind: type[StoreError] = OperationalError
+    elif primary in _BROKEN or isinstance(exc, sqlite3.IntegrityError | sqlite3.DataError):
+        kind = IntegrityError
+    elif isinstance(exc, sqlite3.ProgrammingError | sqlite3.InterfaceError):
+        kind = StoreError
+    elif isinstance(exc, sqlite3.OperationalError) and "no such" not in text \
+            and "syntax" not in text:
+        kind = OperationalError
+    else:
+        kind = IntegrityError
+    return kind
 
 
 def _sql_value(value: Any) -> Any:
@@ -123,12 +154,13 @@ class SQLiteStore(Closing):
             raise ValidationError("timeout", f"expected seconds >= 0, got {timeout!r}")
         self.path = os.fspath(path)
         self.include_personal = include_personal
+        self._seen = Seen()
         self._lock = threading.RLock()
         try:
             self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
                                          check_same_thread=False)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
+            raise OperationalError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
         try:
             with self._errors("open"):
                 self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
@@ -155,10 +187,9 @@ class SQLiteStore(Closing):
             yield
         except ComplaintflowError:
             raise
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"SQLite database {self.path!r}: cannot {doing}: {exc}") from exc
-        except sqlite3.Error as exc:  # ProgrammingError: closed, misuse
-            raise StoreError(f"SQLite database {self.path!r}: cannot {doing}: {exc}") from exc
+        except sqlite3.Error as exc:
+            kind = sqlite_error_kind(exc)
+            raise kind(f"SQLite database {self.path!r}: cannot {doing}: {exc}") from exc
 
     @contextmanager
     def _tx(self, doing: str, *, write: bool) -> Iterator[sqlite3.Cursor]:
@@ -182,14 +213,14 @@ class SQLiteStore(Closing):
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
             if "cf_schema" not in names:
                 if names:
-                    raise StoreError(
+                    raise IntegrityError(
                         f"{self.path!r} is not a complaintflow database (it holds the tables "
                         f"{', '.join(sorted(names))})")
                 version = 0
             else:
                 row = cur.execute("SELECT version FROM cf_schema WHERE id = 1").fetchone()
                 if row is None or not isinstance(row[0], int):
-                    raise StoreError(f"{self.path!r}: the cf_schema table has no version row")
+                    raise IntegrityError(f"{self.path!r}: the cf_schema table has no version row")
                 version = row[0]
             if version > LATEST:
                 raise SchemaVersionError(
@@ -204,7 +235,8 @@ class SQLiteStore(Closing):
             missing = {"cf_complaints", "cf_events", "cf_outbox"} - {
                 r[0] for r in cur.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if missing:
-                raise StoreError(f"{self.path!r}: missing table(s) {', '.join(sorted(missing))}")
+                raise IntegrityError(
+                    f"{self.path!r}: missing table(s) {', '.join(sorted(missing))}")
             return version
 
     def _load(self, cur: sqlite3.Cursor, ids: Sequence[tuple[str, int]]) -> list[Complaint]:
@@ -217,7 +249,8 @@ class SQLiteStore(Closing):
             collect_events(events, cur.execute(
                 f"SELECT complaint_id, {_EVENT_COLS} FROM cf_events "
                 f"WHERE complaint_id IN ({marks}) ORDER BY complaint_id, seq", chunk))
-        return [replay_rows(cid, events[cid], version) for cid, version in ids]
+        return [self._seen.remember(replay_rows(cid, events[cid], version))
+                for cid, version in ids]
 
     # -- writes ------------------------------------------------------------------------------
     def _append(self, cur: sqlite3.Cursor, complaint: Complaint, events: Sequence[Event]) -> None:
@@ -233,8 +266,7 @@ class SQLiteStore(Closing):
         ])
 
     def add(self, complaint: Complaint) -> Complaint:
-        check_complaint(complaint)
-        events = new_events(complaint, start=0)
+        events = check_record(complaint, None)
         with (conflicts(sqlite3.IntegrityError, complaint, 0),
               self._tx("add a complaint", write=True) as cur):
             row = cur.execute("SELECT version FROM cf_complaints WHERE id = ?",
@@ -243,11 +275,10 @@ class SQLiteStore(Closing):
                 raise ConcurrencyError(complaint.id, 0, row[0])
             cur.execute(_INSERT_ROW, _row_values(complaint))
             self._append(cur, complaint, events)
-        return committed(complaint)
+        return self._seen.remember(committed(complaint))
 
     def save(self, complaint: Complaint) -> Complaint:
-        check_complaint(complaint)
-        events = new_events(complaint)
+        events = self._seen.check_save(complaint)
         with (conflicts(sqlite3.IntegrityError, complaint, complaint.committed),
               self._tx("save a complaint", write=True) as cur):
             if events:
@@ -261,7 +292,7 @@ class SQLiteStore(Closing):
                                   (complaint.id,)).fetchone()
                 return unchanged(complaint, None if row is None else row[0])
             self._append(cur, complaint, events)
-        return committed(complaint)
+        return self._seen.remember(committed(complaint))
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, complaint_id: str) -> Complaint:
@@ -271,7 +302,7 @@ class SQLiteStore(Closing):
             events = [event_from_row(*r) for r in cur.execute(
                 f"SELECT {_EVENT_COLS} FROM cf_events WHERE complaint_id = ? ORDER BY seq",
                 (complaint_id,))]
-        return replay_found(complaint_id, events)
+        return self._seen.remember(replay_found(complaint_id, events))
 
     def due(self, now: datetime, limit: int = 100) -> Sequence[Complaint]:
         at = utc_text(ensure_aware(now, "now"))

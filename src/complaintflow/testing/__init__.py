@@ -10,7 +10,9 @@ Check that a workflow built on your own policies keeps every promise of the life
 - strategies: :func:`complaints`, :func:`texts`, :func:`findings`, :func:`offers`,
   :func:`actors`, :func:`amounts`, :func:`calendars`, :func:`commands`;
 - :class:`WorkflowMachine` and :func:`workflow_machine`;
-- :mod:`complaintflow.testing.invariants`: plain assertion helpers for any test.
+- :mod:`complaintflow.testing.invariants`: plain assertion helpers for any test;
+- :class:`StoreConformance` (:mod:`complaintflow.testing.stores`): the conformance suite
+  a store of your own can pass.
 
 The strategies and the machine need Hypothesis (``pip install 'complaintflow[testing]'``);
 without it, importing them raises a ``ModuleNotFoundError`` that says so.
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from complaintflow.testing import invariants
     from complaintflow.testing._machine import DEFAULT_SETTINGS, WorkflowMachine, workflow_machine
     from complaintflow.testing.invariants import INVARIANTS, InvariantViolation
+    from complaintflow.testing.stores import StoreConformance
     from complaintflow.testing.strategies import (
         Command,
         actors,
@@ -46,6 +49,7 @@ __all__ = [
     "INVARIANTS",
     "Command",
     "InvariantViolation",
+    "StoreConformance",
     "WorkflowMachine",
     "actors",
     "amounts",
@@ -65,6 +69,7 @@ _WHERE = {
     "workflow_machine": "_machine",
     "INVARIANTS": "invariants",
     "InvariantViolation": "invariants",
+    "StoreConformance": "stores",
     "Command": "strategies",
     "actors": "strategies",
     "amounts": "strategies",
@@ -75,7 +80,7 @@ _WHERE = {
     "offers": "strategies",
     "texts": "strategies",
 }
-_NEEDS_HYPOTHESIS = frozenset({"_machine", "strategies"})
+_NEEDS_HYPOTHESIS = frozenset({"_machine", "strategies", "stores"})
 
 
 def __getattr__(name: str) -> Any:

@@ -1,25 +1,86 @@
-"""The conformance suite every store passes: subclass it and define ``make_store``.
+"""A conformance suite for stores: the behaviour every :class:`~complaintflow.store.Store`
+shares, as a plain pytest base class. complaintflow's own stores pass it; so can yours.
 
-Like eventsourcing's ``tests/persistence.py``: one set of behaviours, each backend a small
-subclass (``test_memory.py``, ``test_sqlite.py``, ``test_postgres.py``).
+Subclass it in a test module and say how to make a fresh, empty store::
+
+    from complaintflow.testing.stores import StoreConformance
+
+    class TestMyStore(StoreConformance):
+        def create_store(self, **options):
+            return MyStore(**options)
+
+pytest then runs every ``test_*`` method against your store: adding, loading and saving
+(optimistic versions, all-or-nothing writes, only true records, the shared id and text
+limits), ``due`` and ``claim_due``, the outbox (``pending``, ``mark_published``,
+``claim_outbox``, ``release_outbox``, ``dead_letter``, ``dead_letters``,
+``outbox_backlog``), ``recent`` and ``counts``, and ``retry``; some are Hypothesis
+properties. Optional hooks:
+
+- :attr:`StoreConformance.personal_setting`: set it to ``False`` when ``create_store``
+  does not take ``include_personal``;
+- :meth:`StoreConformance.break_outbox`: make a write fail half-way (the test that a
+  failed write leaves nothing behind is skipped without it).
+
+Needs pytest and Hypothesis (``pip install 'complaintflow[testing]'``); it imports no
+database driver.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from itertools import count
 from typing import Any, ClassVar
 
-import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from complaintflow.testing._guard import require_hypothesis
 
-import complaintflow as cf
-from complaintflow.store import DeadLetter, NotFound, OutboxItem, Store, retry
+require_hypothesis()
 
-from ._helpers import T0, finding, receive, workflow
+import attrs  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import complaintflow as cf  # noqa: E402
+from complaintflow.store import (  # noqa: E402
+    MAX_ID_LENGTH,
+    MAX_KEY_LENGTH,
+    MAX_TEXT_LENGTH,
+    DeadLetter,
+    NotFound,
+    OutboxItem,
+    Store,
+    retry,
+)
+
+__all__ = ["StoreConformance"]
+
+#: When the suite's complaints are received.
+T0 = datetime(2026, 6, 18, 9, 0, tzinfo=UTC)
+
+
+def workflow(store: Store, now: datetime = T0) -> tuple[cf.Workflow, cf.FrozenClock]:
+    clock = cf.FrozenClock(now)
+    return cf.Workflow(store=store, clock=clock), clock
+
+
+def receive(wf: cf.Workflow, n: int, **kw: Any) -> cf.Complaint:
+    """The ``n``-th test complaint: distinct ids, a few shared SKUs, batches and regions."""
+    args: dict[str, Any] = {
+        "customer_id": f"C-{n % 7}", "channel": "hotline", "sku": f"SKU-{n % 3}",
+        "batch": f"B-{n % 2}", "store": f"S-{n % 4}", "region": ("east", "west", "north")[n % 3],
+        "amount": Decimal("99.00"), "complaint_id": f"CF-{n:05d}",
+        "contact": {"phone": "+86 138 0000 0000"},
+    }
+    args.update(kw)
+    return wf.receive(f"the kettle number {n} leaks", **args)
+
+
+def finding() -> cf.Finding:
+    return cf.Finding(cause="product_defect", party="supply_chain", evidence=("photo",))
+
 
 _ids = count(1)
 
@@ -43,21 +104,27 @@ _COMMANDS: dict[str, Callable[[cf.Workflow, cf.Complaint, Any], cf.Complaint]] =
 
 
 class StoreConformance:
-    """Behaviour shared by every ``Store``. Subclasses set ``make_store`` and ``break_outbox``."""
+    """Behaviour shared by every store: subclass it and define :meth:`create_store`."""
 
-    #: Whether ``make_store`` accepts ``include_personal``.
+    #: Whether :meth:`create_store` accepts ``include_personal`` (see ``MemoryStore``).
     personal_setting: ClassVar[bool] = True
 
-    def make_store(self, **kw: Any) -> Store:
-        raise NotImplementedError
+    def create_store(self, **options: Any) -> Store:
+        """A new, empty store; ``options`` is ``include_personal=False`` or nothing.
+
+        Called several times per test (some tests need a second store), so each call must
+        return a store of its own.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define create_store()")
 
     def break_outbox(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Make writing the outbox fail half-way through a write."""
-        raise NotImplementedError
+        """Make the next write fail (raise ``RuntimeError("outbox broke")``) after it has
+        begun and before it commits, e.g. by patching what builds the outbox rows."""
+        pytest.skip("this store has no way to break a write half-way (break_outbox)")
 
     @pytest.fixture
     def store(self) -> Store:
-        return self.make_store()
+        return self.create_store()
 
     # -- add / get ---------------------------------------------------------------------------
     def test_is_a_store(self, store: Store) -> None:
@@ -92,6 +159,94 @@ class StoreConformance:
             store.add("CF-1")  # type: ignore[arg-type]
         with pytest.raises(cf.ValidationError, match="complaint"):
             store.save({"id": "CF-1"})  # type: ignore[arg-type]
+
+    # -- only true records -------------------------------------------------------------------
+    def test_a_forged_complaint_is_refused_and_changes_nothing(self, store: Store) -> None:
+        wf, _ = workflow(store)
+        c = wf.acknowledge(receive(wf, 1), actor="agent-7")
+        forged = attrs.evolve(c, state=cf.State.ARCHIVED)
+        with pytest.raises(cf.IntegrityError, match="state"):
+            store.save(forged)
+        with pytest.raises(cf.IntegrityError, match="state"):
+            self.create_store().add(attrs.evolve(forged, committed=0))
+        # new events whose fold is not the state claimed
+        real = wf.message(store.get(c.id), text="hello?")
+        with pytest.raises(cf.IntegrityError):
+            self.create_store().add(attrs.evolve(real, tier=cf.Tier.EXECUTIVE, committed=0))
+        with pytest.raises(cf.IntegrityError, match="version"):
+            self.create_store().add(attrs.evolve(real, version=7, committed=0))
+        assert store.get(c.id) == real
+        assert [i.id for i in store.pending()] == [f"{c.id}:{n}" for n in (1, 2, 3)]
+
+    def test_a_history_that_does_not_fold_is_refused(self, store: Store) -> None:
+        wf, _ = workflow(self.create_store())
+        c = wf.acknowledge(receive(wf, 1), actor="agent-7")
+        twice = attrs.evolve(c.history[0], seq=2)
+        broken = attrs.evolve(c, history=(c.history[0], twice), committed=0)
+        with pytest.raises(cf.IntegrityError, match="does not fold"):
+            store.add(broken)
+        gap = attrs.evolve(c, history=(c.history[0], attrs.evolve(c.history[1], seq=3)),
+                           committed=0)
+        with pytest.raises(cf.ValidationError):
+            store.add(gap)
+        with pytest.raises(NotFound):
+            store.get(c.id)
+        assert store.outbox_backlog() == 0
+
+    @pytest.mark.parametrize(("field", "value"), [
+        ("complaint_id", "CF-" + "9" * 62),
+        ("complaint_id", "CF 1"),
+        ("complaint_id", "CF-1:2"),
+        ("complaint_id", "投诉-1"),
+        ("sku", "S" * (MAX_KEY_LENGTH + 1)),
+        ("customer_id", "C-1\n"),
+        ("text", "x" * (MAX_TEXT_LENGTH + 1)),
+    ])
+    def test_ids_and_texts_have_the_same_limits_on_every_store(
+        self, store: Store, field: str, value: str
+    ) -> None:
+        wf, _ = workflow(store)
+        kw: dict[str, Any] = {"complaint_id": "CF-1"} if field == "text" else {field: value}
+        text = value if field == "text" else "the kettle leaks"
+        with pytest.raises(cf.ValidationError, match=r"complaint\.id|sku|customer_id|text"):
+            wf.receive(text, **{"customer_id": "C-1", "channel": "hotline", **kw})
+        assert store.recent(since=T0 - timedelta(days=1)) == []
+        assert store.outbox_backlog() == 0
+        ok = receive(wf, 2, complaint_id="CF-" + "9" * (MAX_ID_LENGTH - 3),
+                     sku="S" * MAX_KEY_LENGTH)
+        assert store.get(ok.id) == ok
+        long_note = "x" * MAX_TEXT_LENGTH
+        noted = wf.message(ok, text=long_note)
+        assert store.get(ok.id) == noted
+        with pytest.raises(cf.ValidationError, match="text"):
+            wf.message(store.get(ok.id), text=long_note + "x")
+
+    @settings(max_examples=15, suppress_health_check=[HealthCheck.differing_executors])
+    @given(st.integers(0, 3), st.sampled_from([
+        ("state", cf.State.RESOLVED), ("version", 9), ("severity", 1), ("category", "safety"),
+        ("tier", cf.Tier.EXECUTIVE), ("customer_id", "C-other"), ("reopens", 2),
+        ("flags", frozenset({"forged"})), ("text", "something else"),
+    ]))
+    def test_any_forged_field_is_refused(self, steps: int, change: tuple[str, Any]) -> None:
+        store = self.create_store()
+        wf, _ = workflow(store)
+        c = receive(wf, next(_ids))
+        steps_: list[Callable[[cf.Complaint], cf.Complaint]] = [
+            lambda c: wf.acknowledge(c, actor="agent-7"),
+            lambda c: wf.message(c, text="note"),
+            lambda c: wf.investigate(c, actor="agent-7", finding=finding()),
+        ]
+        for step in steps_[:steps]:
+            c = step(c)
+        field, value = change
+        forged = attrs.evolve(c, **{field: value})
+        with pytest.raises(cf.ComplaintflowError) as info:
+            store.save(forged)
+        assert isinstance(info.value, cf.IntegrityError | cf.ValidationError)
+        with pytest.raises(cf.ComplaintflowError) as info:
+            self.create_store().add(attrs.evolve(forged, committed=0))
+        assert isinstance(info.value, cf.IntegrityError | cf.ValidationError)
+        assert store.get(c.id) == c
 
     # -- save --------------------------------------------------------------------------------
     def test_save_appends_and_marks_committed(self, store: Store) -> None:
@@ -136,7 +291,7 @@ class StoreConformance:
             store.save(c)
 
     def test_save_of_an_unknown_complaint_is_not_found(self, store: Store) -> None:
-        wf, _ = workflow(self.make_store())
+        wf, _ = workflow(self.create_store())
         c = receive(wf, 1)
         c2 = wf.acknowledge(c, actor="agent-7")
         with pytest.raises(NotFound):
@@ -250,7 +405,7 @@ class StoreConformance:
     def test_personal_data_can_be_left_out_of_the_outbox(self) -> None:
         if not self.personal_setting:
             pytest.skip("this store has no personal-data setting")
-        store = self.make_store(include_personal=False)
+        store = self.create_store(include_personal=False)
         wf, _ = workflow(store)
         c = receive(wf, 1)
         c = wf.message(c, text="my phone is 138...")
@@ -383,7 +538,7 @@ class StoreConformance:
     def test_relays_never_share_an_item_and_publish_each_complaint_in_order(
         self, ops: list[tuple[str, str, int]]
     ) -> None:
-        store = self.make_store()
+        store = self.create_store()
         wf, clock = workflow(store)
         cases = [receive(wf, next(_ids)) for _ in range(3)]
         lease = timedelta(minutes=5)
@@ -467,7 +622,7 @@ class StoreConformance:
     def test_counts_match_the_complaints(
         self, rows: list[tuple[int, str | None, str, int]], by: str
     ) -> None:
-        store = self.make_store()
+        store = self.create_store()
         wf, clock = workflow(store)
         made = []
         for i, (steps, region, sku, hours) in enumerate(rows):
@@ -563,7 +718,7 @@ class StoreConformance:
     def test_any_command_sequence_stores_exactly_what_was_committed(
         self, ops: list[tuple[str, bool, int]]
     ) -> None:
-        store = self.make_store()
+        store = self.create_store()
         wf, clock = workflow(store)
         latest = receive(wf, next(_ids))
         snapshots = [latest]

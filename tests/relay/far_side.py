@@ -178,6 +178,9 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 body = self.rfile.read(length)
+                if len(body) < length:  # the sender died mid-request: nothing was delivered
+                    self.close_connection = True
+                    return
                 msg = Message(body, {k.lower(): v for k, v in self.headers.items()})
                 with receiver.lock:
                     if receiver.answer_for is not None:

@@ -1,4 +1,4 @@
-"""The ``complaintflow`` command line: ``demo``, ``report``, ``diagram`` and ``sweep``.
+"""The ``complaintflow`` command line: ``demo``, ``report``, ``diagram``, ``sweep`` and ``relay``.
 
 Parsing uses only the standard library, so every command works without extras; with the
 ``cli`` extra (``pip install 'complaintflow[cli]'``) tables and progress are drawn by
@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from complaintflow._version import __version__
-from complaintflow.cli import demo, diagram, report, sweep
+from complaintflow.cli import demo, diagram, relay, report, sweep
 from complaintflow.cli._common import UsageError
 from complaintflow.cli._output import make_output
 from complaintflow.exceptions import ComplaintflowError
@@ -29,13 +29,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="complaintflow",
         description="Customer complaints as state machines: run the demo, report on a "
-                    "store, draw the lifecycle, sweep due deadlines.",
+                    "store, draw the lifecycle, sweep due deadlines, relay events to "
+                    "brokers and webhooks.",
     )
     parser.add_argument("--version", action="version", version=f"complaintflow {__version__}")
     parser.add_argument("--plain", action="store_true",
                         help="plain text output even when rich is installed")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (demo, report, diagram, sweep):
+    for module in (demo, report, diagram, sweep, relay):
         module.add_parser(sub)
     for command in sub.choices.values():  # `complaintflow demo --plain` works too
         command.add_argument("--plain", action="store_true", default=argparse.SUPPRESS,

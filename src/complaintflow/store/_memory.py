@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Self
 
 import attrs
 
@@ -55,6 +57,7 @@ class MemoryStore:
         self._outbox_claims: dict[str, tuple[str, datetime]] = {}
         self._dead: dict[str, tuple[str, datetime]] = {}
         self._lock = threading.Lock()
+        self._batched = False
 
     def __len__(self) -> int:
         return len(self._items)
@@ -78,6 +81,31 @@ class MemoryStore:
             self._items[complaint.id] = stored
             self._outbox.update((i.id, i) for i in items)
             return stored
+
+    @contextmanager
+    def batch(self) -> Iterator[Self]:
+        """Keep the writes made inside the block only if it ends without raising.
+
+        The same contract as the durable stores' ``batch`` (there it saves commits): each
+        write stays all-or-nothing, and when the block raises every write of the batch is
+        undone. Meant for one thread at a time; a batch inside a batch joins the outer one.
+        """
+        if self._batched:
+            yield self
+            return
+        with self._lock:
+            saved = (dict(self._items), dict(self._outbox), set(self._published),
+                     dict(self._claims), dict(self._outbox_claims), dict(self._dead))
+        self._batched = True
+        try:
+            yield self
+        except BaseException:
+            with self._lock:
+                (self._items, self._outbox, self._published, self._claims,
+                 self._outbox_claims, self._dead) = saved
+            raise
+        finally:
+            self._batched = False
 
     def get(self, complaint_id: str) -> Complaint:
         try:

@@ -4,11 +4,12 @@ reference server. Imported only when ``SQLStore`` or ``sql_tables`` is first use
 from __future__ import annotations
 
 import sqlite3
+import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Self
 
 import attrs
 
@@ -249,9 +250,25 @@ def _engine_for(url: str | Engine) -> Engine:
         if url.startswith(bare):
             url = "postgresql+psycopg://" + url[len(bare):]
     try:
-        return sa.create_engine(url, pool_pre_ping=True)
+        engine = sa.create_engine(url, pool_pre_ping=True)
     except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as exc:
         raise StoreError(f"cannot use database URL {_safe(url)!r}: {exc}") from exc
+    if engine.dialect.name == "sqlite" and engine.dialect.driver == "pysqlite":
+        _real_transactions(engine)
+    return engine
+
+
+def _real_transactions(engine: Engine) -> None:
+    """Let SQLAlchemy, not the ``sqlite3`` module, begin transactions, so savepoints (a
+    command inside :meth:`SQLStore.batch`) roll back what they should."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
 
 
 def sql_error_kind(exc: BaseException) -> type[StoreError]:
@@ -302,6 +319,7 @@ class SQLStore(Closing):
         self._owns_engine = not isinstance(url_or_engine, Engine)
         self.include_personal = include_personal
         self._seen = Seen()
+        self._local = threading.local()
         self.metadata = metadata if metadata is not None else sa.MetaData()
         self.tables = sql_tables(self.metadata, prefix=prefix, schema=schema)
         self._schema = schema
@@ -324,7 +342,47 @@ class SQLStore(Closing):
 
     # -- plumbing ----------------------------------------------------------------------------
     @contextmanager
+    def batch(self) -> Iterator[Self]:
+        """Commit every write this thread makes inside the block at once, when it ends.
+
+        Bulk loads pay one commit per batch instead of one per command. Each write stays
+        all-or-nothing (a savepoint: a refused command leaves the others of the batch in
+        place); when the block raises, every write of the batch is rolled back. The batch
+        holds one connection of the pool (and its row locks) until it ends; other threads
+        use their own connections and see the batch only once it has committed. A batch
+        inside a batch joins the outer one.
+        """
+        if getattr(self._local, "conn", None) is not None:
+            yield self
+            return
+        try:
+            with self.engine.begin() as conn:
+                self._local.conn = conn
+                try:
+                    yield self
+                except BaseException:
+                    self._seen = Seen()  # what it remembered as committed is not
+                    raise
+                finally:
+                    self._local.conn = None
+        except ComplaintflowError:
+            raise
+        except (sa_exc.SQLAlchemyError, OSError) as exc:
+            self._seen = Seen()
+            raise sql_error_kind(exc)(f"{self._where}: cannot commit a batch: {exc}") from exc
+
+    @contextmanager
     def _tx(self, doing: str) -> Iterator[Connection]:
+        outer: Connection | None = getattr(self._local, "conn", None)
+        if outer is not None:
+            try:
+                with outer.begin_nested():
+                    yield outer
+            except ComplaintflowError:
+                raise
+            except (sa_exc.SQLAlchemyError, OSError) as exc:
+                raise sql_error_kind(exc)(f"{self._where}: cannot {doing}: {exc}") from exc
+            return
         try:
             with self.engine.begin() as conn:
                 yield conn

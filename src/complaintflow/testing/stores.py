@@ -315,6 +315,56 @@ class StoreConformance:
         assert store.counts("state") == {"received": 1}
         assert wf.acknowledge(c, actor="agent-7").version == 2
 
+    # -- batches -----------------------------------------------------------------------------
+    def _batch(self, store: Store) -> Any:
+        batch = getattr(store, "batch", None)
+        if batch is None:
+            pytest.skip("this store has no batch()")
+        return batch()
+
+    def test_a_batch_keeps_every_write_when_it_ends(self, store: Store) -> None:
+        wf, _ = workflow(store)
+        first = receive(wf, 1)
+        with self._batch(store) as same:
+            assert same is store
+            made = [receive(wf, n) for n in (2, 3, 4)]
+            acked = wf.acknowledge(made[0], actor="agent-7")
+            assert store.get(acked.id) == acked  # the batch reads its own writes
+            with self._batch(store):  # a batch inside a batch joins it
+                fifth = receive(wf, 5)
+        for c in (first, acked, *made[1:], fifth):
+            assert store.get(c.id) == c
+        assert store.counts("state") == {"received": 4, "acknowledged": 1}
+        assert len(store.pending(100)) == 6
+
+    def test_a_batch_that_raises_keeps_none_of_its_writes(self, store: Store) -> None:
+        wf, _ = workflow(store)
+        first = receive(wf, 1)
+        with pytest.raises(RuntimeError, match="stop"), self._batch(store):
+            receive(wf, 2)
+            wf.acknowledge(first, actor="agent-7")
+            raise RuntimeError("stop")
+        assert store.get(first.id) == first
+        with pytest.raises(NotFound):
+            store.get("CF-00002")
+        assert [i.id for i in store.pending(100)] == [f"{first.id}:1"]
+        assert store.counts("state") == {"received": 1}
+        assert wf.acknowledge(first, actor="agent-7").version == 2
+
+    def test_a_refused_write_in_a_batch_leaves_the_others(self, store: Store) -> None:
+        wf, _ = workflow(store)
+        first = receive(wf, 1)
+        with self._batch(store):
+            second = receive(wf, 2)
+            wf.acknowledge(first, actor="agent-7")
+            with pytest.raises(cf.ConcurrencyError):
+                wf.acknowledge(first, actor="agent-8")  # stale: refused, nothing written
+            third = receive(wf, 3)
+        assert store.get(first.id).version == 2
+        assert store.get(second.id) == second
+        assert store.get(third.id) == third
+        assert len(store.pending(100)) == 4
+
     # -- due and claims ----------------------------------------------------------------------
     def test_due_returns_passed_deadlines_oldest_first(self, store: Store) -> None:
         wf, clock = workflow(store)

@@ -340,10 +340,14 @@ class StoreConformance:
     def test_a_batch_that_raises_keeps_none_of_its_writes(self, store: Store) -> None:
         wf, _ = workflow(store)
         first = receive(wf, 1)
-        with pytest.raises(RuntimeError, match="stop"), self._batch(store):
-            receive(wf, 2)
-            wf.acknowledge(first, actor="agent-7")
-            raise RuntimeError("stop")
+        def fail_half_way() -> None:
+            with self._batch(store):
+                receive(wf, 2)
+                wf.acknowledge(first, actor="agent-7")
+                raise RuntimeError("stop")
+
+        with pytest.raises(RuntimeError, match="stop"):
+            fail_half_way()
         assert store.get(first.id) == first
         with pytest.raises(NotFound):
             store.get("CF-00002")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -18,7 +19,9 @@ __all__ = [
     "all_complaints",
     "check_database",
     "close_store",
+    "db_argument",
     "fmt_time",
+    "is_url",
     "open_store",
     "parse_now",
     "parse_since",
@@ -46,7 +49,10 @@ def parse_now(text: str, option: str = "--now") -> datetime:
         ) from None
     if value.tzinfo is None or value.utcoffset() is None:
         raise UsageError(f"{option}: {text!r} has no time zone; add one, e.g. {text}+00:00")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise UsageError(f"{option}: {text!r} is out of range in UTC") from None
 
 
 def parse_since(text: str, option: str) -> datetime:
@@ -75,6 +81,8 @@ def check_database(path: Path) -> None:
     """Refuse anything at ``path`` that is not (or cannot become) a complaintflow database."""
     if path.is_dir():
         raise UsageError(f"{path}: is a directory, not a complaintflow database")
+    if path.exists() and not path.is_file():  # a FIFO, a socket, a device: never open it
+        raise UsageError(f"{path}: not a regular file, not a complaintflow database")
     try:
         with path.open("rb") as fh:
             head = fh.read(len(SQLITE_MAGIC))
@@ -100,8 +108,24 @@ def check_database(path: Path) -> None:
         )
 
 
-def open_store(path: Path, *, create: bool = False) -> Store:
-    """The SQLite store at ``path``; without ``create`` the file must already exist."""
+def is_url(db: str | Path) -> bool:
+    """Whether ``--db`` names a database server (``postgresql://...``), not a file."""
+    return isinstance(db, str) and "://" in db
+
+
+def db_argument(text: str) -> str:
+    """``--db``: an SQLite path or a database URL, kept as given."""
+    if not text:
+        raise argparse.ArgumentTypeError("expected an SQLite path or a database URL")
+    return text
+
+
+def open_store(db: str | Path, *, create: bool = False) -> Store:
+    """The store at ``db``: an SQLite path (without ``create`` the file must already
+    exist) or a database URL such as ``postgresql://user@host/name`` (the ``sql`` extra)."""
+    if is_url(db):
+        return _open_url(str(db), create=create)
+    path = Path(db)
     if not path.exists():
         if not create:
             raise UsageError(
@@ -121,6 +145,27 @@ def open_store(path: Path, *, create: bool = False) -> Store:
     except (sqlite3.Error, OSError) as exc:
         raise UsageError(f"{path}: cannot be opened as a complaintflow database ({exc})") from None
     return store
+
+
+def _open_url(url: str, *, create: bool) -> Store:
+    try:
+        from complaintflow.store import SQLStore
+    except ImportError:
+        raise UsageError("database URLs need SQLAlchemy: pip install 'complaintflow[sql]'"
+                         ) from None
+    try:
+        store: Store = SQLStore(url, create=create)
+    except ImportError as exc:
+        raise UsageError(f"{url.split('://', maxsplit=1)[0]}: the database driver is missing ({exc})"
+                         ) from None
+    except ComplaintflowError as exc:
+        raise UsageError(_one_line(str(exc))) from None
+    return store
+
+
+def _one_line(text: str) -> str:
+    first = text.strip().splitlines()
+    return first[0] if first else text
 
 
 def close_store(store: Store) -> None:

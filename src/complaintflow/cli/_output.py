@@ -40,6 +40,19 @@ class Output:
             yield item
 
 
+    def counting(self, items: Sequence[tuple[int, T]], total: int,
+                 description: str) -> Iterator[T]:
+        """Yield the second half of each ``(count, item)``, showing ``count``-sized steps
+        towards ``total`` on stderr (a line per tenth in plain output)."""
+        done = shown = 0
+        for count, item in items:
+            yield item
+            done += count
+            if total and done * 10 // total > shown:
+                shown = done * 10 // total
+                self.err.write(f"{description}: {done}/{total}\n")
+
+
 def _width(text: str) -> int:
     """Display width: CJK characters take two columns."""
     import unicodedata
@@ -109,6 +122,26 @@ class RichOutput(Output):
                 bar.update(task, description=f"{description}: {label}")
                 yield item
                 bar.advance(task)
+
+
+    def counting(self, items: Sequence[tuple[int, T]], total: int,
+                 description: str) -> Iterator[T]:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), TimeRemainingColumn(),
+                      console=self._err_console, transient=True) as bar:
+            task = bar.add_task(description, total=total)
+            for count, item in items:
+                yield item
+                bar.advance(task, count)
 
 
 def make_output(*, plain: bool = False, out: TextIO | None = None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import itertools
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,15 +23,19 @@ from complaintflow.cli._common import (
     all_complaints,
     check_database,
     close_store,
+    db_argument,
     fmt_time,
+    is_url,
     open_store,
     sqlite_store_class,
 )
 from complaintflow.cli._life import describe, show_life
 from complaintflow.cli._output import INSTALL_HINT, Output, rich_available
-from complaintflow.cli.report import figures, show_figures
+from complaintflow.cli._peak import Peak
+from complaintflow.cli.report import figures, show_figures, summary_rows
 from complaintflow.cli.sweep import sweep
 from complaintflow.exceptions import StoreError
+from complaintflow.reports import build_report
 from complaintflow.store import MemoryStore, Store
 
 __all__ = ["DEFAULT_DB", "START", "Demo", "add_parser", "run"]
@@ -285,49 +289,138 @@ class Demo:
             cause="safety_violation", party="supply_chain", evidence=("lid hinge test",)))
 
 
-def _remove_database(path: Path) -> None:
+#: The largest ``--complaints`` and ``--days`` the demo accepts.
+MAX_COMPLAINTS = 10_000_000
+MAX_DAYS = 366
+
+
+def _remove_database(db: str) -> None:
+    if is_url(db):
+        _drop_tables(db)
+        return
+    path = Path(db)
     if path.exists():
         check_database(path)  # never delete a file that is not ours
     for extra in ("", "-wal", "-shm", "-journal"):
         Path(f"{path}{extra}").unlink(missing_ok=True)
 
 
-def _store(path: Path) -> tuple[Store, str | None]:
-    if sqlite_store_class() is None:
-        return MemoryStore(), (
-            "note: this installation has no SQLiteStore; the demo keeps its complaints "
-            "in memory and nothing is written")
-    return open_store(path, create=True), None
-
-
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("demo", help="run a dozen complaints through their whole lives",
-                       description="Create a dozen realistic complaints and carry them "
-                                   "through simulated time (acknowledgement, investigation, "
-                                   "offers, declines, pauses, breaches, escalation, reopening, "
-                                   "archiving), keep them in an SQLite database and print "
-                                   "each complaint's life and a summary.")
-    p.add_argument("--db", type=Path, default=DEFAULT_DB,
-                   help=f"the SQLite database to keep the complaints in (default {DEFAULT_DB})")
-    p.add_argument("--fresh", action="store_true",
-                   help="delete the demo database first and run the stories again")
-    p.set_defaults(run=run)
-
-
-def run(args: argparse.Namespace, output: Output) -> int:
-    path: Path = args.db
-    if args.fresh:
-        _remove_database(path)
-    store, note = _store(path)
-    if note:
-        output.err.write(note + "\n")
+def _drop_tables(url: str) -> None:
+    """``--fresh`` on a server: drop the complaintflow tables (only when they are ours)."""
+    store = open_store(url, create=True)  # refuses a database that is not ours
     try:
-        return _run(output, store, path, note)
+        tables = store.tables  # type: ignore[attr-defined]
+        with store.engine.begin() as conn:  # type: ignore[attr-defined]
+            for table in reversed(tables.all):
+                table.drop(conn, checkfirst=True)
     finally:
         close_store(store)
 
 
-def _run(output: Output, store: Store, path: Path, note: str | None) -> int:
+def _store(db: str) -> tuple[Store, str | None]:
+    if not is_url(db) and sqlite_store_class() is None:
+        return MemoryStore(), (
+            "note: this installation has no SQLiteStore; the demo keeps its complaints "
+            "in memory and nothing is written")
+    return open_store(db, create=True), None
+
+
+def _count(text: str, option: str, top: int, *, zero: bool = False) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{option}: expected a whole number, got {text!r}"
+                                         ) from None
+    if value < (0 if zero else 1) or value > top:
+        raise argparse.ArgumentTypeError(
+            f"{option}: expected a whole number from {0 if zero else 1} to {top}, got {value}")
+    return value
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "demo", help="run the dozen narrated complaints, or a promotion peak at scale",
+        description="Without --complaints: create a dozen realistic complaints and carry them "
+                    "through simulated time (acknowledgement, investigation, offers, declines, "
+                    "pauses, breaches, escalation, reopening, archiving), keep them in a "
+                    "database and print each complaint's life and a summary. With "
+                    "--complaints N: simulate a 6·18 promotion peak of N complaints (channels, "
+                    "regions, stores, SKUs, a defective kettle batch, late agents, declined "
+                    "offers, reopenings, withdrawals, rejections); the same --seed writes the "
+                    "same complaints.",
+        epilog="examples:\n"
+               "  complaintflow demo\n"
+               "  complaintflow demo --complaints 100000 --seed 7 --days 10 --fresh --db peak.sqlite\n"
+               "  complaintflow demo --complaints 5000 --db postgresql://app@db/complaints --fresh\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--db", type=db_argument, default=str(DEFAULT_DB),
+                   help=f"an SQLite path or a database URL (default {DEFAULT_DB})")
+    p.add_argument("--fresh", action="store_true",
+                   help="delete the demo's complaints first (the file, or the tables on a server)")
+    p.add_argument("--complaints", metavar="N", default=None,
+                   type=lambda t: _count(t, "--complaints", MAX_COMPLAINTS),
+                   help="simulate a promotion peak of N complaints instead of the dozen stories")
+    p.add_argument("--seed", metavar="S", default=618,
+                   type=lambda t: _count(t, "--seed", 2**63 - 1, zero=True),
+                   help="the peak's random seed (default 618): same seed, same complaints")
+    p.add_argument("--days", metavar="D", default=7,
+                   type=lambda t: _count(t, "--days", MAX_DAYS),
+                   help="how many days the peak's complaints arrive over (default 7)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, output: Output) -> int:
+    db: str = args.db
+    if args.fresh:
+        _remove_database(db)
+    store, note = _store(db)
+    if note:
+        output.err.write(note + "\n")
+    try:
+        if args.complaints is not None:
+            return _run_peak(output, store, db, args.complaints, seed=args.seed, days=args.days)
+        return _run(output, store, db, note)
+    finally:
+        close_store(store)
+
+
+def _run_peak(output: Output, store: Store, db: str, n: int, *, seed: int, days: int) -> int:
+    try:
+        store.get("CF-000001")
+    except StoreError:
+        pass
+    else:
+        raise UsageError(f"{db}: already holds a peak; use --fresh to run it again")
+    if all_complaints_exist(store):
+        raise UsageError(f"{db}: holds other complaints; choose another --db or use --fresh")
+    peak = Peak(store, n=n, seed=seed, days=days, start=START)
+    output.line(f"complaintflow demo: a 6·18 peak of {n} complaints over {days} days "
+                f"(seed {seed}), simulated from {fmt_time(START)} UTC, kept in {db}")
+    for chunk in output.counting(list(peak.batches()), n, "living through the peak"):
+        chunk()
+    end = START + timedelta(days=days + 2)
+    swept = sweep(peak.wf, store, end, limit=500)
+    output.table("Outcomes", ("outcome", "complaints"),
+                 peak.outcomes.most_common())
+    events = sum(len(ev) for _, ev in swept)
+    output.line(f"sweep at {fmt_time(end)} UTC: {events} events on {len(swept)} complaints")
+    if not isinstance(store, MemoryStore):
+        report = build_report(db)
+        output.table("Summary", ("figure", "value"), summary_rows(report))
+    output.line()
+    output.line(f"kept in {db}; try: complaintflow report --db {db} --html report.html")
+    return 0
+
+
+def all_complaints_exist(store: Store) -> bool:
+    """Whether ``store`` holds any complaint (without loading them all)."""
+    counts = getattr(store, "counts", None)
+    if counts is not None:
+        return bool(counts("state"))
+    return bool(all_complaints(store))
+
+
+def _run(output: Output, store: Store, path: str, note: str | None) -> int:
     try:
         store.get("CF-0001")
     except StoreError:
@@ -338,7 +431,7 @@ def _run(output: Output, store: Store, path: Path, note: str | None) -> int:
             show_life(output, c)
         show_figures(output, figures(all_complaints(store)), title="Summary")
         return 0
-    if all_complaints(store):
+    if all_complaints_exist(store):
         raise UsageError(f"{path}: holds other complaints; choose another --db or use --fresh")
 
     demo = Demo(store)

@@ -67,7 +67,7 @@ def parse_since(text: str, option: str) -> datetime:
 
 def fmt_time(value: datetime | None) -> str:
     """``2026-06-18 09:00`` (UTC), or an empty string."""
-    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else value.astimezone(UTC).isoformat(sep=" ", timespec="minutes")[:16]
 
 
 def sqlite_store_class() -> Any:

@@ -91,8 +91,12 @@ class RichOutput(Output):
         super().__init__(out, err)
         from rich.console import Console
 
-        self._console: Any = Console(file=out, highlight=False, emoji=False, markup=False)
-        self._err_console: Any = Console(file=err, highlight=False, emoji=False, markup=False)
+        class _Console(Console):
+            def on_broken_pipe(self) -> None:  # rich would exit 1; a gone reader is no error
+                raise BrokenPipeError
+
+        self._console: Any = _Console(file=out, highlight=False, emoji=False, markup=False)
+        self._err_console: Any = _Console(file=err, highlight=False, emoji=False, markup=False)
 
     def line(self, text: str = "") -> None:
         self._console.print(text, soft_wrap=True)

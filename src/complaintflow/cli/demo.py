@@ -325,15 +325,14 @@ def _store(db: str) -> tuple[Store, str | None]:
     return open_store(db, create=True), None
 
 
-def _count(text: str, option: str, top: int, *, zero: bool = False) -> int:
+def _count(text: str, top: int, *, zero: bool = False) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{option}: expected a whole number, got {text!r}"
-                                         ) from None
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < (0 if zero else 1) or value > top:
         raise argparse.ArgumentTypeError(
-            f"{option}: expected a whole number from {0 if zero else 1} to {top}, got {value}")
+            f"expected a whole number from {0 if zero else 1} to {top}, got {value}")
     return value
 
 
@@ -358,13 +357,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--fresh", action="store_true",
                    help="delete the demo's complaints first (the file, or the tables on a server)")
     p.add_argument("--complaints", metavar="N", default=None,
-                   type=lambda t: _count(t, "--complaints", MAX_COMPLAINTS),
+                   type=lambda t: _count(t, MAX_COMPLAINTS),
                    help="simulate a promotion peak of N complaints instead of the dozen stories")
     p.add_argument("--seed", metavar="S", default=618,
-                   type=lambda t: _count(t, "--seed", 2**63 - 1, zero=True),
+                   type=lambda t: _count(t, 2**63 - 1, zero=True),
                    help="the peak's random seed (default 618): same seed, same complaints")
     p.add_argument("--days", metavar="D", default=7,
-                   type=lambda t: _count(t, "--days", MAX_DAYS),
+                   type=lambda t: _count(t, MAX_DAYS),
                    help="how many days the peak's complaints arrive over (default 7)")
     p.set_defaults(run=run)
 

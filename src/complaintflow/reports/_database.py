@@ -9,8 +9,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-from complaintflow.exceptions import IntegrityError, OperationalError, StoreError
+from complaintflow.exceptions import (
+    IntegrityError,
+    OperationalError,
+    SchemaVersionError,
+    StoreError,
+)
 from complaintflow.store._base import utc_text
+from complaintflow.store._schema import LATEST
 
 __all__ = ["Database", "is_url", "open_database"]
 
@@ -93,6 +99,14 @@ class Database:
             self.close()
             raise IntegrityError(f"{self.name}: not a complaintflow database "
                                  f"(no table {', '.join(missing)})")
+        found = self.rows("SELECT MAX(version) FROM cf_schema") if "cf_schema" in names or (
+            self.dialect != "sqlite") else [(None,)]
+        version = found[0][0] if found else None
+        if isinstance(version, int) and version > LATEST:
+            self.close()
+            raise SchemaVersionError(
+                f"{self.name} has schema version {version}, newer than the {LATEST} this "
+                f"complaintflow understands; upgrade complaintflow to read it")
 
     # -- use ---------------------------------------------------------------------------------
     def time(self, value: datetime) -> Any:

@@ -306,6 +306,8 @@ Cause: TypeAlias = Literal[
     "customer_error", "third_party",
 ]
 Party: TypeAlias = Literal["store", "supply_chain", "third_party", "customer"]
+#: The labels of :class:`Tier` (``Tier.parse`` reads them).
+TierLabel: TypeAlias = Literal["front_line", "store_supervisor", "regional_head", "executive"]
 REMEDIES: Final[tuple[str, ...]] = get_args(Remedy)
 CAUSES: Final[tuple[str, ...]] = get_args(Cause)
 PARTIES: Final[tuple[str, ...]] = get_args(Party)

@@ -25,8 +25,8 @@ from complaintflow._clock import ensure_aware
 from complaintflow._complaint import (
     SCOPES,
     Complaint,
-    register_edge,
     has_fold,
+    register_edge,
     register_fold,
     replace,
     set_authority_judge,
@@ -180,7 +180,7 @@ class Command:
             if len(item) == 2:
                 out.append((item[0], item[1], who))
             else:
-                out.append(item)  # type: ignore[arg-type]
+                out.append(item)
             if item[0] not in self.events:
                 raise ValidationError("events", f"{self.name} may not record {item[0]!r}; "
                                                 f"it declares {', '.join(self.events)}")
@@ -251,7 +251,7 @@ def _severity(value: object) -> int | None:
         return None
     if isinstance(value, bool) or value not in (1, 2, 3):
         raise ValidationError("severity", f"expected 1, 2 or 3, got {value!r}")
-    return int(value)  # type: ignore[call-overload]
+    return int(value)
 
 
 def _scope(value: object) -> str | None:
@@ -370,8 +370,8 @@ class _Recorded:
         return self.limits[tier] if tier in self.limits else self.fallback.limit(tier)
 
     def approver_for(self, goodwill: Money) -> Tier:
-        return Tier(max(Tier.FRONT_LINE, *(t for t, lim in self.limits.items()
-                                            if lim is None or goodwill <= lim)))
+        tier: Tier = self.fallback.approver_for(goodwill)
+        return tier
 
 
 def _propose(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
@@ -602,7 +602,8 @@ def _blocked_escalate(c: Complaint) -> ValidationError | None:
     return None
 
 
-_ACTIVE: Final = (*sorted(OPEN_STATES, key=list(State).index), _S.RESOLVED, _S.REVISITED)
+_OPEN: Final = tuple(s for s in State if s in OPEN_STATES)
+_ACTIVE: Final = (*_OPEN, _S.RESOLVED, _S.REVISITED)
 
 _BUILT_IN: Final = (
     Command("acknowledge", [_S.RECEIVED], _S.ACKNOWLEDGED, "acknowledged", _acknowledge,
@@ -633,7 +634,7 @@ _BUILT_IN: Final = (
             _archive, (Argument("summary", check=_opt_text("summary"),
                                 doc="the lesson learned"),),
             doc="Close the case with a summary."),
-    Command("withdraw", sorted(OPEN_STATES, key=list(State).index), _S.WITHDRAWN, "withdrawn",
+    Command("withdraw", _OPEN, _S.WITHDRAWN, "withdrawn",
             _withdraw, (_REASON,), doc="The customer withdrew the complaint."),
     Command("reject", [_S.RECEIVED, _S.ACKNOWLEDGED, _S.INVESTIGATED], _S.REJECTED, "rejected",
             _reject, (_REASON, Argument("evidence", default=(), check=_evidence,
@@ -647,7 +648,7 @@ _BUILT_IN: Final = (
             blocked=_blocked_await, doc="Pause the SLA clocks while we wait for the customer."),
     Command("customer_replied", _WAITING, None, "resumed", _replied, resumes=False,
             blocked=_blocked_replied, doc="Resume the SLA clocks."),
-    Command("reclassify", sorted(OPEN_STATES, key=list(State).index), None, "reclassified",
+    Command("reclassify", _OPEN, None, "reclassified",
             _reclassify,
             (_REASON, Argument("category", check=_label("category")),
              Argument("dimension", check=_label("dimension")),

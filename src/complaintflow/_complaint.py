@@ -729,10 +729,9 @@ def _resumed(c: Complaint, e: Event, check: bool) -> _Changes:
     held = timedelta(seconds=raw)
     clocks = {}
     for s, k in c.clocks.items():
-        if k.stopped_at is None and k.pauses and k.pauses[-1][1] is None:
-            k = attrs.evolve(k, pauses=(*k.pauses[:-1], (k.pauses[-1][0], e.at)),
-                             held=k.held + held)
-        clocks[s] = k
+        ended = k.stopped_at is None and k.pauses and k.pauses[-1][1] is None
+        clocks[s] = attrs.evolve(k, pauses=(*k.pauses[:-1], (k.pauses[-1][0], e.at)),
+                                 held=k.held + held) if ended else k
     out: _Changes = {"paused_at": None, "pause_until": None, "held": c.held + held,
                      "clocks": MappingProxyType(clocks)}
     work = replace(c, out)

@@ -648,17 +648,17 @@ _BUILT_IN: Final = (
             blocked=_blocked_await, doc="Pause the SLA clocks while we wait for the customer."),
     Command("customer_replied", _WAITING, None, "resumed", _replied, resumes=False,
             blocked=_blocked_replied, doc="Resume the SLA clocks."),
+    Command("message", _NOT_ARCHIVED, None, "message", _message,
+            (Argument("text", required=True, check=lambda v: check_text("text", v)),
+             Argument("channel", check=_channel)),
+            events=("resumed",), resumes=False, actor_required=False,
+            doc="Record a message from the customer (resumes a paused clock)."),
     Command("reclassify", _OPEN, None, "reclassified",
             _reclassify,
             (_REASON, Argument("category", check=_label("category")),
              Argument("dimension", check=_label("dimension")),
              Argument("severity", check=_severity), Argument("scope", check=_scope)),
             resumes=False, doc="Correct the classification with a reason."),
-    Command("message", _NOT_ARCHIVED, None, "message", _message,
-            (Argument("text", required=True, check=lambda v: check_text("text", v)),
-             Argument("channel", check=_channel)),
-            events=("resumed",), resumes=False, actor_required=False,
-            doc="Record a message from the customer (resumes a paused clock)."),
 )
 
 #: Every built-in command by name (read-only).

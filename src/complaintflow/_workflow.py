@@ -375,7 +375,7 @@ class Workflow:
         now = self._now(complaint)
         folded: _Folded = []
         try:
-            work = self._catch_up(complaint, now, folded)
+            work = self._catch_up(complaint, now, folded, reaching=spec.completes)
             if work.paused and spec.resumes:
                 work = self._fold(work, resume_event(
                     self, work, now, f"{command} while waiting for the customer"), now, folded)
@@ -407,11 +407,13 @@ class Workflow:
             work = self._fold(work, decided, now, folded)
         return self._commit(complaint, folded)
 
-    def _catch_up(self, complaint: Complaint, at: datetime, folded: _Folded) -> Complaint:
+    def _catch_up(self, complaint: Complaint, at: datetime, folded: _Folded,
+                  reaching: State | None = None) -> Complaint:
         """Record what time has made true by ``at``: the end of a wait at its limit, then per
         stage a missed warning, the breach (naming the deadline) and the escalation the
         policy prescribes. Every command runs it first, so a stage reached late records
-        its breach before the event that reaches it."""
+        its breach before the event that reaches it; the stage a command is ``reaching``
+        exactly at its deadline is reached in time."""
         work = complaint
         if work.is_final:
             return work
@@ -427,11 +429,15 @@ class Workflow:
             deadline = work.deadlines.get(stage)
             if deadline is None or stage in work.completed or stage in work.breached:
                 continue
+            late = at > deadline or (at == deadline and stage is not reaching)
             warn = work.warnings.get(stage)
-            if warn is not None and at >= warn and stage not in work.warned:
+            # a stage reached in time needs no warning any more; one reached late gets it
+            # before its breach
+            if (warn is not None and at >= warn and stage not in work.warned
+                    and (late or stage is not reaching)):
                 work = self._fold(work, ("sla_warning", {
                     "stage": stage.value, "deadline": deadline.isoformat()}, None), at, folded)
-            if at >= deadline:
+            if late:
                 work = self._fold(work, ("sla_breached", {
                     "stage": stage.value, "deadline": deadline.isoformat()}, None), at, folded)
                 target = self.escalation.on_breach(work, stage)

@@ -86,7 +86,9 @@ def _stage_times(raw: object, field: str) -> dict[State, datetime]:
         raise ValidationError(field, f"expected a mapping of stage to time, got {raw!r}")
     out: dict[State, datetime] = {}
     for k, v in raw.items():
-        stage = _stage(k, field)
+        stage = _STAGE_OF.get(k)
+        if stage is None:
+            stage = _stage(k, field)  # raises, naming the field
         if type(v) is str:
             try:
                 when = datetime.fromisoformat(v)
@@ -175,6 +177,14 @@ class StageClock:
 _NO_CLOCKS: Final[Mapping[State, StageClock]] = MappingProxyType({})
 
 
+def _moved(k: StageClock, **changes: Any) -> StageClock:
+    """A copy of stage clock ``k`` with ``changes`` (the fold's fast ``attrs.evolve``)."""
+    get = changes.get
+    return StageClock(k.stage, get("started_at", k.started_at), get("deadline", k.deadline),
+                      get("stopped_at", k.stopped_at), get("pauses", k.pauses),
+                      get("held", k.held), get("breached", k.breached), get("warned", k.warned))
+
+
 @attrs.frozen(slots=False, kw_only=True)
 class Complaint:
     """One customer complaint: every field is a fold of ``history``.
@@ -260,7 +270,8 @@ class Complaint:
     def sla(self) -> Mapping[State, StageClock]:
         """Every planned deadline's clock, in stage order; ``clock.outcome`` says whether it
         was met on time, met late, is open and breached, or open and not yet due."""
-        return {s: c for s, c in self.clocks.items() if c.deadline is not None}
+        clocks = self.clocks
+        return {s: clocks[s] for s in STAGES if s in clocks and clocks[s].deadline is not None}
 
     def outcomes(self, now: datetime | None = None) -> dict[State, SlaOutcome]:
         """Each planned deadline's :class:`SlaOutcome`, as recorded or (given ``now``) at
@@ -498,35 +509,50 @@ def _received(e: Event, check: bool) -> Complaint:
     deadlines = _planned(e, "deadlines", check)
     warnings = _planned(e, "warnings", check)
     clocks = {s: StageClock(s, e.at, when) for s, when in deadlines.items()}
-    return Complaint(
-        id=d["id"],
-        state=State.RECEIVED,
-        version=1,
-        history=(e,),
-        customer_id=d["customer_id"],
-        channel=d["channel"],
-        received_at=e.at,
-        text=personal.get("text"),
-        order_id=d.get("order_id"),
-        sku=d.get("sku"),
-        batch=d.get("batch"),
-        store=d.get("store"),
-        region=d.get("region"),
-        brand=d.get("brand"),
-        amount=None if d.get("amount") is None else Money.from_dict(d["amount"], "amount"),
-        category=d.get("category", "other"),
-        dimension=d.get("dimension", "other"),
-        severity=d.get("severity", 3),
-        scope=d.get("scope", "point"),
-        tier=Tier.parse(d.get("tier", "front_line")),
-        evidence=tuple(d.get("evidence", ())),
-        flags=frozenset(d.get("flags", ())),
-        deadlines=MappingProxyType(deadlines),
-        warnings=MappingProxyType(warnings),
-        clocks=MappingProxyType(clocks),
-        channels=(d["channel"],),
-        erased=bool(personal.get("erased", False)),
-    )
+    channel = d["channel"]
+    amount = d.get("amount")
+    return replace(_blank(), {
+        "id": d["id"],
+        "state": State.RECEIVED,
+        "version": 1,
+        "history": (e,),
+        "customer_id": d["customer_id"],
+        "channel": channel,
+        "received_at": e.at,
+        "text": personal.get("text"),
+        "order_id": d.get("order_id"),
+        "sku": d.get("sku"),
+        "batch": d.get("batch"),
+        "store": d.get("store"),
+        "region": d.get("region"),
+        "brand": d.get("brand"),
+        "amount": None if amount is None else Money.from_dict(amount, "amount"),
+        "category": d.get("category", "other"),
+        "dimension": d.get("dimension", "other"),
+        "severity": d.get("severity", 3),
+        "scope": d.get("scope", "point"),
+        "tier": Tier.parse(d.get("tier", "front_line")),
+        "evidence": tuple(d.get("evidence", ())),
+        "flags": frozenset(d.get("flags", ())),
+        "deadlines": MappingProxyType(deadlines),
+        "warnings": MappingProxyType(warnings),
+        "clocks": MappingProxyType(clocks),
+        "channels": (channel,),
+        "erased": bool(personal.get("erased", False)),
+    })
+
+
+_BLANK: list[Complaint] = []
+
+
+def _blank() -> Complaint:
+    """A complaint with every field at its default: what the ``received`` fold fills in
+    (copying its ``__dict__`` is cheaper than the frozen ``__init__``, once per receipt)."""
+    if not _BLANK:
+        _BLANK.append(Complaint(id="", state=State.RECEIVED, version=0, history=(),
+                                customer_id="", channel="", received_at=datetime.min.replace(tzinfo=UTC),
+                                text=None))
+    return _BLANK[0]
 
 
 def _reason_of(c: Complaint, e: Event, check: bool, *, required: bool = False) -> _Changes:
@@ -635,21 +661,23 @@ def _replan(c: Complaint, e: Event, check: bool, out: _Changes,
     warns = _planned(e, "warnings", check)
     if not times and not warns and not reset:
         return
-    deadlines = {s: d for s, d in c.deadlines.items() if s not in reset}
-    deadlines.update(times)
-    warnings = {s: w for s, w in c.warnings.items() if s not in reset}
-    warnings.update(warns)
+    deadlines = dict(c.deadlines)
+    warnings = dict(c.warnings)
     clocks = dict(c.clocks)
     for stage in reset:
+        deadlines.pop(stage, None)
+        warnings.pop(stage, None)
         if stage in clocks:
             clocks[stage] = StageClock(stage, e.at, None)
+    deadlines.update(times)
+    warnings.update(warns)
     for stage, when in times.items():
         old = clocks.get(stage)
-        clocks[stage] = StageClock(stage, e.at, when) if old is None else attrs.evolve(
+        clocks[stage] = StageClock(stage, e.at, when) if old is None else _moved(
             old, deadline=when)
-    out["deadlines"] = MappingProxyType({s: deadlines[s] for s in STAGES if s in deadlines})
-    out["warnings"] = MappingProxyType({s: warnings[s] for s in STAGES if s in warnings})
-    out["clocks"] = MappingProxyType({s: clocks[s] for s in STAGES if s in clocks})
+    out["deadlines"] = MappingProxyType(deadlines)
+    out["warnings"] = MappingProxyType(warnings)
+    out["clocks"] = MappingProxyType(clocks)
     if reset:
         out["completed"] = c.completed - reset
         out["warned"] = c.warned - reset
@@ -713,7 +741,7 @@ def _paused(c: Complaint, e: Event, check: bool) -> _Changes:
     until_at = None if until is None else _parse_time(until, "until")
     if check and until_at is not None and until_at < e.at:
         raise ValidationError("until", f"{until_at.isoformat()} is before the pause")
-    clocks = {s: (attrs.evolve(k, pauses=(*k.pauses, (e.at, None))) if k.running else k)
+    clocks = {s: (_moved(k, pauses=(*k.pauses, (e.at, None))) if k.running else k)
               for s, k in c.clocks.items()}
     return {"paused_at": e.at, "pause_until": until_at, "clocks": MappingProxyType(clocks),
             **_reason_of(c, e, check)}
@@ -730,7 +758,7 @@ def _resumed(c: Complaint, e: Event, check: bool) -> _Changes:
     clocks = {}
     for s, k in c.clocks.items():
         ended = k.stopped_at is None and k.pauses and k.pauses[-1][1] is None
-        clocks[s] = attrs.evolve(k, pauses=(*k.pauses[:-1], (k.pauses[-1][0], e.at)),
+        clocks[s] = _moved(k, pauses=(*k.pauses[:-1], (k.pauses[-1][0], e.at)),
                                  held=k.held + held) if ended else k
     out: _Changes = {"paused_at": None, "pause_until": None, "held": c.held + held,
                      "clocks": MappingProxyType(clocks)}
@@ -765,7 +793,7 @@ def _warning(c: Complaint, e: Event, check: bool) -> _Changes:
     out: _Changes = {"warned": c.warned | {stage}}
     clock = c.clocks.get(stage)
     if clock is not None:
-        out["clocks"] = MappingProxyType({**c.clocks, stage: attrs.evolve(clock, warned=True)})
+        out["clocks"] = MappingProxyType({**c.clocks, stage: _moved(clock, warned=True)})
     return out
 
 
@@ -778,7 +806,7 @@ def _breached(c: Complaint, e: Event, check: bool) -> _Changes:
     out: _Changes = {"breached": c.breached | {stage}}
     clock = c.clocks.get(stage)
     if clock is not None:
-        out["clocks"] = MappingProxyType({**c.clocks, stage: attrs.evolve(clock, breached=True)})
+        out["clocks"] = MappingProxyType({**c.clocks, stage: _moved(clock, breached=True)})
     return out
 
 
@@ -858,7 +886,7 @@ def apply(complaint: Complaint | None, event: Event, *, check: bool = True) -> C
             clock = clocks.get(entered)
             if clock is not None and clock.stopped_at is None:
                 changes["clocks"] = MappingProxyType(
-                    {**clocks, entered: attrs.evolve(clock, stopped_at=event.at)})
+                    {**clocks, entered: _moved(clock, stopped_at=event.at)})
     changes["version"] = event.seq
     changes["history"] = (*complaint.history, event)
     return replace(complaint, changes)

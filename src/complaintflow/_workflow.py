@@ -54,6 +54,8 @@ class Listener(Protocol):
 
 
 _Folded = list[tuple[Event, Complaint]]
+#: Actor ids already checked (a bounded set: it saves a pattern match per command).
+_GOOD_IDS: set[str] = set()
 
 
 def _random_id() -> str:
@@ -369,7 +371,10 @@ class Workflow:
         who: Actor | None = None
         if actor is not None or spec.actor_required:
             who = Actor.of(actor, "actor")  # type: ignore[arg-type]
-            check_id("actor", who.id)
+            if who.id not in _GOOD_IDS:
+                if len(_GOOD_IDS) > 4096:
+                    _GOOD_IDS.clear()
+                _GOOD_IDS.add(check_id("actor", who.id))
         self.engine.target(complaint.state, command)
         args = spec.bind(data)
         now = self._now(complaint)
@@ -385,9 +390,13 @@ class Workflow:
                     raise why
                 if why is not None:
                     raise InvalidTransition(command, work.state.value, detail=why)
+            replanned = False
             for decided in spec.run(self, work, who, now, args):
                 work = self._fold(work, decided, now, folded)
-            self._catch_up(work, now, folded)
+                replanned = replanned or "deadlines" in decided[1] or "warnings" in decided[1]
+            if replanned:
+                # a deadline planned again may already be due now
+                self._catch_up(work, now, folded)
         except OverflowError:
             raise ValidationError("now", f"{now.isoformat()} is too close to the end of time "
                                          "for the deadlines it plans") from None

@@ -87,11 +87,12 @@ __all__ = [
 
 for _name in __all__:
     _obj = globals()[_name]
-    if isinstance(_obj, type) and attrs.has(_obj):
+    if isinstance(_obj, type) and (attrs.has(_obj) or hasattr(_obj, "_fields")):
         # resolve the annotations where they were written, so typing.get_type_hints and
         # cattrs-style introspection work once the public module path is set below
         _obj.__annotations__ = typing.get_type_hints(_obj)
-        attrs.resolve_types(_obj)
+        if attrs.has(_obj):
+            attrs.resolve_types(_obj)
     if isinstance(_obj, type) and _obj.__module__.startswith("complaintflow._"):
         with contextlib.suppress(AttributeError, TypeError):
             _obj.__module__ = "complaintflow"

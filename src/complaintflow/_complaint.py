@@ -14,7 +14,7 @@ import enum
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, NamedTuple, TypeAlias
 
 import attrs
 
@@ -126,9 +126,8 @@ class SlaOutcome(enum.StrEnum):
         return self.value
 
 
-@attrs.frozen(slots=True)
-class StageClock:
-    """One stage's SLA clock, kept by the fold.
+class StageClock(NamedTuple):
+    """One stage's SLA clock, kept by the fold (an immutable named tuple).
 
     ``started_at`` is the event that planned the stage (receipt, resolution, or the
     reopening that reset it), ``deadline`` the stage's deadline after every move (``None``
@@ -178,11 +177,8 @@ _NO_CLOCKS: Final[Mapping[State, StageClock]] = MappingProxyType({})
 
 
 def _moved(k: StageClock, **changes: Any) -> StageClock:
-    """A copy of stage clock ``k`` with ``changes`` (the fold's fast ``attrs.evolve``)."""
-    get = changes.get
-    return StageClock(k.stage, get("started_at", k.started_at), get("deadline", k.deadline),
-                      get("stopped_at", k.stopped_at), get("pauses", k.pauses),
-                      get("held", k.held), get("breached", k.breached), get("warned", k.warned))
+    """A copy of stage clock ``k`` with ``changes``."""
+    return k._replace(**changes)
 
 
 @attrs.frozen(slots=False, kw_only=True)
@@ -885,8 +881,9 @@ def apply(complaint: Complaint | None, event: Event, *, check: bool = True) -> C
             clocks = changes.get("clocks", complaint.clocks)
             clock = clocks.get(entered)
             if clock is not None and clock.stopped_at is None:
-                changes["clocks"] = MappingProxyType(
-                    {**clocks, entered: _moved(clock, stopped_at=event.at)})
+                stopped = StageClock(entered, clock.started_at, clock.deadline, event.at,
+                                     clock.pauses, clock.held, clock.breached, clock.warned)
+                changes["clocks"] = MappingProxyType({**clocks, entered: stopped})
     changes["version"] = event.seq
     changes["history"] = (*complaint.history, event)
     return replace(complaint, changes)

@@ -32,6 +32,7 @@ from complaintflow._complaint import (
     set_authority_judge,
     stage_times_to_data,
 )
+from complaintflow._events import FrozenDict
 from complaintflow._limits import MAX_ID, check_id, check_moment, check_text
 from complaintflow._values import (
     FINAL_STATES,
@@ -151,7 +152,7 @@ class Command:
     def bind(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """Check ``given`` keyword arguments: every name known, every required one there,
         each value through its check; the defaults fill the rest."""
-        known = {a.name: a for a in self.arguments}
+        known = self.argument_names
         for name in given:
             if name not in known:
                 raise ValidationError(name, f"{self.name} takes no argument {name!r}; it takes "
@@ -290,7 +291,7 @@ def _acknowledge(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
     promised = ensure_aware(promise, "promise")
     if promised < now:
         raise ValidationError("promise", f"{promised.isoformat()} is already past")
-    return [("acknowledged", {"promise": promised.isoformat(), "actor_tier": actor.tier.label})]
+    return [("acknowledged", FrozenDict(promise=promised.isoformat(), actor_tier=actor.tier.label))]
 
 
 def _investigate(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
@@ -400,7 +401,7 @@ def _propose(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
 
 def _decline(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
              args: Mapping[str, Any]) -> list[Decision]:
-    return [("declined", {"reason": args["reason"]})]
+    return [("declined", FrozenDict(reason=args["reason"]))]
 
 
 def _resolve(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
@@ -409,10 +410,10 @@ def _resolve(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
     if due < now:
         raise ValidationError("follow_up", "the follow-up deadline is before resolution")
     times = {State.REVISITED: due}
-    return [("resolved", {
-        "deadlines": stage_times_to_data(times),
-        "warnings": stage_times_to_data(_warnings(wf, c, now, times)),
-    })]
+    return [("resolved", FrozenDict(
+        deadlines=stage_times_to_data(times),
+        warnings=stage_times_to_data(_warnings(wf, c, now, times)),
+    ))]
 
 
 def _warnings(wf: Any, c: Complaint, start: datetime,
@@ -427,7 +428,7 @@ def _warnings(wf: Any, c: Complaint, start: datetime,
 
 def _revisit(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
              args: Mapping[str, Any]) -> list[Decision]:
-    return [("revisited", {"satisfaction": args["satisfaction"]})]
+    return [("revisited", FrozenDict(satisfaction=args["satisfaction"]))]
 
 
 def _reopen(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
@@ -450,12 +451,12 @@ def _reopen(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
 
 def _archive(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
              args: Mapping[str, Any]) -> list[Decision]:
-    return [("archived", {"summary": args["summary"]})]
+    return [("archived", FrozenDict(summary=args["summary"]))]
 
 
 def _withdraw(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
               args: Mapping[str, Any]) -> list[Decision]:
-    return [("withdrawn", {"reason": args["reason"]})]
+    return [("withdrawn", FrozenDict(reason=args["reason"]))]
 
 
 def _reject(wf: Any, c: Complaint, actor: Actor | None, now: datetime,

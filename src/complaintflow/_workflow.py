@@ -266,6 +266,8 @@ class Workflow:
             complaint = apply(complaint, event, check=False)
             folded.append((event, complaint))
         assert complaint is not None
+        # a policy may plan a deadline at the very moment of receipt
+        complaint = self._catch_up(complaint, now, folded)
         if self.store is not None:
             complaint = self.store.add(complaint)
             folded[-1] = (folded[-1][0], complaint)
@@ -380,7 +382,11 @@ class Workflow:
         now = self._now(complaint)
         folded: _Folded = []
         try:
-            work = self._catch_up(complaint, now, folded, reaching=spec.completes)
+            work = complaint
+            if now > complaint.last_event_at:
+                # the record is true as of its last event (every command and tick keeps it
+                # so): only time after it can have made something due
+                work = self._catch_up(complaint, now, folded, reaching=spec.completes)
             if work.paused and spec.resumes:
                 work = self._fold(work, resume_event(
                     self, work, now, f"{command} while waiting for the customer"), now, folded)
@@ -444,11 +450,11 @@ class Workflow:
             # before its breach
             if (warn is not None and at >= warn and stage not in work.warned
                     and (late or stage is not reaching)):
-                work = self._fold(work, ("sla_warning", {
-                    "stage": stage.value, "deadline": deadline.isoformat()}, None), at, folded)
+                work = self._fold(work, ("sla_warning", FrozenDict(
+                    stage=stage.value, deadline=deadline.isoformat()), None), at, folded)
             if late:
-                work = self._fold(work, ("sla_breached", {
-                    "stage": stage.value, "deadline": deadline.isoformat()}, None), at, folded)
+                work = self._fold(work, ("sla_breached", FrozenDict(
+                    stage=stage.value, deadline=deadline.isoformat()), None), at, folded)
                 target = self.escalation.on_breach(work, stage)
                 if target is not None and target > work.tier:
                     work = self._fold(work, ("escalated", {

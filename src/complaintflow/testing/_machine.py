@@ -23,6 +23,7 @@ from hypothesis.stateful import (  # noqa: E402
 )
 
 from complaintflow._clock import FrozenClock  # noqa: E402
+from complaintflow._commands import COMMANDS  # noqa: E402
 from complaintflow._complaint import Complaint  # noqa: E402
 from complaintflow._events import Event  # noqa: E402
 from complaintflow._values import Actor, Finding, Money, Offer, State, Tier  # noqa: E402
@@ -380,6 +381,21 @@ class WorkflowMachine(RuleBasedStateMachine):
                    scope: str | None) -> None:
         self._run(self._pick(pick, self._allowing("reclassify")), "reclassify",
                   {"actor": actor, "reason": reason, "severity": severity, "scope": scope})
+
+    # -- an integrator's own commands (registered beyond the built-in ones) -------------------
+    def _own_commands(self) -> list[str]:
+        """Commands the workflow's registry holds beyond the built-in ones that need no
+        argument the machine could not invent."""
+        return [n for n, c in self.workflow.commands.items()
+                if n not in COMMANDS and not any(a.required for a in c.arguments)]
+
+    @precondition(lambda self: bool(self.complaints) and bool(self._own_commands()))
+    @rule(pick=_PICK, which=_PICK, actor=actors())
+    def own_command(self, pick: int, which: int, actor: Actor) -> None:
+        """Run one of the workflow's own commands (from its registry) on any complaint:
+        refused cleanly or a legal step."""
+        names = self._own_commands()
+        self._run(self._pick(pick), names[which % len(names)], {"actor": actor}, generic=True)
 
     # -- anything, anywhere: refused cleanly or a legal step ------------------------------------
     @precondition(lambda self: bool(self.complaints))

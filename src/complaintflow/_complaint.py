@@ -68,6 +68,7 @@ def _parse_time(value: object, field: str) -> datetime:
 
 
 _STATE_OF: Final = {s.value: s for s in State}
+_TIER_OF: Final[dict[object, Tier]] = {t.label: t for t in Tier}
 _STAGE_OF: Final = {s.value: s for s in STAGES}
 
 
@@ -527,7 +528,7 @@ def _received(e: Event, check: bool) -> Complaint:
         "dimension": d.get("dimension", "other"),
         "severity": d.get("severity", 3),
         "scope": d.get("scope", "point"),
-        "tier": Tier.parse(d.get("tier", "front_line")),
+        "tier": _TIER_OF.get(d.get("tier", "front_line")) or Tier.parse(d.get("tier"), "tier"),
         "evidence": tuple(d.get("evidence", ())),
         "flags": frozenset(d.get("flags", ())),
         "deadlines": MappingProxyType(deadlines),

@@ -18,7 +18,10 @@ def ensure_aware(value: object, field: str) -> datetime:
         raise ValidationError(field, f"expected an aware datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError(field, f"naive datetime {value.isoformat()} refused; attach a tzinfo")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError(field, f"{value.isoformat()} is out of range in UTC") from None
 
 
 @runtime_checkable

@@ -12,7 +12,8 @@ import attrs
 from complaintflow._clock import ensure_aware
 from complaintflow.exceptions import ValidationError
 
-__all__ = ["EVENT_NAMES", "SCHEMA_VERSION", "Event", "FrozenDict", "freeze", "register_upcaster", "thaw"]
+__all__ = ["EVENT_NAMES", "SCHEMA_VERSION", "Event", "FrozenDict", "freeze", "known_event",
+           "register_event_name", "register_upcaster", "thaw"]
 
 #: Version of the dict layout written by ``to_dict``; ``from_dict`` reads this and older ones.
 SCHEMA_VERSION: Final = 1
@@ -23,6 +24,22 @@ EVENT_NAMES: Final = frozenset({
     "resumed", "sla_warning", "sla_breached", "merged", "reclassified", "message",
     "scope_changed", "erased", "outreach_requested",
 })
+
+#: Every event name a history may hold: the built-in ones plus those registered for
+#: integrators' own commands (:func:`register_event_name`).
+_KNOWN: set[str] = set(EVENT_NAMES)
+
+
+def register_event_name(name: str) -> None:
+    """Let histories hold events named ``name`` (an integrator's own command's event)."""
+    if not isinstance(name, str) or not name.isidentifier() or not name.islower():
+        raise ValidationError("event.name", f"{name!r} is not a lower-case identifier")
+    _KNOWN.add(name)
+
+
+def known_event(name: str) -> bool:
+    """Whether a history may hold an event named ``name``."""
+    return name in _KNOWN
 
 
 _SCALARS: Final = (str, int, bool, type(None))
@@ -111,7 +128,7 @@ class Event:
     def __attrs_post_init__(self) -> None:
         if isinstance(self.seq, bool) or not isinstance(self.seq, int) or self.seq < 1:
             raise ValidationError("event.seq", f"expected an integer >= 1, got {self.seq!r}")
-        if not isinstance(self.name, str) or self.name not in EVENT_NAMES:
+        if not isinstance(self.name, str) or self.name not in _KNOWN:
             raise ValidationError("event.name", f"unknown event {self.name!r}")
         if self.actor is not None and not isinstance(self.actor, str):
             raise ValidationError("event.actor", f"expected a string or None, got {self.actor!r}")

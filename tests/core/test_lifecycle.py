@@ -170,8 +170,10 @@ def test_receive_refuses_bad_input(field: str, kwargs: dict[str, object]) -> Non
 
 def test_unknown_command_and_bad_actor() -> None:
     wf, c, _ = new()
-    with pytest.raises(cf.InvalidTransition, match="teleport"):
+    with pytest.raises(cf.UnknownCommand, match="teleport") as refused:
         wf.fire(c, "teleport", actor="a")
+    assert isinstance(refused.value, cf.ValidationError)
+    assert not isinstance(refused.value, cf.InvalidTransition)
     with pytest.raises(cf.ValidationError, match="actor"):
         wf.acknowledge(c, actor="")
     with pytest.raises(cf.ValidationError, match="actor"):
@@ -353,7 +355,11 @@ def test_reclassify_replans_open_stages_keeps_breaches_and_tier() -> None:
         wf.reclassify(c, actor="a", reason="x", severity=7)
     with pytest.raises(cf.ValidationError, match="reason"):
         wf.reclassify(c, actor="a", reason="", severity=2)
-    lower = wf.reclassify(c, actor="a", reason="minor after all", severity=3)
+    with pytest.raises(cf.ValidationError, match="severity"):
+        wf.reclassify(c, actor="a", reason="minor after all", severity=3)  # safety stays 1
+    lower = wf.reclassify(c, actor="a", reason="a late parcel after all",
+                          category="delivery_delay", severity=3)
+    assert lower.severity == 3 and lower.dimension == "experience"
     assert lower.tier == c.tier  # the owning tier never goes down
 
 

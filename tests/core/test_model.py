@@ -10,7 +10,7 @@ import pytest
 from core_helpers import T0, new, to_state
 
 import complaintflow as cf
-from complaintflow._model import freeze, register_upcaster
+from complaintflow._events import freeze, register_upcaster
 
 
 def test_money_rounds_to_minor_unit_and_refuses_floats_and_negatives() -> None:

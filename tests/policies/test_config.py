@@ -71,7 +71,7 @@ window_hours = 1
 
 
 def test_workflow_from_a_file(tmp_path: Path) -> None:
-    wf = cf.Workflow(store=MemoryStore(), clock=cf.FrozenClock(T0),
+    wf = cf.Workflow(store=MemoryStore(), clock=cf.FrozenClock(T0 + timedelta(days=365)),
                      **cf.load_policies(_write(tmp_path, POLICIES)))
     c = wf.receive("保修卡丢了，店里就不管了", customer_id="C1", channel="hotline", order_id="O1",
                    sku="S", at=T0)

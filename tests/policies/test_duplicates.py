@@ -19,7 +19,7 @@ BOSS = cf.Actor("boss", cf.Tier.EXECUTIVE)
 
 def _wf(**kw: object) -> tuple[cf.Workflow, MemoryStore]:
     store = MemoryStore()
-    return cf.Workflow(store=store, clock=cf.FrozenClock(T0), **kw), store  # type: ignore[arg-type]
+    return cf.Workflow(store=store, clock=cf.FrozenClock(T0 + timedelta(days=365)), **kw), store  # type: ignore[arg-type]
 
 
 def test_second_channel_within_48h_is_merged() -> None:

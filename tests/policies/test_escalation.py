@@ -104,7 +104,8 @@ def test_executive_breaches_do_not_escalate() -> None:
 def test_pause_with_a_calendar_holds_working_seconds() -> None:
     cal = cn_calendar()
     at = datetime(2026, 6, 18, 10, 0, tzinfo=SHANGHAI)
-    wf, clock = workflow(at, escalation=TieredEscalation(calendar=cal))
+    # a wait of up to five days, so the customer's reply (not the limit) ends it
+    wf, clock = workflow(at, escalation=TieredEscalation(calendar=cal, pause_limit_hours=120))
     c = wf.acknowledge(receive(wf, DRESS), actor="a")
     before = dict(c.open_deadlines)
     c = wf.await_customer(c, actor="a", reason="asked for photos")

@@ -18,7 +18,7 @@ T0 = datetime(2026, 6, 18, 9, 0, tzinfo=UTC)
 
 
 def _wf(**kw: object) -> cf.Workflow:
-    return cf.Workflow(store=MemoryStore(), clock=cf.FrozenClock(T0), **kw)  # type: ignore[arg-type]
+    return cf.Workflow(store=MemoryStore(), clock=cf.FrozenClock(T0 + timedelta(days=365)), **kw)  # type: ignore[arg-type]
 
 
 def test_third_complaint_in_thirty_days_is_high_frequency() -> None:
@@ -69,7 +69,8 @@ def test_a_recent_low_satisfaction_is_churn_risk() -> None:
     c = wf.propose(c, actor=actor)
     c = wf.resolve(c, actor=actor)
     c = wf.revisit(c, actor=actor, satisfaction=1)
-    nxt = wf.receive("又掉色了", customer_id="C1", channel="app", order_id="O2")
+    nxt = wf.receive("又掉色了", customer_id="C1", channel="app", order_id="O2",
+                     at=T0 + timedelta(days=1))
     assert "churn_risk" in nxt.flags
 
 

@@ -16,7 +16,7 @@ T0 = datetime(2026, 6, 18, 9, 0, tzinfo=UTC)
 
 
 def _wf(**kw: object) -> tuple[cf.Workflow, list[tuple[cf.Event, cf.Complaint]]]:
-    wf = cf.Workflow(store=MemoryStore(), clock=cf.FrozenClock(T0), **kw)  # type: ignore[arg-type]
+    wf = cf.Workflow(store=MemoryStore(), clock=cf.FrozenClock(T0 + timedelta(days=365)), **kw)  # type: ignore[arg-type]
     seen: list[tuple[cf.Event, cf.Complaint]] = []
     wf.subscribe(lambda e, c: seen.append((e, c)))
     return wf, seen

@@ -55,7 +55,7 @@ def hammer(spec: Spec, worker: str, ids: list[str], rounds: int, seed: int,  # n
     Returns what this worker was told was committed and how often it was refused.
     """
     store = open_store(spec)
-    wf = cf.Workflow(store=store, clock=cf.FrozenClock(T0 + timedelta(hours=1)))
+    wf = cf.Workflow(store=store, clock=cf.FrozenClock(T0 + timedelta(minutes=30)))
     rng = random.Random(seed)
     committed: list[tuple[str, int, str]] = []
     refused = 0
@@ -79,7 +79,7 @@ def hammer_with_retry(spec: Spec, worker: str, ids: list[str], rounds: int, seed
                       start: Any) -> list[tuple[str, int, str]]:
     """The same load → command → save loop through ``retry``: nothing is ever given up."""
     store = open_store(spec)
-    wf = cf.Workflow(store=store, clock=cf.FrozenClock(T0 + timedelta(hours=1)))
+    wf = cf.Workflow(store=store, clock=cf.FrozenClock(T0 + timedelta(minutes=30)))
     rng = random.Random(seed)
     done: list[tuple[str, int, str]] = []
     _wait_until(start)

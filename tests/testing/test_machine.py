@@ -155,8 +155,34 @@ def test_the_machine_reaches_deep_states() -> None:
                 names.update(e.name for e in c.history)
 
     run_state_machine_as_test(Recording, settings=settings(
-        max_examples=100, stateful_step_count=30, deadline=None, database=None, derandomize=True,
+        max_examples=150, stateful_step_count=30, deadline=None, database=None, derandomize=True,
         suppress_health_check=list(HealthCheck)))
     assert {cf.State.ARCHIVED, cf.State.REJECTED, cf.State.WITHDRAWN} <= reached
     assert {"proposed", "resolved", "revisited", "declined", "sla_breached", "paused",
             "resumed", "escalated"} <= names
+
+
+# -- an integrator's own command, run by the machine from the registry ---------------------------
+def with_a_note(clock: cf.FrozenClock) -> cf.Workflow:
+    note = cf.Command("flag_for_audit", sources=[s for s in cf.State if s is not cf.State.ARCHIVED],
+                      target=None, event="audit_flagged", resumes=False)
+    return cf.Workflow(clock=clock, store=MemoryStore(), commands=[note])
+
+
+def test_the_machine_runs_a_registered_command() -> None:
+    ran: list[str] = []
+
+    class Recording(workflow_machine(with_a_note, name="WithANote")):  # type: ignore[misc]
+        def teardown(self) -> None:
+            ran.extend(e.name for c in self.complaints.values() for e in c.history)
+
+    run_state_machine_as_test(Recording, settings=settings(
+        max_examples=30, stateful_step_count=20, deadline=None, database=None, derandomize=True,
+        suppress_health_check=list(HealthCheck)))
+    assert "audit_flagged" in ran
+
+
+def test_every_registered_command_has_a_rule() -> None:
+    for name in cf.COMMANDS:
+        assert callable(getattr(WorkflowMachine, name)), name
+    assert callable(WorkflowMachine.own_command)

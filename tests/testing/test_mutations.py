@@ -190,16 +190,16 @@ class ShiftsBack(TieredEscalation):
         return deadline - timedelta(days=30)
 
 
-class PaysInDollars(cf.Workflow):
+def _pays_in_dollars(wf: Any, c: cf.Complaint, actor: Any, now: datetime, args: Any) -> Any:
     """Records every offer as paid in dollars, whatever the complaint's currency."""
+    (name, data), *rest = cf.COMMANDS["propose"].decide(wf, c, actor, now, args)  # type: ignore[misc]
+    offer = {**data["offer"], "statutory": {"amount": "20.00", "currency": "USD"},
+             "goodwill": {"amount": "0", "currency": "USD"},
+             "remedy_value": {"amount": "0", "currency": "USD"}}
+    return [(name, {**data, "offer": offer}), *rest]
 
-    def _d_propose(self, c: cf.Complaint, actor: cf.Actor, now: datetime,
-                   **kwargs: Any) -> Any:
-        (name, data, who), *rest = super()._d_propose(c, actor, now, **kwargs)
-        offer = {**data["offer"], "statutory": {"amount": "20.00", "currency": "USD"},
-                 "goodwill": {"amount": "0", "currency": "USD"},
-                 "remedy_value": {"amount": "0", "currency": "USD"}}
-        return [(name, {**data, "offer": offer}, who), *rest]
+
+PAYS_IN_DOLLARS = attrs.evolve(cf.COMMANDS["propose"], decide=_pays_in_dollars)
 
 
 REOPEN_FROM_ARCHIVED = Engine({**EDGES, "reopen": ((S.REVISITED, S.ARCHIVED), S.INVESTIGATED)})
@@ -216,7 +216,7 @@ CASES: dict[str, Callable[[cf.FrozenClock], cf.Workflow]] = {
     "breach_once_per_stage": lambda clock: BreachesTwice(clock=clock),
     "offers_within_authority": stored(FastLane),
     "goodwill_non_negative": stored(NegativeGoodwill),
-    "single_currency": stored(PaysInDollars),
+    "single_currency": stored(cf.Workflow, commands=[PAYS_IN_DOLLARS]),
     "store_matches": stored(ReturnsInput),
 }
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-from complaintflow._complaint import Complaint
+from complaintflow._commands import COMMANDS, Command
+from complaintflow._complaint import Complaint, SlaOutcome
 from complaintflow._events import Event
-from complaintflow._values import STAGES, Money, Offer, State
+from complaintflow._values import Money, Offer, State
 from complaintflow.cli._common import fmt_time
 from complaintflow.cli._output import Output
 
@@ -95,6 +96,10 @@ _DESCRIBE: dict[str, Callable[[Mapping[str, Any]], str]] = {
 }
 
 
+_OUTCOME_TEXT: Final = {SlaOutcome.MET_ON_TIME: "met", SlaOutcome.MET_LATE: "met late",
+                        SlaOutcome.BREACHED: "breached", SlaOutcome.OPEN: "open"}
+
+
 def describe(event: Event) -> str:
     """The decision an event carries, in a few words.
 
@@ -107,7 +112,22 @@ def describe(event: Event) -> str:
     show = _DESCRIBE.get(event.name)
     if show is not None:
         return show(d)
-    return str(d["reason"]) if "reason" in d else ""
+    if "reason" in d:
+        return str(d["reason"])
+    # an event of a registered command: its declared arguments, as recorded
+    command = _RECORDED_BY.get(event.name)
+    if command is not None:
+        return ", ".join(f"{a.name} {d[a.name]}" for a in command.arguments if a.name in d)
+    return ""
+
+
+#: The command that records each event as its own (from the registry).
+_RECORDED_BY: Final = {c.event: c for c in COMMANDS.values()}
+
+
+def register_text(command: Command) -> None:
+    """Describe ``command``'s event by its arguments (for a workflow's own commands)."""
+    _RECORDED_BY.setdefault(command.event, command)
 
 
 def show_life(output: Output, complaint: Complaint) -> None:
@@ -122,11 +142,10 @@ def show_life(output: Output, complaint: Complaint) -> None:
     output.table(None, ("time (UTC)", "event", "by", "details"),
                  [(fmt_time(e.at), e.name, e.actor or "system", describe(e)) for e in c.history])
     marks = []
-    for stage in STAGES:
-        if stage in c.deadlines:
-            status = ("breached" if stage in c.breached else "met" if stage in c.completed
-                      else "open")
-            marks.append(f"{stage.value} {fmt_time(c.deadlines[stage])} ({status})")
+    for stage, clock in c.sla.items():
+        if clock.deadline is not None:
+            status = _OUTCOME_TEXT[clock.outcome]
+            marks.append(f"{stage.value} {fmt_time(clock.deadline)} ({status})")
     if marks:
         output.line("deadlines: " + "; ".join(marks))
     if c.offers:

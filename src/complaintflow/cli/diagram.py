@@ -5,32 +5,34 @@ from __future__ import annotations
 import argparse
 
 from complaintflow._engine import Engine, default_engine
-from complaintflow._values import State
 from complaintflow.cli._output import Output
 
 __all__ = ["add_parser", "dot", "mermaid", "run"]
 
 
 def mermaid(engine: Engine | None = None) -> str:
-    """The lifecycle as Mermaid ``stateDiagram-v2`` text (the engine's own drawing)."""
+    """The lifecycle as Mermaid ``stateDiagram-v2`` text, drawn by ``transitions``' own
+    Mermaid backend from the graph the registry declares."""
     return (engine if engine is not None else default_engine()).diagram()
 
 
 def dot(engine: Engine | None = None) -> str:
-    """The lifecycle as a Graphviz ``digraph``; commands that keep the state are left out.
+    """The lifecycle as a Graphviz ``digraph``, written from ``transitions``' markup of the
+    graph; commands that keep the state are left out.
 
     >>> print(dot().splitlines()[0])
     digraph complaintflow {
     """
     eng = engine if engine is not None else default_engine()
+    markup = eng.markup()
     lines = ["digraph complaintflow {", "    rankdir=LR;", "    node [shape=box, style=rounded];",
              '    start [shape=point, label=""];',
-             f"    start -> {State.RECEIVED.value};"]
-    for state in State:
-        lines.append(f'    {state.value} [label="{state.value}"];')
-    for source, command, dest in eng.edges():
-        if dest is not source:
-            lines.append(f'    {source.value} -> {dest.value} [label="{command}"];')
+             f"    start -> {markup['initial']};"]
+    for state in markup["states"]:
+        name = state["name"] if isinstance(state, dict) else str(state)
+        lines.append(f'    {name} [label="{name}"];')
+    for move in markup["transitions"]:
+        lines.append(f'    {move["source"]} -> {move["dest"]} [label="{move["trigger"]}"];')
     lines.append("}")
     return "\n".join(lines)
 

@@ -55,6 +55,7 @@ __all__ = [
     "given",
     "judge_offer",
     "judge_recorded_offers",
+    "recorded_policy",
 ]
 
 #: How much each remedy gives the customer, lowest first: a floor's remedy is a minimum.
@@ -446,6 +447,52 @@ def judge_recorded_offers(complaint: Complaint, policy: CompensationPolicy) -> N
                 raise ValidationError(f"history[{i}]", f"malformed 'proposed' event: {exc!r}"
                                       ) from None
         state = apply(state, event)
+
+
+class _RecordedPolicy(CompensationPolicy):
+    """The limits and legal floor one ``proposed`` event recorded, as a policy whose
+    :meth:`judge` retraces that decision; what the event did not record comes from
+    ``fallback``."""
+
+    version: ClassVar[str] = "recorded"
+
+    def __init__(self, data: Mapping[str, Any], fallback: CompensationPolicy) -> None:
+        self._fallback = fallback
+        self._limits: dict[Tier, Money | None] = {}
+        self._floor: tuple[Floor | None] | None = None
+        authority = data.get("authority")
+        if authority is None:
+            return
+        if not isinstance(authority, Mapping):
+            raise ValidationError("authority", f"expected a mapping, got {authority!r}")
+        for tier_key, limit_key in (("actor_tier", "actor_limit"),
+                                    ("approver_tier", "approver_limit")):
+            if data.get(tier_key) is not None and limit_key in authority:
+                raw = authority[limit_key]
+                self._limits[Tier.parse(data[tier_key], tier_key)] = (
+                    None if raw is None else Money.from_dict(raw, f"authority.{limit_key}"))
+        if "floor_owed" in authority:
+            owed = Money(authority["floor_owed"], authority.get("currency", "CNY"))
+            rule = authority.get("floor_rules")
+            self._floor = (None if rule is None and not owed.amount else
+                           Floor("none", owed, str(rule or "recorded"), "recorded"),)
+
+    def next_offer(self, complaint: Complaint) -> Offer:
+        return self._fallback.next_offer(complaint)
+
+    def limit(self, tier: Tier) -> Money | None:
+        return self._limits[tier] if tier in self._limits else self._fallback.limit(tier)
+
+    def floor(self, complaint: Complaint) -> Floor | None:
+        return self._floor[0] if self._floor is not None else self._fallback.floor(complaint)
+
+
+def recorded_policy(data: Mapping[str, Any], fallback: CompensationPolicy) -> CompensationPolicy:
+    """The policy a loaded ``proposed`` event (its ``data``) is judged by: the limits and
+    the legal floor it recorded, ``fallback`` for what it did not record. Its
+    :meth:`~CompensationPolicy.judge` refuses a history whose offers broke the money rules
+    under the very numbers the deciding policy used."""
+    return _RecordedPolicy(data, fallback)
 
 
 # -- legal floors -----------------------------------------------------------------------------

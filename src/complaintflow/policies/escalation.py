@@ -27,10 +27,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any, ClassVar, Final
 
-import attrs
-
-from complaintflow._complaint import Complaint
-from complaintflow._events import Event
+from complaintflow._complaint import Complaint, StageClock
 from complaintflow._values import STAGES, State, Tier
 from complaintflow.exceptions import ValidationError
 from complaintflow.policies._config import ConfigContext, default_text, register_section
@@ -70,6 +67,16 @@ class EscalationPolicy(ABC):
     @abstractmethod
     def owner(self, complaint: Complaint) -> Tier:
         """The tier that owns a newly classified complaint."""
+
+    def replan(self, complaint: Complaint, *, start: datetime | None = None,
+               held: timedelta = _ZERO) -> Mapping[State, datetime]:
+        """Deadlines planned again (after a reclassification): :meth:`deadlines` from
+        ``start``, each moved by ``held``, the SLA time the clocks already stood still
+        (counted in the same time as the deadlines)."""
+        planned = self.deadlines(complaint, start)
+        if not held:
+            return planned
+        return {s: d + held for s, d in planned.items()}
 
     def follow_up(self, complaint: Complaint, resolved_at: datetime) -> datetime:
         """When the follow-up call (revisit) is due after resolution."""
@@ -248,6 +255,21 @@ class TieredEscalation(EscalationPolicy):
             times[earlier] = min(times[earlier], times[later])
         return {s: times[s] for s in ordered}
 
+    def replan(self, complaint: Complaint, *, start: datetime | None = None,
+               held: timedelta = _ZERO) -> Mapping[State, datetime]:
+        """:meth:`deadlines` from ``start`` with ``held`` added in the complaint's time:
+        working time with a calendar (so a deadline lands in working hours), the wall
+        clock otherwise; a regulatory limit still caps each."""
+        planned = self.deadlines(complaint, start)
+        if not held:
+            return planned
+        out = {s: self.after(complaint, d, held) for s, d in planned.items()}
+        if self.regulators:
+            for stage, cap in self.limits(complaint).items():
+                if stage in out:
+                    out[stage] = max(planned[stage], min(out[stage], cap))
+        return out
+
     def limits(self, complaint: Complaint) -> dict[State, datetime]:
         """Hard regulatory limits from receipt that no pause moves a deadline past."""
         out: dict[State, datetime] = {}
@@ -296,38 +318,11 @@ class TieredEscalation(EscalationPolicy):
         return paused_at + self.pause_limit_hours * _H
 
 
-# -- stage clocks: a read view of the history ------------------------------------------------
-
-@attrs.frozen(slots=True)
-class StageClock:
-    """One stage's SLA clock as the history tells it.
-
-    ``started_at`` is receipt (or the reopening that reset the stage), ``stopped_at`` the
-    event that reached the stage, ``pauses`` the (paused, resumed) intervals while the
-    stage was running, ``held`` the SLA time those pauses held (working seconds when the
-    policy used a calendar), ``deadline`` the stage's deadline after every move.
-    """
-
-    stage: State
-    started_at: datetime
-    deadline: datetime | None
-    stopped_at: datetime | None = None
-    pauses: tuple[tuple[datetime, datetime | None], ...] = ()
-    held: timedelta = _ZERO
-    breached: bool = False
-
-    @property
-    def running(self) -> bool:
-        return self.stopped_at is None and (not self.pauses or self.pauses[-1][1] is not None)
-
-
-_STOPS: Final = {"acknowledged": State.ACKNOWLEDGED, "investigated": State.INVESTIGATED,
-                 "proposed": State.PROPOSED, "resolved": State.RESOLVED,
-                 "revisited": State.REVISITED}
-
+# -- stage clocks: kept by the fold -----------------------------------------------------------
 
 def stage_clocks(complaint: Complaint) -> dict[State, StageClock]:
-    """Every stage clock of ``complaint``, rebuilt from its history alone.
+    """Every stage clock of ``complaint``, as the fold of its history keeps them
+    (``complaint.clocks``): nothing walks the history a second time.
 
     >>> from datetime import datetime, timedelta, timezone
     >>> import complaintflow as cf
@@ -342,56 +337,7 @@ def stage_clocks(complaint: Complaint) -> dict[State, StageClock]:
     >>> clocks[cf.State.ACKNOWLEDGED].held, clocks[cf.State.INVESTIGATED].held
     (datetime.timedelta(0), datetime.timedelta(seconds=18000))
     """
-    clocks: dict[State, dict[str, Any]] = {}
-    paused_at: datetime | None = None
-    for event in complaint.history:
-        _fold_clock(clocks, event, paused_at)
-        if event.name == "paused":
-            paused_at = event.at
-        elif event.name == "resumed":
-            paused_at = None
-    return {s: StageClock(stage=s, **v) for s, v in sorted(
-        clocks.items(), key=lambda kv: STAGES.index(kv[0]))}
-
-
-def _fold_clock(clocks: dict[State, dict[str, Any]], event: Event,
-                paused_at: datetime | None) -> None:
-    d = event.data
-    running = [s for s, v in clocks.items() if v["stopped_at"] is None]
-    planned = d.get("deadlines") or {}
-    if event.name == "received":
-        for key, when in planned.items():
-            clocks[State(key)] = {"started_at": event.at, "deadline": datetime.fromisoformat(when),
-                                  "stopped_at": None, "pauses": (), "held": _ZERO,
-                                  "breached": False}
-        return
-    for key in d.get("reset", ()):
-        clocks[State(key)] = {"started_at": event.at, "deadline": None, "stopped_at": None,
-                              "pauses": (), "held": _ZERO, "breached": False}
-    if event.name == "paused":
-        for s in running:
-            clocks[s]["pauses"] = (*clocks[s]["pauses"], (event.at, None))
-    elif event.name == "resumed":
-        held = timedelta(seconds=d.get("held_seconds", 0))
-        for s in running:
-            v = clocks[s]
-            if v["pauses"] and v["pauses"][-1][1] is None:
-                v["pauses"] = (*v["pauses"][:-1], (v["pauses"][-1][0], event.at))
-                v["held"] = v["held"] + held
-    elif event.name == "sla_breached":
-        stage = State(d["stage"])
-        if stage in clocks:
-            clocks[stage]["breached"] = True
-    for key, when in planned.items():
-        stage = State(key)
-        if stage not in clocks:
-            clocks[stage] = {"started_at": event.at, "deadline": None, "stopped_at": None,
-                             "pauses": (), "held": _ZERO, "breached": False}
-        clocks[stage]["deadline"] = datetime.fromisoformat(when)
-    stop = _STOPS.get(event.name)
-    if stop is not None and stop in clocks and clocks[stop]["stopped_at"] is None:
-        clocks[stop]["stopped_at"] = event.at
-    del paused_at
+    return dict(complaint.clocks)
 
 
 # -- TOML: [escalation] -----------------------------------------------------------------------

@@ -23,6 +23,7 @@ from hypothesis.stateful import (  # noqa: E402
 )
 
 from complaintflow._clock import FrozenClock  # noqa: E402
+from complaintflow._commands import COMMANDS  # noqa: E402
 from complaintflow._complaint import Complaint  # noqa: E402
 from complaintflow._events import Event  # noqa: E402
 from complaintflow._values import Actor, Finding, Money, Offer, State, Tier  # noqa: E402
@@ -68,21 +69,6 @@ _ROAD: Final = {
     State.RESOLVED: "revisit",
     State.REVISITED: "archive",
 }
-
-
-#: Fields the workflow names when it refuses a command because a policy's answer broke a
-#: promise (rather than because of the caller's input or the complaint's state).
-_POLICY_FIELDS: Final = {"deadlines": "deadlines_ordered", "follow_up": "deadlines_ordered",
-                         "warnings": "deadlines_ordered"}
-
-
-def _policy_refused(command: str, exc: ComplaintflowError, complaint: Complaint | None) -> None:
-    """A command with good input refused because a policy broke a promise is a failure."""
-    invariant = _POLICY_FIELDS.get(getattr(exc, "field", ""))
-    if invariant is not None:
-        raise inv.InvariantViolation(
-            invariant, f"{command} with good input was refused because of a policy's "
-            f"answer: {exc}", complaint=complaint) from exc
 
 
 def _can(command: str) -> Callable[[WorkflowMachine], bool]:
@@ -202,7 +188,7 @@ class WorkflowMachine(RuleBasedStateMachine):
                 before, snapshot, workflow=self.workflow,
                 published=len(self.published) - published)
             if not refused_only:
-                _policy_refused(command, exc, before)
+                inv.check_refusal(command, exc, complaint=before, arguments=kwargs)
             return None
         except Exception as exc:
             raise inv.InvariantViolation(
@@ -232,7 +218,7 @@ class WorkflowMachine(RuleBasedStateMachine):
                                       amount=None if amount is None else Money(amount,
                                                                                self.currency))
         except ComplaintflowError as exc:
-            _policy_refused("receive", exc, None)
+            inv.check_refusal("receive", exc)
             return
         except Exception as exc:
             raise inv.InvariantViolation(
@@ -380,6 +366,21 @@ class WorkflowMachine(RuleBasedStateMachine):
                    scope: str | None) -> None:
         self._run(self._pick(pick, self._allowing("reclassify")), "reclassify",
                   {"actor": actor, "reason": reason, "severity": severity, "scope": scope})
+
+    # -- an integrator's own commands (registered beyond the built-in ones) -------------------
+    def _own_commands(self) -> list[str]:
+        """Commands the workflow's registry holds beyond the built-in ones that need no
+        argument the machine could not invent."""
+        return [n for n, c in self.workflow.commands.items()
+                if n not in COMMANDS and not any(a.required for a in c.arguments)]
+
+    @precondition(lambda self: bool(self.complaints) and bool(self._own_commands()))
+    @rule(pick=_PICK, which=_PICK, actor=actors())
+    def own_command(self, pick: int, which: int, actor: Actor) -> None:
+        """Run one of the workflow's own commands (from its registry) on any complaint:
+        refused cleanly or a legal step."""
+        names = self._own_commands()
+        self._run(self._pick(pick), names[which % len(names)], {"actor": actor}, generic=True)
 
     # -- anything, anywhere: refused cleanly or a legal step ------------------------------------
     @precondition(lambda self: bool(self.complaints))

@@ -134,7 +134,7 @@ RECORD_TRUTH_INVARIANTS: Final = (
 )
 #: Whether :func:`check_complaint` and :func:`check_step` (and so ``WorkflowMachine``)
 #: also check :data:`RECORD_TRUTH_INVARIANTS`.
-RECORD_TRUTH: bool = False
+RECORD_TRUTH: bool = True
 
 #: Event names that record a move along an edge of the graph → the command that makes them.
 _COMMAND_OF: Final = {

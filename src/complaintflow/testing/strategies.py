@@ -31,6 +31,7 @@ from hypothesis import assume  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from complaintflow._clock import FrozenClock  # noqa: E402
+from complaintflow._commands import COMMANDS  # noqa: E402
 from complaintflow._complaint import Complaint  # noqa: E402
 from complaintflow._values import (  # noqa: E402
     CAUSES,
@@ -81,12 +82,9 @@ def _checked_at_test_time(
     return lazy
 
 
-#: Every command a :class:`~complaintflow.Workflow` runs through ``fire``.
-COMMAND_NAMES: Final = (
-    "acknowledge", "investigate", "propose", "decline", "resolve", "revisit", "reopen",
-    "archive", "withdraw", "reject", "escalate", "await_customer", "customer_replied", "message",
-    "reclassify",
-)
+#: Every built-in command a :class:`~complaintflow.Workflow` runs through ``fire``
+#: (the names of :data:`complaintflow.COMMANDS`).
+COMMAND_NAMES: Final = tuple(COMMANDS)
 
 #: Where generated complaints are received unless told otherwise: 2026, Shanghai office hours.
 _T0: Final = datetime(2026, 1, 1, tzinfo=UTC)
@@ -266,28 +264,27 @@ _REASONS: Final = st.sampled_from((
 ))
 
 
-def _valid_kwargs(name: str, who: SearchStrategy[Actor]) -> SearchStrategy[dict[str, Any]]:
-    a = {"actor": who}
-    specs: dict[str, dict[str, SearchStrategy[Any]]] = {
-        "acknowledge": a,
-        "investigate": {**a, "finding": findings()},
-        "propose": a,
-        "decline": {**a, "reason": _REASONS},
-        "resolve": a,
-        "revisit": {**a, "satisfaction": st.integers(1, 5)},
-        "reopen": {**a, "reason": _REASONS},
-        "archive": {**a, "summary": st.one_of(st.none(), st.just("dye defect in batch B7"))},
-        "withdraw": {**a, "reason": _REASONS},
-        "reject": {**a, "reason": _REASONS,
-                   "evidence": st.lists(st.just("purchase records"), max_size=1).map(tuple)},
-        "escalate": {**a, "reason": _REASONS},
-        "await_customer": {**a, "reason": _REASONS},
-        "customer_replied": a,
-        "message": {"text": texts()},
-        "reclassify": {**a, "reason": _REASONS, "severity": st.sampled_from((None, 1, 2, 3)),
-                       "scope": st.sampled_from(("point", "line", "plane"))},
+#: Well-formed values by argument name; a command's arguments come from the registry
+#: (an argument without an entry here keeps its default).
+def _good_values() -> dict[str, SearchStrategy[Any]]:
+    return {
+        "finding": findings(),
+        "reason": _REASONS,
+        "satisfaction": st.integers(1, 5),
+        "summary": st.one_of(st.none(), st.just("dye defect in batch B7")),
+        "evidence": st.lists(st.just("purchase records"), max_size=1).map(tuple),
+        "text": texts(),
+        "severity": st.sampled_from((None, 1, 2, 3)),
+        "scope": st.sampled_from(("point", "line", "plane")),
     }
-    return st.fixed_dictionaries(specs[name])
+
+
+def _valid_kwargs(name: str, who: SearchStrategy[Actor]) -> SearchStrategy[dict[str, Any]]:
+    command = COMMANDS[name]
+    good = _good_values()
+    spec: dict[str, SearchStrategy[Any]] = {"actor": who} if command.actor_required else {}
+    spec.update({a.name: good[a.name] for a in command.arguments if a.name in good})
+    return st.fixed_dictionaries(spec)
 
 
 _NAIVE: Final = datetime(2026, 1, 1, 12, 0)  # noqa: DTZ001 - a naive datetime, refused on purpose
@@ -307,22 +304,13 @@ _BAD: Final[Mapping[str, tuple[Any, ...]]] = {
     "severity": (0, 4, True, "1"),
     "scope": ("galaxy", ""),
 }
+#: Arguments whose bad values the registry's checks must refuse, per command: the actor
+#: (when required) and every argument with bad values above ("to" is judged against
+#: the complaint's tier, and the approver only matters with goodwill, so both are left out).
 _BAD_ARGS: Final[Mapping[str, tuple[str, ...]]] = {
-    "acknowledge": ("actor", "promise"),
-    "investigate": ("actor", "finding"),
-    "propose": ("actor", "offer"),
-    "decline": ("actor", "reason"),
-    "resolve": ("actor",),
-    "revisit": ("actor", "satisfaction"),
-    "reopen": ("actor", "reason"),
-    "archive": ("actor", "summary"),
-    "withdraw": ("actor", "reason"),
-    "reject": ("actor", "reason", "evidence"),
-    "escalate": ("actor", "reason"),
-    "await_customer": ("actor", "reason"),
-    "customer_replied": ("actor",),
-    "message": ("text", "channel"),
-    "reclassify": ("actor", "reason", "severity", "scope"),
+    name: (*(("actor",) if c.actor_required else ()),
+           *(a.name for a in c.arguments if a.name in _BAD and a.name not in ("to", "approved_by")))
+    for name, c in COMMANDS.items()
 }
 
 

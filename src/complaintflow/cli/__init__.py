@@ -1,4 +1,5 @@
-"""The ``complaintflow`` command line: ``demo``, ``report``, ``diagram``, ``sweep`` and ``relay``.
+"""The ``complaintflow`` command line: ``demo``, ``report``, ``backtest``, ``diagram``, ``sweep``
+and ``relay``.
 
 Parsing uses only the standard library, so every command works without extras; with the
 ``cli`` extra (``pip install 'complaintflow[cli]'``) tables and progress are drawn by
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from complaintflow._version import __version__
-from complaintflow.cli import demo, diagram, relay, report, sweep
+from complaintflow.cli import backtest, demo, diagram, relay, report, sweep
 from complaintflow.cli._common import UsageError
 from complaintflow.cli._output import make_output
 from complaintflow.exceptions import ComplaintflowError
@@ -38,15 +39,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="complaintflow",
         description="Customer complaints as state machines: run the demo, report on a "
-                    "store, draw the lifecycle, sweep due deadlines, relay events to "
-                    "brokers and webhooks.",
+                    "store, backtest other policies, draw the lifecycle, sweep due "
+                    "deadlines, relay events to brokers and webhooks.",
     )
     parser.add_argument("--version", action="version", version=f"complaintflow {__version__}")
     parser.add_argument("--plain", action="store_true",
                         help="plain text output even when rich is installed")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                 parser_class=_Parser)
-    for module in (demo, report, diagram, sweep, relay):
+    for module in (demo, report, backtest, diagram, sweep, relay):
         module.add_parser(sub)
     for command in sub.choices.values():  # `complaintflow demo --plain` works too
         command.add_argument("--plain", action="store_true", default=argparse.SUPPRESS,

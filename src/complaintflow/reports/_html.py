@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from complaintflow.exceptions import ConfigError
+from complaintflow.reports._backtest import Backtest
 from complaintflow.reports._figures import Report
 
-__all__ = ["chart_svgs", "report_html"]
+__all__ = ["backtest_html", "backtest_svgs", "chart_svgs", "report_html"]
 
 _SLA_PARTS = (("met_on_time", "met on time", "#2e7d32"), ("met_late", "met late", "#f9a825"),
               ("open_breached", "open, breached", "#c62828"), ("open", "open", "#90a4ae"))
@@ -191,5 +192,77 @@ def report_html(report: Report, *, title: str = "Complaints report") -> str:
 {categories}
 <h2>Detected lines and planes</h2>
 {lines}
+</body></html>
+"""
+
+
+def _side_by_side(title: str, labels: list[str], actual: list[float], replayed: list[float],
+                  ylabel: str) -> str:
+    fig = _figure(7, 3.5)
+    ax = fig.add_subplot()
+    ax.set_title(title)
+    xs = list(range(len(labels)))
+    ax.bar([x - 0.2 for x in xs], actual, width=0.4, label="what happened", color="#90a4ae")
+    ax.bar([x + 0.2 for x in xs], replayed, width=0.4, label="under the other policies",
+           color="#1565c0")
+    ax.set_xticks(xs, labels=labels, rotation=20, ha="right")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    return _svg(fig)
+
+
+def backtest_svgs(bt: Backtest) -> dict[str, str]:
+    """The backtest's charts as SVG: ``sla`` (met on time per stage) and ``spend`` (by rung,
+    every currency summed per rung label)."""
+    stages = list(bt.actual.sla)
+    rungs = sorted(set(bt.actual.spend_by_rung) | set(bt.replayed.spend_by_rung))
+
+    def spent(side: Mapping[str, Mapping[str, Any]], rung: str) -> float:
+        return float(sum(side.get(rung, {}).values()))
+
+    return {
+        "sla": _side_by_side("Met on time, per stage", stages,
+                             [bt.actual.sla[s]["met_on_time"] for s in stages],
+                             [bt.replayed.sla[s]["met_on_time"] for s in stages], "complaints"),
+        "spend": _side_by_side("Compensation by rung", rungs,
+                               [spent(bt.actual.spend_by_rung, r) for r in rungs],
+                               [spent(bt.replayed.spend_by_rung, r) for r in rungs],
+                               ", ".join(sorted(set(bt.actual.spend) | set(bt.replayed.spend)))
+                               or "spend"),
+    }
+
+
+def backtest_html(bt: Backtest, *, title: str = "Backtest") -> str:
+    """One self-contained HTML page: the two sides' figures and charts (inline SVG)."""
+    charts = backtest_svgs(bt)
+    a, r = bt.actual, bt.replayed
+
+    def money(values: Mapping[str, Any]) -> str:
+        return ", ".join(f"{v} {k}" for k, v in values.items()) or "-"
+
+    summary = _table(("figure", "what happened", "under the other policies"), [
+        ("complaints", bt.complaints, bt.complaints),
+        ("escalations", a.escalations, r.escalations),
+        ("compensation", money(a.spend), money(r.spend)),
+        *((f"owner {t}", a.tiers.get(t, 0), r.tiers.get(t, 0))
+          for t in sorted(set(a.tiers) | set(r.tiers))),
+        *((f"{s} met on time", a.sla[s]["met_on_time"], r.sla[s]["met_on_time"]) for s in a.sla),
+    ])
+    changes = _table(("complaint", "spend before", "spend after", "escalations before",
+                      "escalations after", "tier before", "tier after", "SLA changed", "stopped"),
+                     [(c["id"], c["spend_before"], c["spend_after"], c["escalations_before"],
+                       c["escalations_after"], c["tier_before"], c["tier_after"],
+                       ", ".join(c["sla_changed"]), c["stopped"] or "") for c in bt.changes])
+    figures = "".join(f'<figure class="chart" id="chart-{k}">{v}</figure>'
+                      for k, v in charts.items())
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{html.escape(title)}</title><style>{_STYLE}</style></head>
+<body>
+<h1>{html.escape(title)}</h1>
+{summary}
+{figures}
+<h2>The complaints whose outcome changes most</h2>
+{changes}
 </body></html>
 """

@@ -7,14 +7,16 @@ import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-
-import pytest
-from conftest import quiet
+from typing import TYPE_CHECKING
 
 import complaintflow as cf
 from complaintflow.cli import main
 from complaintflow.reports import backtest
 from complaintflow.store import SQLiteStore
+from conftest import quiet
+
+if TYPE_CHECKING:
+    import pytest
 
 AGENT = cf.Actor("agent-1")
 
@@ -77,7 +79,7 @@ def test_a_changed_ladder_changes_the_spend_as_computed_by_hand(tmp_path: Path) 
     policies = tmp_path / "ladder.toml"
     policies.write_text('[compensation]\nreturn_shipping = "40"\n')
     bt = backtest(db, cf.load_policies(policies))
-    # 40 + min(40, 20) + 40
+    # by hand: 40.00 for the 129.00 order, 20.00 (its price) for the 20.00 one, 40.00 again
     assert bt.replayed.spend == {"CNY": Decimal("100.00")}
     assert bt.replayed.spend_by_rung == {"rung 2": {"CNY": Decimal("100.00")}}
     assert bt.actual.spend == {"CNY": Decimal("45.00")}

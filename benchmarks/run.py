@@ -395,6 +395,210 @@ def _receiver() -> Iterator[str]:
 
 # -- running, printing, writing ----------------------------------------------------------------
 
+
+# -- operations: the demo at scale, the report over a million complaints -----------------------
+
+def _demo_seconds(n: int, seed: int = 618) -> float:
+    """Seconds ``complaintflow demo --complaints n`` takes (a fresh database each time)."""
+    import contextlib
+    import io
+
+    from complaintflow.cli import main as cli
+
+    db = _WORK / f"demo-{n}-{uuid.uuid4().hex[:6]}.sqlite"
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        code = cli(["--plain", "demo", "--complaints", str(n), "--seed", str(seed),
+                    "--db", str(db)])
+    elapsed = time.perf_counter() - start
+    if code != 0:
+        raise RuntimeError(f"demo --complaints {n} exited with {code}")
+    for extra in ("", "-wal", "-shm"):
+        Path(f"{db}{extra}").unlink(missing_ok=True)
+    return elapsed
+
+
+@benchmark("demo_peak")
+def bench_demo_peak(sizes: Sizes) -> list[Row]:
+    """``demo --complaints 100000`` against ten times ``--complaints 10000``'s time: the
+    batched commits keep the cost linear."""
+    big, small = (300, 30) if sizes.quick else (100_000, 10_000)
+    small_s = min(_demo_seconds(small) for _ in range(sizes.repeats))
+    big_s = _demo_seconds(big)
+    return [row(f"demo_peak ({big} complaints)", big_s * 1000, "ms",
+                f"demo --complaints {small}", small_s * 1000, target="≤ 12×")]
+
+
+_REMEDIES = ("none", "partial_refund", "exchange", "refund")
+
+
+def _money(amount: int) -> dict[str, str]:
+    return {"amount": f"{amount}.00", "currency": "CNY"}
+
+
+def _report_db(n: int) -> Path:
+    """An SQLite store of ``n`` complaints written with plain SQL inserts (not through the
+    workflow): state rows and their events, breaches, escalations, offers, reopenings."""
+    import random
+
+    from complaintflow.store._base import utc_text
+
+    path = _WORK / f"report-{n}.sqlite"
+    if path.exists():
+        return path
+    SQLiteStore(path).close()  # the layout
+    rng = random.Random(1)
+    regions = ("east", "north", "south", "west", "central")
+    categories = ("quality_defect", "delivery_delay", "promotion_dispute", "staff_attitude",
+                  "delivery_damage", "food_safety", "injury")
+    con = __import__("sqlite3").connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode = OFF")
+    con.execute("PRAGMA synchronous = OFF")
+    con.execute("BEGIN")
+    from datetime import timedelta
+
+    def lives() -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
+        for i in range(n):
+            cid = f"CF-{i:07d}"
+            t = T0 + timedelta(minutes=i % 20_000)
+            events: list[tuple[str, Any, str | None, dict[str, Any]]] = [("received", t, None, {})]
+            plan = rng.random()
+            if rng.random() < 0.2:
+                t += timedelta(hours=25)
+                events += [("sla_breached", t, None, {"stage": "acknowledged"}),
+                           ("escalated", t, None, {"to": "store_supervisor"})]
+            t += timedelta(hours=1)
+            events.append(("acknowledged", t, "agent-7", {}))
+            state, is_open = "acknowledged", 1
+            if plan > 0.1:
+                t += timedelta(hours=3 + 40 * rng.random())
+                events.append(("investigated", t, "agent-7", {}))
+                amount = rng.randrange(0, 300)
+                events.append(("proposed", t, "agent-7", {"offer": {
+                    "remedy": rng.choice(_REMEDIES), "remedy_value": _money(amount),
+                    "goodwill": _money(amount % 50), "statutory": _money(0), "extras": []},
+                    "automatic": amount % 2 == 0, "rung": amount % 4}))
+                t += timedelta(hours=2 + 30 * rng.random())
+                events.append(("resolved", t, "agent-7", {}))
+                t += timedelta(hours=24)
+                events.append(("revisited", t, "agent-7", {"satisfaction": 1 + amount % 5}))
+                if plan > 0.95:
+                    events.append(("reopened", t, "agent-7", {"reason": "again"}))
+                    events.append(("proposed", t, "agent-7", {"offer": {
+                        "remedy": "refund", "remedy_value": _money(99), "goodwill": _money(0),
+                        "statutory": _money(0), "extras": []}, "automatic": False}))
+                    t += timedelta(hours=5)
+                    events.append(("resolved", t, "agent-7", {}))
+                    events.append(("revisited", t, "agent-7", {"satisfaction": 4}))
+                events.append(("archived", t, "agent-7", {"summary": "done"}))
+                state, is_open = "archived", 0
+            region = regions[i % 5]
+            row_ = (cid, state, len(events), f"C-{i % 50_000}", "hotline", utc_text(T0), None,
+                    f"SKU-{i % 500}", f"B{i % 40}", f"{region[:2].upper()}-{i % 40:02d}",
+                    region, None, categories[i % 7], "service", 2,
+                    "line" if i % 1000 == 0 else "point", "front_line", is_open, None,
+                    utc_text(t), None, None)
+            yield row_, [(cid, seq, name, 1, utc_text(at), actor, json.dumps(data))
+                         for seq, (name, at, actor, data) in enumerate(events, 1)]
+
+    rows: list[tuple[Any, ...]] = []
+    evs: list[tuple[Any, ...]] = []
+    marks = ", ".join("?" for _ in range(22))
+    for state_row, events in lives():
+        rows.append(state_row)
+        evs.extend(events)
+        if len(rows) >= 20_000:
+            con.executemany(f"INSERT INTO cf_complaints VALUES ({marks})", rows)
+            con.executemany("INSERT INTO cf_events VALUES (?, ?, ?, ?, ?, ?, ?)", evs)
+            rows, evs = [], []
+    con.executemany(f"INSERT INTO cf_complaints VALUES ({marks})", rows)
+    con.executemany("INSERT INTO cf_events VALUES (?, ?, ?, ?, ?, ?, ?)", evs)
+    con.execute("COMMIT")
+    con.execute("ANALYZE")
+    con.close()
+    return path
+
+
+#: The same figures as ``complaintflow report``, as one hand-written set of GROUP BY
+#: queries run straight through ``sqlite3`` (no report code at all).
+_RAW_QUERIES = (
+    "SELECT state, COUNT(*) FROM cf_complaints GROUP BY state",
+    "SELECT category, COUNT(*) FROM cf_complaints GROUP BY category",
+    "SELECT COALESCE(region, '-'), category, COUNT(*) FROM cf_complaints "
+    "GROUP BY COALESCE(region, '-'), category",
+    "SELECT COALESCE(store, '-'), category, COUNT(*) FROM cf_complaints "
+    "GROUP BY COALESCE(store, '-'), category",
+    "SELECT COUNT(*) FROM cf_complaints WHERE is_open",
+    "SELECT stage, SUM(entered AND NOT breached), SUM(entered AND breached), "
+    "SUM(breached AND NOT entered), SUM(still_open) FROM ("
+    " SELECT e.complaint_id, CASE WHEN e.name = 'sla_breached' "
+    "  THEN json_extract(e.data, '$.stage') ELSE e.name END AS stage,"
+    " MAX(e.name = 'sla_breached') AS breached, MAX(e.name <> 'sla_breached') AS entered,"
+    " MAX(c.is_open) AS still_open"
+    " FROM cf_events e JOIN cf_complaints c ON c.id = e.complaint_id"
+    " WHERE e.name IN ('sla_breached', 'acknowledged', 'investigated', 'proposed', 'resolved',"
+    " 'revisited') GROUP BY e.complaint_id, stage) GROUP BY stage",
+    "SELECT json_extract(data, '$.to'), COUNT(*), COUNT(DISTINCT complaint_id) FROM cf_events "
+    "WHERE name = 'escalated' GROUP BY json_extract(data, '$.to')",
+    "SELECT COUNT(DISTINCT CASE WHEN name = 'reopened' THEN complaint_id END), "
+    "COUNT(DISTINCT CASE WHEN name = 'revisited' THEN complaint_id END) FROM cf_events "
+    "WHERE name IN ('reopened', 'revisited')",
+    "WITH h AS (SELECT (julianday(MAX(e.at)) - julianday(c.received_at)) * 24 AS h,"
+    " MAX(e.name = 'reopened') AS again FROM cf_events e JOIN cf_complaints c"
+    " ON c.id = e.complaint_id WHERE e.name IN ('resolved', 'reopened')"
+    " GROUP BY e.complaint_id, c.received_at),"
+    " r AS (SELECT h, again, ROW_NUMBER() OVER (PARTITION BY again ORDER BY h) AS rn,"
+    " COUNT(*) OVER (PARTITION BY again) AS n FROM h)"
+    " SELECT again, MAX(CASE WHEN rn = (n + 1) / 2 THEN h END),"
+    " MAX(CASE WHEN rn = (9 * n + 9) / 10 THEN h END), AVG(h), CAST(h / 24 AS INTEGER) AS d,"
+    " COUNT(*) FROM r GROUP BY again, d",
+    "SELECT c.tier, json_extract(p.data, '$.offer.remedy'), COUNT(*),"
+    " SUM(json_extract(p.data, '$.offer.remedy_value.amount')"
+    " + json_extract(p.data, '$.offer.goodwill.amount')"
+    " + json_extract(p.data, '$.offer.statutory.amount'))"
+    " FROM cf_events r JOIN cf_complaints c ON c.id = r.complaint_id"
+    " JOIN cf_events p ON p.complaint_id = r.complaint_id AND p.seq = (SELECT MAX(seq)"
+    " FROM cf_events q WHERE q.complaint_id = r.complaint_id AND q.name = 'proposed'"
+    " AND q.seq < r.seq) WHERE r.name = 'resolved' GROUP BY 1, 2",
+    "SELECT json_extract(e.data, '$.satisfaction'), COUNT(*) FROM cf_events e "
+    "WHERE e.name = 'revisited' AND e.seq = (SELECT MAX(seq) FROM cf_events q "
+    "WHERE q.complaint_id = e.complaint_id AND q.name = 'revisited') GROUP BY 1",
+    "SELECT scope, sku, batch, brand, COUNT(*), MIN(received_at) FROM cf_complaints "
+    "WHERE scope <> 'point' GROUP BY scope, sku, batch, brand ORDER BY COUNT(*) DESC LIMIT 10",
+)
+
+
+def _raw_report(path: Path) -> None:
+    import sqlite3
+
+    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        for sql in _RAW_QUERIES:
+            con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+@benchmark("report_1m")
+def bench_report(sizes: Sizes) -> list[Row]:
+    """``complaintflow report`` over a million complaints against the raw GROUP BY queries
+    that compute the same figures."""
+    from complaintflow.reports import build_report
+
+    n = 2_000 if sizes.quick else 1_000_000
+    path = _report_db(n)
+    ours, raw = [], []
+    for _ in range(sizes.repeats):
+        start = time.perf_counter()
+        build_report(path)
+        ours.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        _raw_report(path)
+        raw.append(time.perf_counter() - start)
+    return [row(f"report ({n} complaints)", min(ours) * 1000, "ms",
+                "raw SQL GROUP BY query set", min(raw) * 1000, target="≤ 3×")]
+
+
 def table(rows: list[Row]) -> str:
     head = ("benchmark", "value", "unit", "baseline", "baseline value", "ratio", "target")
     cells = [head] + [(r.name, f"{r.value:,.1f}", r.unit, r.baseline, f"{r.baseline_value:,.1f}",

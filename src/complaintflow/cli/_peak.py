@@ -22,10 +22,12 @@ from complaintflow._workflow import Workflow
 from complaintflow.exceptions import ComplaintflowError, ValidationError
 from complaintflow.store import Store
 
-__all__ = ["CHUNK", "Peak"]
+__all__ = ["CHUNK", "KETTLES", "Peak"]
 
 #: Complaints written per commit.
 CHUNK: Final = 250
+#: Complaints about the defective kettle batch K-88 before it is withdrawn.
+KETTLES: Final = 120
 
 _REGIONS: Final = {"east": ("SH", "HZ", "NJ"), "north": ("BJ", "TJ"), "south": ("GZ", "SZ"),
                    "west": ("CD", "CQ"), "central": ("WH",)}
@@ -75,8 +77,10 @@ class Peak:
         rng = self.rng
         self.stores = {r: tuple(f"{city}-{k:02d}" for city in cities for k in range(1, 9))
                        for r, cities in _REGIONS.items()}
+        per_kind = max(40, n // 250)  # a catalogue that grows with the peak: bounded per SKU
         self.skus = tuple(f"{p}-{k:03d}" for p in ("DRESS", "TV", "LAMP", "SHOE", "PHONE")
-                          for k in range(1, 41))
+                          for k in range(1, per_kind + 1))
+        self.kettles = 0
         self.arrivals = sorted(self._arrival(rng) for _ in range(n))
 
     def _arrival(self, rng: random.Random) -> float:
@@ -104,17 +108,21 @@ class Peak:
     def _one(self, t: datetime) -> None:
         rng = self.rng
         kind, texts, sku_prefix, price, cause, party = rng.choices(_KINDS, _KIND_WEIGHTS)[0]
+        if kind == "kettle":
+            self.kettles += 1
+            if self.kettles > KETTLES:  # the batch was withdrawn: other defects from here on
+                kind, texts, sku_prefix, price, cause, party = _KINDS[0]
         region = rng.choice(tuple(_REGIONS))
         store = rng.choice(self.stores[region]) if rng.random() < 0.8 else None
         batch = None
         sku = None
         if sku_prefix == "GOODS":
             sku = rng.choice(self.skus)
-            batch = f"B{rng.randrange(1, 60)}"
+            batch = f"{sku[0]}{sku[-3:]}-B{rng.randrange(1, 9)}"  # a batch belongs to one SKU
         elif sku_prefix == "HOME":
-            sku = f"SOFA-{rng.randrange(1, 300)}"
+            sku = f"SOFA-{rng.randrange(1, max(300, self.n // 20))}"
         elif sku_prefix is not None:
-            sku = sku_prefix
+            sku = sku_prefix if kind == "kettle" else f"{sku_prefix}-{rng.randrange(1, 60)}"
             batch = "K-88" if kind == "kettle" else f"M-{rng.randrange(100, 999)}"
         amount = Money(Decimal(price)) if price is not None else None
         plan = rng.random()

@@ -20,7 +20,7 @@ from complaintflow._commands import COMMANDS, Command, declare, resume_event
 from complaintflow._complaint import Complaint, apply, replace, stage_times_to_data
 from complaintflow._engine import Engine, default_engine
 from complaintflow._events import Event, FrozenDict
-from complaintflow._limits import MAX_ID, check_id, check_moment, check_text
+from complaintflow._limits import MAX_ID, check_complaint_id, check_id, check_moment, check_text
 from complaintflow._values import STAGES, Actor, Finding, Money, Offer, State, Tier
 from complaintflow.exceptions import (
     ComplaintflowError,
@@ -239,7 +239,8 @@ class Workflow:
             if now > clock_now:
                 raise ValidationError("at", f"{now.isoformat()} is after the clock's now "
                                             f"({clock_now.isoformat()})")
-        cid = check_id("complaint_id", complaint_id if complaint_id is not None else self._ids())
+        cid = check_complaint_id("complaint_id",
+                                 complaint_id if complaint_id is not None else self._ids())
         data: dict[str, Any] = {
             "id": cid, "customer_id": cust, "channel": channel, **refs,
             "amount": None if amount is None else FrozenDict(amount.to_dict()),

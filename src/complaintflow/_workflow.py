@@ -107,7 +107,7 @@ class Workflow:
         commands: Iterable[Command] = (),
     ) -> None:
         self.clock: Clock = clock if clock is not None else SystemClock()
-        self.classifier = classifier if classifier is not None else HybridClassifier()
+        self.classifier = classifier if classifier is not None else KeywordClassifier()
         self.escalation = escalation if escalation is not None else TieredEscalation()
         self.compensation = compensation if compensation is not None else CompensationLadder()
         self.risk = risk if risk is not None else DefaultRisk()

@@ -29,11 +29,10 @@ from complaintflow.exceptions import (
     ValidationError,
 )
 from complaintflow.policies._recent import NO_HISTORY, RecentComplaints
-from complaintflow.policies.classification import ClassificationPolicy
+from complaintflow.policies.classification import ClassificationPolicy, KeywordClassifier
 from complaintflow.policies.compensation import CompensationLadder, CompensationPolicy
 from complaintflow.policies.duplicates import ChannelDuplicates, DuplicatePolicy
 from complaintflow.policies.escalation import EscalationPolicy, TieredEscalation
-from complaintflow.policies.hybrid import HybridClassifier
 from complaintflow.policies.risk import DefaultRisk, RiskPolicy
 from complaintflow.policies.scope import LineDetection, ScopePolicy
 from complaintflow.store._base import Store

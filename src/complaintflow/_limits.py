@@ -7,13 +7,14 @@ third-party ones) refuse exactly what the commands refuse.
 from __future__ import annotations
 
 import re
+import string
 from datetime import UTC, datetime
 from typing import Final
 
 from complaintflow.exceptions import ValidationError
 
-__all__ = ["EARLIEST", "ID_ALPHABET", "LATEST", "MAX_ID", "MAX_TEXT", "check_id", "check_moment",
-           "check_text"]
+__all__ = ["COMPLAINT_ID_ALPHABET", "EARLIEST", "ID_ALPHABET", "LATEST", "MAX_ID", "MAX_TEXT",
+           "check_complaint_id", "check_id", "check_moment", "check_text"]
 
 #: The longest free text (complaint text, reasons, summaries, messages), in characters.
 MAX_TEXT: Final = 10_000
@@ -25,7 +26,20 @@ ID_ALPHABET: Final = "A-Z a-z 0-9 . _ : @ -"
 EARLIEST: Final = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST: Final = datetime(9000, 1, 1, tzinfo=UTC)
 
+#: The characters of a complaint id (stricter: outbox ids are ``"<complaint id>:<seq>"``).
+COMPLAINT_ID_ALPHABET: Final = frozenset(string.ascii_letters + string.digits + "-_.")
+
 _ID: Final = re.compile(r"[A-Za-z0-9._:@-]{1,64}")
+
+
+def check_complaint_id(field: str, value: object) -> str:
+    """``value`` as a complaint id: :func:`check_id`, of :data:`COMPLAINT_ID_ALPHABET` only."""
+    text = check_id(field, value)
+    bad = sorted(set(text) - COMPLAINT_ID_ALPHABET)
+    if bad:
+        raise ValidationError(field, f"{text!r} holds {''.join(bad)!r}; complaint ids use ASCII "
+                                     "letters, digits, '-', '_' and '.'")
+    return text
 
 
 def _encodable(field: str, value: str) -> None:

@@ -20,7 +20,7 @@ from complaintflow._commands import COMMANDS, Command, declare, resume_event
 from complaintflow._complaint import Complaint, apply, replace, stage_times_to_data
 from complaintflow._engine import Engine, default_engine
 from complaintflow._events import Event, FrozenDict
-from complaintflow._limits import MAX_ID, check_id, check_moment, check_text
+from complaintflow._limits import MAX_ID, check_complaint_id, check_id, check_moment, check_text
 from complaintflow._values import STAGES, Actor, Finding, Money, Offer, State, Tier
 from complaintflow.exceptions import (
     ComplaintflowError,
@@ -29,11 +29,10 @@ from complaintflow.exceptions import (
     ValidationError,
 )
 from complaintflow.policies._recent import NO_HISTORY, RecentComplaints
-from complaintflow.policies.classification import ClassificationPolicy
+from complaintflow.policies.classification import ClassificationPolicy, KeywordClassifier
 from complaintflow.policies.compensation import CompensationLadder, CompensationPolicy
 from complaintflow.policies.duplicates import ChannelDuplicates, DuplicatePolicy
 from complaintflow.policies.escalation import EscalationPolicy, TieredEscalation
-from complaintflow.policies.hybrid import HybridClassifier
 from complaintflow.policies.risk import DefaultRisk, RiskPolicy
 from complaintflow.policies.scope import LineDetection, ScopePolicy
 from complaintflow.store._base import Store
@@ -107,7 +106,7 @@ class Workflow:
         commands: Iterable[Command] = (),
     ) -> None:
         self.clock: Clock = clock if clock is not None else SystemClock()
-        self.classifier = classifier if classifier is not None else HybridClassifier()
+        self.classifier = classifier if classifier is not None else KeywordClassifier()
         self.escalation = escalation if escalation is not None else TieredEscalation()
         self.compensation = compensation if compensation is not None else CompensationLadder()
         self.risk = risk if risk is not None else DefaultRisk()
@@ -239,7 +238,8 @@ class Workflow:
             if now > clock_now:
                 raise ValidationError("at", f"{now.isoformat()} is after the clock's now "
                                             f"({clock_now.isoformat()})")
-        cid = check_id("complaint_id", complaint_id if complaint_id is not None else self._ids())
+        cid = check_complaint_id("complaint_id",
+                                 complaint_id if complaint_id is not None else self._ids())
         data: dict[str, Any] = {
             "id": cid, "customer_id": cust, "channel": channel, **refs,
             "amount": None if amount is None else FrozenDict(amount.to_dict()),

@@ -355,6 +355,9 @@ def _tamper(c: cf.Complaint, seq: int, **changes: object) -> cf.Complaint:
 
 
 def test_recorded_offers_are_judged_like_new_ones() -> None:
+    """A forged export is refused on loading (``from_dict`` judges each recorded offer by the
+    money rules under the limits it recorded); ``judge_recorded_offers`` re-judges a loaded
+    history under a policy of the caller's choice."""
     from complaintflow.policies import judge_recorded_offers
 
     wf, c = ready()
@@ -362,18 +365,22 @@ def test_recorded_offers_are_judged_like_new_ones() -> None:
     c = wf.propose(c, actor="agent-7", offer=cf.Offer("exchange", goodwill=cny(300)),
                    approved_by=sup)
     judge_recorded_offers(c, wf.compensation)  # a true record passes
-    forged = _tamper(c, c.version, approved_by=None, approver_tier=None)
-    with pytest.raises(cf.AuthorityExceeded, match=r"history\[3\]") as info:
-        judge_recorded_offers(forged, wf.compensation)
+    with pytest.raises(cf.AuthorityExceeded) as info:
+        _tamper(c, c.version, approved_by=None, approver_tier=None)
     assert info.value.needed_tier == "store_supervisor"
-    self_approved = _tamper(c, c.version, approved_by="agent-7", approver_tier="executive")
     with pytest.raises(cf.AuthorityExceeded, match="another actor"):
-        judge_recorded_offers(self_approved, wf.compensation)
-    refund = _tamper(c, c.version, offer={**c.history[-1].data["offer"], "remedy": "refund",
-                                          "remedy_value": {"amount": "5000", "currency": "CNY"}})
+        _tamper(c, c.version, approved_by="agent-7", approver_tier="executive")
     with pytest.raises(cf.ValidationError) as vinfo:
-        judge_recorded_offers(refund, wf.compensation)
-    assert vinfo.value.field == "history[3].offer.remedy_value"
+        _tamper(c, c.version, offer={**c.history[-1].data["offer"], "remedy": "refund",
+                                     "remedy_value": {"amount": "5000", "currency": "CNY"}})
+    assert vinfo.value.field == "offer.remedy_value"
+
+    class Stricter(type(wf.compensation)):  # type: ignore[misc]
+        def limit(self, tier: cf.Tier) -> cf.Money | None:
+            return cny(100) if tier is T.STORE_SUPERVISOR else super().limit(tier)
+
+    with pytest.raises(cf.AuthorityExceeded, match=r"history\[3\]"):
+        judge_recorded_offers(c, Stricter())
 
 
 def test_judge_offer_is_the_policys_judge() -> None:

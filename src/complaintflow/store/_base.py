@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import string
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
@@ -16,6 +15,7 @@ import attrs
 from complaintflow._clock import SystemClock, ensure_aware
 from complaintflow._complaint import Complaint, apply, replace
 from complaintflow._events import Event
+from complaintflow._limits import COMPLAINT_ID_ALPHABET, MAX_ID, MAX_TEXT
 from complaintflow.exceptions import (
     ConcurrencyError,
     IntegrityError,
@@ -43,19 +43,21 @@ __all__ = [
 #: :meth:`Store.claim_outbox`, stays reserved for its worker.
 DEFAULT_LEASE: Final = timedelta(minutes=5)
 
-#: The longest complaint id any store keeps.
-MAX_ID_LENGTH: Final = 64
+#: The longest complaint id any store keeps (``cf.MAX_ID``, what the commands accept).
+MAX_ID_LENGTH: Final = MAX_ID
 
 #: The characters of a complaint id: ASCII letters, digits, ``-``, ``_`` and ``.`` (safe
-#: in file names, URLs, message subjects and outbox ids ``"<id>:<seq>"``).
-ID_ALPHABET: Final = frozenset(string.ascii_letters + string.digits + "-_.")
+#: in file names, URLs, message subjects and outbox ids ``"<id>:<seq>"``); the workflow
+#: gives new complaints ids of these characters and refuses others.
+ID_ALPHABET: Final = COMPLAINT_ID_ALPHABET
 
 #: The longest value of the other keys a store indexes (customer, order, SKU, batch, shop,
-#: region, brand, channel, category, dimension) and of an actor's id.
-MAX_KEY_LENGTH: Final = 200
+#: region, brand, channel, category, dimension) and of an actor's id (``cf.MAX_ID``).
+MAX_KEY_LENGTH: Final = MAX_ID
 
-#: The longest text (a complaint, a message, a reason, a summary) any store keeps.
-MAX_TEXT_LENGTH: Final = 20_000
+#: The longest text (a complaint, a message, a reason, a summary) any store keeps
+#: (``cf.MAX_TEXT``, what the commands accept).
+MAX_TEXT_LENGTH: Final = MAX_TEXT
 
 #: The longest dead-letter reason a store keeps (longer ones are cut, with a mark).
 MAX_REASON_LENGTH: Final = 2000

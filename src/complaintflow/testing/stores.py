@@ -208,7 +208,7 @@ class StoreConformance:
         wf, _ = workflow(store)
         kw: dict[str, Any] = {"complaint_id": "CF-1"} if field == "text" else {field: value}
         text = value if field == "text" else "the kettle leaks"
-        with pytest.raises(cf.ValidationError, match=r"complaint\.id|sku|customer_id|text"):
+        with pytest.raises(cf.ValidationError, match=r"complaint\.id|complaint_id|sku|customer_id|text"):
             wf.receive(text, **{"customer_id": "C-1", "channel": "hotline", **kw})
         assert store.recent(since=T0 - timedelta(days=1)) == []
         assert store.outbox_backlog() == 0

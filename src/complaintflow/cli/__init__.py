@@ -41,6 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Customer complaints as state machines: run the demo, report on a "
                     "store, backtest other policies, draw the lifecycle, sweep due "
                     "deadlines, relay events to brokers and webhooks.",
+        epilog="examples:\n"
+               "  complaintflow demo\n"
+               "  complaintflow demo --complaints 100000 --seed 7 --db peak.sqlite\n"
+               "  complaintflow report --db peak.sqlite --html report.html\n"
+               "  complaintflow backtest --db peak.sqlite --policies ladder.toml\n"
+               "  complaintflow sweep --db postgresql://app@db/complaints --every 60\n"
+               "  complaintflow COMMAND --help\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"complaintflow {__version__}")
     parser.add_argument("--plain", action="store_true",

@@ -77,7 +77,7 @@ class Peak:
         rng = self.rng
         self.stores = {r: tuple(f"{city}-{k:02d}" for city in cities for k in range(1, 9))
                        for r, cities in _REGIONS.items()}
-        per_kind = max(40, n // 250)  # a catalogue that grows with the peak: bounded per SKU
+        per_kind = max(40, n // 25)  # a catalogue that grows with the peak: bounded per SKU
         self.skus = tuple(f"{p}-{k:03d}" for p in ("DRESS", "TV", "LAMP", "SHOE", "PHONE")
                           for k in range(1, per_kind + 1))
         self.kettles = 0

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from complaintflow.cli import main
+from reports_helpers import quiet
 
 ENV = "COMPLAINTFLOW_TEST_POSTGRES"
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def quiet(*argv: str) -> int:
-    """Run the command line with its output thrown away."""
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        return main(list(argv))
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 from collections import Counter
 from collections.abc import Iterable
@@ -9,6 +11,13 @@ from decimal import Decimal
 from typing import Any
 
 import complaintflow as cf
+from complaintflow.cli import main
+
+
+def quiet(*argv: str) -> int:
+    """Run the command line with its output thrown away."""
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        return main(list(argv))
 
 STAGES = ("acknowledged", "investigated", "proposed", "resolved", "revisited")
 

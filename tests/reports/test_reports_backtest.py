@@ -13,10 +13,10 @@ import complaintflow as cf
 from complaintflow.cli import main
 from complaintflow.reports import backtest
 from complaintflow.store import SQLiteStore
-from conftest import quiet
 
 if TYPE_CHECKING:
     import pytest
+from reports_helpers import quiet
 
 AGENT = cf.Actor("agent-1")
 

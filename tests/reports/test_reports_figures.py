@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reports_helpers import independent
+from reports_helpers import independent, quiet
 
 from complaintflow.cli import main
 from complaintflow.exceptions import StoreError, ValidationError
 from complaintflow.reports import Report, build_report
 from complaintflow.store import SQLiteStore, SQLStore, Store
-from conftest import quiet
 
 _EPOCH_KW: dict[str, Any] = {}
 

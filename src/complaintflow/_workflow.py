@@ -252,7 +252,11 @@ class Workflow:
         facts = self._gather(draft, now, brand_wide)
         primary = facts.get("duplicate_of")
         if primary is not None:
-            return self._run(primary, primary, [], max(now, primary.last_event_at), [("merged", {
+            at = max(now, primary.last_event_at)
+            caught: _Folded = []
+            # like every command, the merge first makes the record true as of its own time
+            work = self._catch_up(primary, at, caught) if at > primary.last_event_at else primary
+            return self._run(primary, work, caught, at, [("merged", {
                 "channel": channel, "duplicate_id": cid, "order_id": order_id,
                 "personal": {"text": text_},
             }, None)])

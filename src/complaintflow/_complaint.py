@@ -106,8 +106,27 @@ _STAGE_KEYS: Final = tuple((s, s.value) for s in STAGES)
 
 
 def stage_times_to_data(times: Mapping[State, datetime]) -> dict[str, str]:
-    """The JSON form of a stage → time mapping, in stage order (already frozen)."""
-    return FrozenDict({key: times[s].isoformat() for s, key in _STAGE_KEYS if s in times})
+    """The JSON form of a stage → time mapping, in stage order (already frozen).
+
+    When every time is an aware UTC ``datetime`` (what the workflow plans), the data is a
+    :class:`Built` record carrying the times in stage order, and the unchecked fold of the
+    workflow's own event takes them instead of parsing the ISO strings back (what
+    ``datetime.fromisoformat`` would give: equal, and UTC): that saves about 1 µs per
+    planned time, 8 times per receive and twice per resolve (measured on
+    ``benchmarks/bench_lifecycle.py``)."""
+    data: dict[str, str] = {}
+    ordered: dict[State, datetime] = {}
+    utc = True
+    for s, key in _STAGE_KEYS:
+        if s in times:
+            when = ordered[s] = times[s]
+            data[key] = when.isoformat()
+            utc = utc and type(when) is datetime and when.tzinfo is UTC
+    if not utc:
+        return FrozenDict(data)
+    record = Built(data)  # the values are strings: already frozen
+    record.value = ordered
+    return record
 
 
 # -- SLA clocks -------------------------------------------------------------------------------
@@ -470,7 +489,10 @@ def _scope(value: object, field: str = "scope") -> str:
 
 
 def _planned(e: Event, key: str, check: bool) -> dict[State, datetime]:
-    times = _stage_times(e.data.get(key), key)
+    raw = e.data.get(key)
+    if not check and type(raw) is Built and type(raw.value) is dict:
+        return dict(raw.value)  # the workflow's own plan: see stage_times_to_data
+    times = _stage_times(raw, key)
     if check:
         for stage, when in times.items():
             if when < e.at:

@@ -69,3 +69,20 @@ def test_a_built_record_is_taken_only_unchecked() -> None:
                    {**event.data, "offer": lie})
     assert apply(before, forged).offer == c.offers[0]
     assert apply(before, forged, check=False).offer == cf.Offer("exchange")
+
+
+def test_planned_times_carried_equal_the_parsed_ones() -> None:
+    from datetime import timedelta, timezone
+
+    from complaintflow._complaint import _stage_times, stage_times_to_data
+
+    times = {cf.State.RESOLVED: T0 + timedelta(days=3, microseconds=7),
+             cf.State.ACKNOWLEDGED: T0 + timedelta(hours=1)}
+    record = stage_times_to_data(times)
+    assert type(record) is Built
+    parsed = _stage_times(record, "deadlines")
+    assert record.value == parsed and list(record.value) == list(parsed)
+    assert all(t.tzinfo is UTC for t in record.value.values())
+    # a time in another zone is written as before and never carried
+    other = stage_times_to_data({cf.State.RESOLVED: T0.astimezone(timezone(timedelta(hours=8)))})
+    assert type(other) is FrozenDict

@@ -80,3 +80,27 @@ def test_the_api_reference_documents_the_public_names(built: Path) -> None:
         if name.startswith("_"):
             continue
         assert re.search(rf'id="complaintflow(\.\w+)*\.{name}"', page), name
+
+
+_PRIVATE_IMPORT = re.compile(
+    r"^\s*(?:>>>|\.\.\.)?\s*(?:from\s+complaintflow(?:\.\w+)*\._\w+|import\s+complaintflow(?:\.\w+)*\._\w+)",
+    re.MULTILINE,
+)
+
+
+def test_docs_and_examples_import_only_public_modules() -> None:
+    """What users copy from the docs, the README and the examples uses the public surface."""
+    root = DOCS.parent
+    files = [*DOCS.rglob("*.md"), root / "README.md", *(root / "examples").rglob("*.py")]
+    offenders = [
+        f"{path.relative_to(root)}: {match.group(0).strip()}"
+        for path in files if "_build" not in path.parts
+        for match in _PRIVATE_IMPORT.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_the_private_import_check_sees_a_private_import() -> None:
+    assert _PRIVATE_IMPORT.search(">>> from complaintflow.policies._config import parse_policies")
+    assert _PRIVATE_IMPORT.search("from complaintflow._workflow import Workflow")
+    assert not _PRIVATE_IMPORT.search(">>> from complaintflow.policies import parse_policies")

@@ -32,7 +32,7 @@ from complaintflow._complaint import (
     set_authority_judge,
     stage_times_to_data,
 )
-from complaintflow._events import FrozenDict
+from complaintflow._events import Built, FrozenDict
 from complaintflow._limits import MAX_ID, check_id, check_moment, check_text
 from complaintflow._values import (
     FINAL_STATES,
@@ -294,7 +294,8 @@ def _acknowledge(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
 
 def _investigate(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
                  args: Mapping[str, Any]) -> list[Decision]:
-    return [("investigated", {"finding": args["finding"].to_dict()})]
+    finding = args["finding"]
+    return [("investigated", {"finding": Built.of(finding.to_dict(), finding)})]
 
 
 def _same_currency(complaint: Complaint, offer: Offer) -> None:
@@ -338,8 +339,8 @@ def _propose(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
         "actor_limit": _limit_data(policy, actor.tier),
         "approver_limit": None if approver is None else _limit_data(policy, approver.tier),
     })
-    return [("proposed", {"offer": offer.to_dict(), "automatic": automatic, "rung": c.declines,
-                          **data})]
+    return [("proposed", {"offer": Built.of(offer.to_dict(), offer), "automatic": automatic,
+                          "rung": c.declines, **data})]
 
 
 def _decline(wf: Any, c: Complaint, actor: Actor | None, now: datetime,

@@ -19,7 +19,7 @@ from typing import Any, Final, NamedTuple, TypeAlias
 import attrs
 
 from complaintflow._clock import ensure_aware
-from complaintflow._events import SCHEMA_VERSION, Event, FrozenDict, register_event_name
+from complaintflow._events import SCHEMA_VERSION, Built, Event, FrozenDict, register_event_name
 from complaintflow._limits import MAX_ID, MAX_TEXT, check_id, check_text
 from complaintflow._values import (
     FINAL_STATES,
@@ -39,6 +39,7 @@ __all__ = [
     "SlaOutcome",
     "StageClock",
     "apply",
+    "apply_received",
     "register_edge",
     "register_fold",
     "replace",
@@ -105,8 +106,27 @@ _STAGE_KEYS: Final = tuple((s, s.value) for s in STAGES)
 
 
 def stage_times_to_data(times: Mapping[State, datetime]) -> dict[str, str]:
-    """The JSON form of a stage → time mapping, in stage order (already frozen)."""
-    return FrozenDict({key: times[s].isoformat() for s, key in _STAGE_KEYS if s in times})
+    """The JSON form of a stage → time mapping, in stage order (already frozen).
+
+    When every time is an aware UTC ``datetime`` (what the workflow plans), the data is a
+    :class:`Built` record carrying the times in stage order, and the unchecked fold of the
+    workflow's own event takes them instead of parsing the ISO strings back (what
+    ``datetime.fromisoformat`` would give: equal, and UTC): that saves about 1 µs per
+    planned time, 8 times per receive and twice per resolve (measured on
+    ``benchmarks/bench_lifecycle.py``)."""
+    data: dict[str, str] = {}
+    ordered: dict[State, datetime] = {}
+    utc = True
+    for s, key in _STAGE_KEYS:
+        if s in times:
+            when = ordered[s] = times[s]
+            data[key] = when.isoformat()
+            utc = utc and type(when) is datetime and when.tzinfo is UTC
+    if not utc:
+        return FrozenDict(data)
+    record = Built(data)  # the values are strings: already frozen
+    record.value = ordered
+    return record
 
 
 # -- SLA clocks -------------------------------------------------------------------------------
@@ -469,7 +489,10 @@ def _scope(value: object, field: str = "scope") -> str:
 
 
 def _planned(e: Event, key: str, check: bool) -> dict[State, datetime]:
-    times = _stage_times(e.data.get(key), key)
+    raw = e.data.get(key)
+    if not check and type(raw) is Built and type(raw.value) is dict:
+        return dict(raw.value)  # the workflow's own plan: see stage_times_to_data
+    times = _stage_times(raw, key)
     if check:
         for stage, when in times.items():
             if when < e.at:
@@ -485,7 +508,10 @@ def _note(c: Complaint, e: Event, check: bool) -> _Changes:
     return {}
 
 
-def _received(e: Event, check: bool) -> Complaint:
+def _received(e: Event, check: bool, draft: Complaint | None = None) -> Complaint:
+    """The complaint a ``received`` event starts. ``draft``: the fold of an earlier
+    ``received`` event of the same receipt whose data differs only in the classification
+    and the plan (what intake's policies saw); its receipt fields are taken as they are."""
     d = e.data
     personal = d.get("personal") or {}
     if check:
@@ -506,24 +532,11 @@ def _received(e: Event, check: bool) -> Complaint:
     deadlines = _planned(e, "deadlines", check)
     warnings = _planned(e, "warnings", check)
     clocks = {s: StageClock(s, e.at, when) for s, when in deadlines.items()}
-    channel = d["channel"]
-    amount = d.get("amount")
-    return replace(_blank(), {
-        "id": d["id"],
+    plan = {
         "state": State.RECEIVED,
         "version": 1,
         "history": (e,),
-        "customer_id": d["customer_id"],
-        "channel": channel,
         "received_at": e.at,
-        "text": personal.get("text"),
-        "order_id": d.get("order_id"),
-        "sku": d.get("sku"),
-        "batch": d.get("batch"),
-        "store": d.get("store"),
-        "region": d.get("region"),
-        "brand": d.get("brand"),
-        "amount": None if amount is None else Money.from_dict(amount, "amount"),
         "category": d.get("category", "other"),
         "dimension": d.get("dimension", "other"),
         "severity": d.get("severity", 3),
@@ -534,8 +547,26 @@ def _received(e: Event, check: bool) -> Complaint:
         "deadlines": MappingProxyType(deadlines),
         "warnings": MappingProxyType(warnings),
         "clocks": MappingProxyType(clocks),
+    }
+    if draft is not None:
+        return replace(draft, plan)
+    channel = d["channel"]
+    amount = d.get("amount")
+    return replace(_blank(), {
+        "id": d["id"],
+        "customer_id": d["customer_id"],
+        "channel": channel,
+        "text": personal.get("text"),
+        "order_id": d.get("order_id"),
+        "sku": d.get("sku"),
+        "batch": d.get("batch"),
+        "store": d.get("store"),
+        "region": d.get("region"),
+        "brand": d.get("brand"),
+        "amount": None if amount is None else Money.from_dict(amount, "amount"),
         "channels": (channel,),
         "erased": bool(personal.get("erased", False)),
+        **plan,
     })
 
 
@@ -609,6 +640,8 @@ def _outreach(c: Complaint, e: Event, check: bool) -> _Changes:
 @_folds("investigated")
 def _investigated(c: Complaint, e: Event, check: bool) -> _Changes:
     raw = e.data.get("finding")
+    if not check and type(raw) is Built and type(raw.value) is Finding:
+        return {"finding": raw.value}  # the workflow's own record: see Built
     if not isinstance(raw, Mapping):
         raise ValidationError("finding", f"expected a finding mapping, got {raw!r}")
     try:
@@ -632,12 +665,15 @@ def set_authority_judge(
 @_folds("proposed")
 def _proposed(c: Complaint, e: Event, check: bool) -> _Changes:
     raw = e.data.get("offer")
-    if not isinstance(raw, Mapping):
+    if not check and type(raw) is Built and type(raw.value) is Offer:
+        offer = raw.value  # the workflow's own record: see Built
+    elif not isinstance(raw, Mapping):
         raise ValidationError("offer", f"expected an offer mapping, got {raw!r}")
-    try:
-        offer = Offer.from_dict(raw)
-    except KeyError as exc:
-        raise ValidationError(f"offer.{exc.args[0]}", "missing") from None
+    else:
+        try:
+            offer = Offer.from_dict(raw)
+        except KeyError as exc:
+            raise ValidationError(f"offer.{exc.args[0]}", "missing") from None
     approver = e.data.get("approved_by")
     if check:
         if approver is not None:
@@ -848,14 +884,7 @@ def apply(complaint: Complaint | None, event: Event, *, check: bool = True) -> C
     checked either way.
     """
     if complaint is None:
-        if event.name != "received" or event.seq != 1:
-            raise ValidationError("events", "a history must start with 'received' at seq 1")
-        try:
-            return _received(event, check)
-        except (KeyError, TypeError, ValueError, OverflowError) as exc:
-            if isinstance(exc, ValidationError):
-                raise
-            raise ValidationError("events", f"malformed 'received' event: {exc!r}") from None
+        return _start(event, check, None)
     if event.seq != complaint.version + 1:
         raise ValidationError(
             "events", f"event seq {event.seq} does not follow version {complaint.version}"
@@ -890,6 +919,27 @@ def apply(complaint: Complaint | None, event: Event, *, check: bool = True) -> C
     changes["version"] = event.seq
     changes["history"] = (*complaint.history, event)
     return replace(complaint, changes)
+
+
+def _start(event: Event, check: bool, draft: Complaint | None) -> Complaint:
+    if event.name != "received" or event.seq != 1:
+        raise ValidationError("events", "a history must start with 'received' at seq 1")
+    try:
+        return _received(event, check, draft)
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        if isinstance(exc, ValidationError):
+            raise
+        raise ValidationError("events", f"malformed 'received' event: {exc!r}") from None
+
+
+def apply_received(draft: Complaint, event: Event) -> Complaint:
+    """``apply(None, event, check=False)`` for intake's own ``received`` event, given
+    ``draft``: the fold of the receipt alone that intake's policies saw, whose event data
+    ``event``'s extends only with the classification and the plan. The receipt fields
+    (id, customer, text, references, amount) are taken from ``draft`` instead of read
+    again: that folding takes about 13 µs instead of 20 µs (measured on the receipt of
+    ``benchmarks/bench_lifecycle.py``)."""
+    return _start(event, False, draft)
 
 
 def replace(complaint: Complaint, changes: Mapping[str, Any]) -> Complaint:

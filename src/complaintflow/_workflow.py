@@ -17,7 +17,13 @@ from typing import Any, Final, Protocol
 
 from complaintflow._clock import Clock, SystemClock, ensure_aware
 from complaintflow._commands import COMMANDS, Command, declare, resume_event
-from complaintflow._complaint import Complaint, apply, replace, stage_times_to_data
+from complaintflow._complaint import (
+    Complaint,
+    apply,
+    apply_received,
+    replace,
+    stage_times_to_data,
+)
 from complaintflow._engine import Engine, default_engine
 from complaintflow._events import Event, FrozenDict
 from complaintflow._limits import MAX_ID, check_complaint_id, check_id, check_moment, check_text
@@ -252,7 +258,11 @@ class Workflow:
         facts = self._gather(draft, now, brand_wide)
         primary = facts.get("duplicate_of")
         if primary is not None:
-            return self._run(primary, primary, [], max(now, primary.last_event_at), [("merged", {
+            at = max(now, primary.last_event_at)
+            caught: _Folded = []
+            # like every command, the merge first makes the record true as of its own time
+            work = self._catch_up(primary, at, caught) if at > primary.last_event_at else primary
+            return self._run(primary, work, caught, at, [("merged", {
                 "channel": channel, "duplicate_id": cid, "order_id": order_id,
                 "personal": {"text": text_},
             }, None)])
@@ -261,12 +271,12 @@ class Workflow:
         except OverflowError:
             raise ValidationError("at", f"{now.isoformat()} is too close to the end of time "
                                         "for its deadlines") from None
-        complaint: Complaint | None = None
-        folded: _Folded = []
-        for event in events:
+        # the receipt fields are the draft's: only the classification and the plan are new
+        complaint = apply_received(draft, events[0])
+        folded: _Folded = [(events[0], complaint)]
+        for event in events[1:]:
             complaint = apply(complaint, event, check=False)
             folded.append((event, complaint))
-        assert complaint is not None
         # a policy may plan a deadline at the very moment of receipt
         complaint = self._catch_up(complaint, now, folded)
         if self.store is not None:

@@ -322,3 +322,31 @@ def test_replay_equals_and_every_deadline_has_one_outcome(
             if not met and not c.paused and not c.is_final:
                 # the record is true as of its last event: nothing due is left unrecorded
                 assert (outcome is cf.SlaOutcome.OPEN) == (c.last_event_at < clk.deadline)  # type: ignore[operator]
+
+
+def test_a_merged_duplicate_first_records_what_time_made_due() -> None:
+    """A duplicate arriving after a deadline passed records the breach before ``merged``,
+    so a command at the same moment does not reach a late stage unrecorded."""
+    from datetime import datetime, timedelta
+
+    import complaintflow as cf
+
+    clock = cf.FrozenClock(datetime(2026, 6, 18, 1, 0, tzinfo=UTC))
+    wf = cf.Workflow(clock=clock, store=cf_store())
+    c = wf.receive("the kettle leaks", customer_id="C-4", channel="hotline", order_id="O-1")
+    clock.advance(hours=20)
+    merged = wf.receive("the kettle leaks", customer_id="C-4", channel="wechat", order_id="O-1")
+    assert merged.id == c.id
+    names = [e.name for e in merged.history]
+    assert names.index("sla_breached") < names.index("merged")
+    acked = wf.acknowledge(merged, actor="agent-7")
+    assert acked.outcomes()[cf.State.ACKNOWLEDGED] is cf.SlaOutcome.MET_LATE
+    assert [e.data["stage"] for e in acked.history if e.name == "sla_breached"].count(
+        "acknowledged") == 1
+    assert acked.history[-1].at - c.history[0].at == timedelta(hours=20)
+
+
+def cf_store():  # type: ignore[no-untyped-def]
+    from complaintflow.store import MemoryStore
+
+    return MemoryStore()

@@ -221,11 +221,21 @@ CASES: dict[str, Callable[[cf.FrozenClock], cf.Workflow]] = {
 }
 
 
+#: Defects that also break an invariant the machine checks earlier, with the words both
+#: reports share: a second breach recorded by a tick is also a second breach by the
+#: referee's count, and the tick's own check (``sla_matches_referee``) comes first.
+ALSO_NAMED: dict[str, tuple[set[str], str]] = {
+    "breach_once_per_stage": ({"sla_matches_referee"}, "second breach"),
+}
+
+
 @pytest.mark.parametrize("invariant", sorted(CASES))
 def test_the_machine_catches_each_broken_promise(invariant: str) -> None:
     violation = caught(CASES[invariant])
-    assert violation.invariant == invariant
-    assert f"invariant {invariant!r} violated" in str(violation)
+    also, words = ALSO_NAMED.get(invariant, (set(), ""))
+    assert violation.invariant in {invariant, *also}, str(violation)
+    assert f"invariant {violation.invariant!r} violated" in str(violation)
+    assert words in str(violation)
 
 
 def test_deadlines_moved_before_receipt_are_caught() -> None:
@@ -354,10 +364,28 @@ def _renumbered(events: list[cf.Event]) -> cf.Complaint:
     return cf.Complaint.replay(attrs.evolve(e, seq=i) for i, e in enumerate(events, start=1))
 
 
-def _with_data(c: cf.Complaint, seq: int, **data: Any) -> cf.Complaint:
+def _changed(c: cf.Complaint, seq: int, **data: Any) -> list[cf.Event]:
     history = list(c.history)
     history[seq - 1] = attrs.evolve(history[seq - 1], data={**history[seq - 1].data, **data})
-    return cf.Complaint.replay(history)
+    return history
+
+
+def _with_data(c: cf.Complaint, seq: int, **data: Any) -> cf.Complaint:
+    return cf.Complaint.replay(_changed(c, seq, **data))
+
+
+def _forged(c: cf.Complaint, history: list[cf.Event]) -> cf.Complaint:
+    """``c`` with ``history``, built without the fold (which refuses a forged history, see
+    ``REFUSED_ON_LOAD``): its version, offers and approvers are those the history records.
+    The invariants judge the history, as they would one exported from another system."""
+    proposals = [e.data for e in history if e.name == "proposed"]
+    return attrs.evolve(c, history=tuple(history), version=len(history),
+                        offers=tuple(cf.Offer.from_dict(d["offer"]) for d in proposals),
+                        approvers=tuple(d.get("approved_by") for d in proposals))
+
+
+def _forged_data(c: cf.Complaint, seq: int, **data: Any) -> cf.Complaint:
+    return _forged(c, _changed(c, seq, **data))
 
 
 def _offer(event: cf.Event, **changes: Any) -> dict[str, Any]:
@@ -400,7 +428,7 @@ class KeepsOldFollowUp(cf.Workflow):
             return after
         breach = cf.Event(after.version + 1, "sla_breached", at, None,
                           {"stage": "revisited", "deadline": old})
-        return cf.Complaint.replay((*after.history, breach))
+        return _forged(after, [*after.history, breach])
 
 
 class ReclassifyKeepsSeverity(cf.Workflow):
@@ -425,13 +453,14 @@ class ReplansFromReceipt(cf.Workflow):
             return after
         event = next(e for e in reversed(after.history) if e.name == "reclassified")
         planned = self.escalation.deadlines(after)
-        return _with_data(after, event.seq, deadlines={
+        return _forged_data(after, event.seq, deadlines={
             s.value: when.isoformat() for s, when in planned.items()
             if s not in after.completed})
 
 
 class RewritesProposals(cf.Workflow):
-    """Records every proposal with ``change(event)`` applied to its data."""
+    """Records every proposal with ``change(event)`` applied to its data (built without
+    the fold, which refuses most of these forgeries)."""
 
     def change(self, event: cf.Event) -> dict[str, Any]:
         raise NotImplementedError
@@ -441,7 +470,7 @@ class RewritesProposals(cf.Workflow):
         if command != "propose":
             return after
         event = next(e for e in reversed(after.history) if e.name == "proposed")
-        return _with_data(after, event.seq, **self.change(event))
+        return _forged_data(after, event.seq, **self.change(event))
 
 
 class StatutoryWithoutFloor(RewritesProposals):
@@ -556,7 +585,7 @@ def _five_cycles_at_fifty(clock: cf.FrozenClock) -> tuple[cf.Workflow, cf.Compla
         if cycle < 4:
             c = wf.reopen(c, actor="agent-1", reason="still fading")
     for event in proposals:
-        c = _with_data(c, event.seq, offer=_offer(event, goodwill="50.00"))
+        c = _forged_data(c, event.seq, offer=_offer(event, goodwill="50.00"))
     return wf, c
 
 
@@ -578,13 +607,37 @@ RECORD_DEFECTS: dict[str, tuple[str, Callable[[cf.FrozenClock],
 }
 
 
+#: The defects the fold itself refuses when such a history is loaded (``replay``,
+#: ``from_dict``), with what the refusal names; the kit must still report each one in a
+#: complaint built without the fold.
+REFUSED_ON_LOAD: dict[str, tuple[str, ...]] = {
+    "a reopening that keeps the old follow-up deadline": (
+        "stage", "revisited has no deadline planned"),
+    "reclassified late, planned from receipt": ("deadlines.", "before the event"),
+    "statutory 5,000 with no floor": ("5000.00 CNY statutory above the 0.00 CNY the law owes",),
+    "a refund above the price paid": ("offer.remedy_value", "above what is left of the price"),
+    "remedy none paying 5,000": ("offer.remedy_value", "pays no money"),
+    "self-approval": ("approved_by", "cannot also approve it"),
+    "goodwill over reopenings": ("50.00 CNY accepted before", "front_line limit of 50.00 CNY"),
+}
+
+
 @pytest.mark.parametrize("defect", sorted(RECORD_DEFECTS))
 def test_each_defect_of_the_record_is_caught(defect: str) -> None:
     invariant, scenario = RECORD_DEFECTS[defect]
     wf, c = scenario(cf.FrozenClock(START))
     with pytest.raises(InvariantViolation) as info:
-        inv.check_complaint_v2(c, workflow=wf)
+        inv.check_complaint(c, workflow=wf)
     assert info.value.invariant == invariant, str(info.value)
+    words = REFUSED_ON_LOAD.get(defect)
+    if words is None:
+        return
+    for load in (lambda: cf.Complaint.replay(c.history),
+                 lambda: cf.Complaint.from_dict(c.to_dict())):
+        with pytest.raises((cf.ValidationError, cf.AuthorityExceeded)) as refused:
+            load()
+        for word in words:
+            assert word in str(refused.value)
 
 
 def test_the_referee_names_the_cancelled_follow_up() -> None:

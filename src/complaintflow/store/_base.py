@@ -15,7 +15,7 @@ import attrs
 from complaintflow._clock import SystemClock, ensure_aware
 from complaintflow._complaint import Complaint, apply, replace
 from complaintflow._events import Event
-from complaintflow._limits import COMPLAINT_ID_ALPHABET, MAX_ID, MAX_TEXT
+from complaintflow._limits import COMPLAINT_ID_ALPHABET, MAX_ID, MAX_TEXT, check_complaint_id
 from complaintflow.exceptions import (
     ConcurrencyError,
     IntegrityError,
@@ -420,16 +420,9 @@ _KEY_FIELDS: Final = ("customer_id", "channel", "order_id", "sku", "batch", "sto
 
 
 def check_id(value: object, field: str = "complaint.id") -> str:
-    """A complaint id within :data:`MAX_ID_LENGTH` and :data:`ID_ALPHABET`."""
-    if not isinstance(value, str) or not value:
-        raise ValidationError(field, f"expected a non-empty string, got {value!r}")
-    if len(value) > MAX_ID_LENGTH:
-        raise ValidationError(field, f"{len(value)} characters; at most {MAX_ID_LENGTH}")
-    bad = sorted(set(value) - ID_ALPHABET)
-    if bad:
-        raise ValidationError(field, f"{value!r} holds {''.join(bad)!r}; ids use ASCII letters, "
-                                     "digits, '-', '_' and '.'")
-    return value
+    """A complaint id within :data:`MAX_ID_LENGTH` and :data:`ID_ALPHABET` (the commands'
+    own check, so a store refuses exactly what ``receive`` refuses)."""
+    return check_complaint_id(field, value)
 
 
 def _check_key(field: str, value: object) -> None:

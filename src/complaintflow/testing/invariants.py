@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "INVARIANTS",
-    "RECORD_TRUTH",
     "RECORD_TRUTH_INVARIANTS",
     "InvariantViolation",
     "check_approver_not_actor",
@@ -45,7 +44,6 @@ __all__ = [
     "check_automatic_offers_within_authority",
     "check_breach_once_per_stage",
     "check_complaint",
-    "check_complaint_v2",
     "check_deadlines_after_planning",
     "check_deadlines_ordered",
     "check_failed_command_changed_nothing",
@@ -64,7 +62,6 @@ __all__ = [
     "check_sla_matches_referee",
     "check_statutory_within_floor",
     "check_step",
-    "check_step_v2",
     "check_store_matches",
     "check_tier_never_down",
     "check_version",
@@ -112,7 +109,8 @@ INVARIANTS: Final[Mapping[str, str]] = {
                                         "within the acting tier's authority, and proposing "
                                         "one is never refused for authority",
     "statutory_within_floor": "the statutory money of an offer is never above what the "
-                              "legal floors the policy reports make owed on the complaint",
+                              "legal floors the policy reports make owed on the complaint, "
+                              "unless the excess, counted as goodwill, is within authority",
     "remedy_within_price": "a remedy's value is never above the price paid, and remedies "
                            "that pay nothing (none, exchange, repair) have no value",
     "approver_not_actor": "the approver of an offer is never the actor who proposes it",
@@ -124,17 +122,13 @@ INVARIANTS: Final[Mapping[str, str]] = {
                         "the regional head, at intake and after every reclassification",
 }
 
-#: The invariants about the truth of the record (SLA outcomes, money, classification) that
-#: :func:`check_complaint` and :func:`check_step` run only when :data:`RECORD_TRUTH` is
-#: on; :func:`check_complaint_v2` and :func:`check_step_v2` always run them.
+#: The invariants about the truth of the record (SLA outcomes, money, classification);
+#: :func:`check_complaint` and :func:`check_step` run them with the others.
 RECORD_TRUTH_INVARIANTS: Final = (
     "sla_matches_referee", "deadlines_after_planning", "statutory_within_floor",
     "remedy_within_price", "approver_not_actor", "lifetime_goodwill_within_authority",
     "safety_is_severe",
 )
-#: Whether :func:`check_complaint` and :func:`check_step` (and so ``WorkflowMachine``)
-#: also check :data:`RECORD_TRUTH_INVARIANTS`.
-RECORD_TRUTH: bool = True
 
 #: Event names that record a move along an edge of the graph → the command that makes them.
 _COMMAND_OF: Final = {
@@ -542,13 +536,13 @@ def check_store_matches(complaint: Complaint, *, workflow: Workflow) -> None:
                     f"{complaint.version}", complaint)
 
 
-def check_complaint(complaint: Complaint, *, workflow: Workflow | None = None,
-                    record_truth: bool | None = None) -> None:
-    """Every invariant that one complaint can be checked for on its own.
+def check_complaint(complaint: Complaint, *, workflow: Workflow | None = None) -> None:
+    """Every invariant that one complaint can be checked for on its own, the truth of the
+    record (:data:`RECORD_TRUTH_INVARIANTS`) included.
 
     With ``workflow`` it also checks the lifecycle graph of that workflow, the offers
-    against its compensation policy and its store. With ``record_truth`` (default:
-    :data:`RECORD_TRUTH`) it also checks :data:`RECORD_TRUTH_INVARIANTS`.
+    against its compensation policy (the legal floors and the authority over the whole
+    life included) and its store.
     """
     check_version(complaint)
     check_legal_edges(complaint, workflow=workflow)
@@ -562,17 +556,10 @@ def check_complaint(complaint: Complaint, *, workflow: Workflow | None = None,
         check_offers_within_authority(complaint, workflow=workflow)
         check_automatic_offers_within_authority(complaint, workflow=workflow)
         check_policies(complaint, workflow=workflow)
-    if RECORD_TRUTH if record_truth is None else record_truth:
-        _check_record_truth(complaint, workflow)
+    _check_record_truth(complaint, workflow)
     check_round_trip(complaint)
     if workflow is not None:
         check_store_matches(complaint, workflow=workflow)
-
-
-def check_complaint_v2(complaint: Complaint, *, workflow: Workflow | None = None) -> None:
-    """:func:`check_complaint` with :data:`RECORD_TRUTH_INVARIANTS`, whatever
-    :data:`RECORD_TRUTH` says."""
-    check_complaint(complaint, workflow=workflow, record_truth=True)
 
 
 def _check_record_truth(complaint: Complaint, workflow: Workflow | None,
@@ -676,22 +663,51 @@ def check_automatic_offers_within_authority(complaint: Complaint, *, workflow: W
 
 
 def check_statutory_within_floor(complaint: Complaint, *, workflow: Workflow) -> None:
-    """No offer's ``statutory`` money is above the statutory amount of the legal floor the
-    compensation policy reports for the complaint as it stood (``policy.floor(complaint)``;
-    a policy without floors owes nothing statutory)."""
-    floor_of = getattr(workflow.compensation, "floor", None)
+    """No offer's ``statutory`` money goes beyond the statutory amount the legal floors the
+    compensation policy reports (``policy.floor(complaint)`` as the complaint stood; a
+    policy without floors owes nothing statutory) still owe, unless the excess is
+    authorised: statutory money above the floor counts as goodwill, so the excess plus the
+    offer's goodwill must be within the higher limit of the proposing actor's and the
+    approver's tier. Money in another currency than the floor's or the limits' is left to
+    ``single_currency``."""
+    from complaintflow.policies.compensation import given
+
+    policy = workflow.compensation
+    floor_of = getattr(policy, "floor", None)
     for event, offer in _offers_of(complaint):
-        if not offer.statutory.amount:
+        statutory = offer.statutory
+        if not statutory.amount:
             continue
         then = Complaint.replay(complaint.history[: event.seq - 1])
         floor = floor_of(then) if callable(floor_of) else None
         owed = getattr(floor, "statutory", None)
+        if isinstance(owed, Money) and owed.amount and owed.currency != statutory.currency:
+            continue
         owed_amount = owed.amount if isinstance(owed, Money) else Decimal(0)
-        if offer.statutory.amount > owed_amount:
+        paid = getattr(policy, "given", given)(then).statutory
+        excess = (max(paid + statutory.amount - owed_amount, Decimal(0))
+                  - max(paid - owed_amount, Decimal(0)))
+        if excess <= 0:
+            continue
+        raw = [event.data.get("actor_tier")]
+        if event.data.get("approved_by") is not None:
+            raw.append(event.data.get("approver_tier"))
+        limits = [_limit_of(workflow, r) for r in raw]
+        if any(found is None or found[1] is None for found in limits):
+            continue  # an unknown tier (offers_within_authority) or an unlimited signer
+        amounts = [found[1] for found in limits if found is not None and found[1] is not None]
+        if any(limit.currency != statutory.currency for limit in amounts):
+            continue
+        best = max(limit.amount for limit in amounts)
+        counted = excess + offer.goodwill.amount
+        if counted > best:
             said = f"{owed}" if isinstance(owed, Money) and owed.amount else "nothing"
             raise _fail("statutory_within_floor",
-                        f"event {event.seq} pays {offer.statutory} as statutory money where "
-                        f"the legal floors owe {said}", complaint)
+                        f"event {event.seq} pays {statutory} as statutory money where the "
+                        f"legal floors owe {said}; the {excess} {statutory.currency} above "
+                        f"them counts as goodwill ({counted} {statutory.currency} with the "
+                        f"offer's), above the authority of {best} {statutory.currency}",
+                        complaint)
 
 
 def check_remedy_within_price(complaint: Complaint) -> None:
@@ -819,14 +835,13 @@ def check_history_append_only(before: Complaint, after: Complaint) -> None:
 
 
 def check_step(before: Complaint, after: Complaint, command: str, *,
-               workflow: Workflow | None = None, record_truth: bool | None = None) -> None:
+               workflow: Workflow | None = None) -> None:
     """A successful ``command`` took ``before`` to ``after`` along its edge, only appended
-    events, and did not lower the tier. With ``record_truth`` (default:
-    :data:`RECORD_TRUTH`) and ``workflow``, a tick must also have brought the SLA record up
-    to date at the workflow clock's now (``sla_matches_referee``)."""
+    events, and did not lower the tier. With ``workflow``, a tick must also have brought
+    the SLA record up to date at the workflow clock's now (``sla_matches_referee``)."""
     check_history_append_only(before, after)
     check_tier_never_down(after, before)
-    if (RECORD_TRUTH if record_truth is None else record_truth) and command == "tick":
+    if command == "tick":
         # a tick brings the record up to date at least to the clock's now
         now = None if workflow is None else workflow.clock.now()
         if now is not None and now >= after.last_event_at:
@@ -865,9 +880,3 @@ def check_failed_command_changed_nothing(before: Complaint, snapshot: Mapping[st
                         f"the store moved from version {before.version} to {stored.version}",
                         before)
 
-
-def check_step_v2(before: Complaint, after: Complaint, command: str, *,
-                  workflow: Workflow | None = None) -> None:
-    """:func:`check_step` with :data:`RECORD_TRUTH_INVARIANTS`, whatever
-    :data:`RECORD_TRUTH` says."""
-    check_step(before, after, command, workflow=workflow, record_truth=True)

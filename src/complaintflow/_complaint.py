@@ -232,6 +232,10 @@ class Complaint:
     channels: tuple[str, ...] = ()
     merged_ids: tuple[str, ...] = ()
     erased: bool = False
+    #: Who owns the case: whoever acknowledged it or last took it over (None before).
+    owner: str | None = None
+    #: The tier the owner held when they took the case.
+    owner_tier: Tier = Tier.FRONT_LINE
     #: The version this complaint was loaded from or last committed to a store at.
     committed: int = attrs.field(default=0, eq=False, repr=False)
 
@@ -568,7 +572,24 @@ def _acknowledged(c: Complaint, e: Event, check: bool) -> _Changes:
         promise = _parse_time(e.data["promise"], "promise")
         if promise < e.at:
             raise ValidationError("promise", f"{promise.isoformat()} is before the event")
+    if c.owner is None and e.actor is not None:
+        return {"owner": e.actor, "owner_tier": _owner_tier(e.data.get("actor_tier"))}
     return {}
+
+
+def _owner_tier(value: object) -> Tier:
+    if value is None:
+        return Tier.FRONT_LINE
+    return _TIER_OF.get(value) or Tier.parse(value, "actor_tier")  # type: ignore[arg-type]
+
+
+@_folds("taken_over")
+def _taken_over(c: Complaint, e: Event, check: bool) -> _Changes:
+    if check:
+        _opt_text(e.data, "reason", "reason")
+        if e.actor is None:
+            raise ValidationError("actor", "a case is taken over by someone")
+    return {"owner": e.actor, "owner_tier": _owner_tier(e.data.get("tier"))}
 
 
 @_folds("withdrawn")

@@ -15,6 +15,8 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final, Protocol
 
+import attrs
+
 from complaintflow._clock import Clock, SystemClock, ensure_aware
 from complaintflow._commands import COMMANDS, Command, declare, resume_event
 from complaintflow._complaint import Complaint, apply, replace, stage_times_to_data
@@ -29,6 +31,7 @@ from complaintflow.exceptions import (
     ValidationError,
 )
 from complaintflow.policies._recent import NO_HISTORY, RecentComplaints
+from complaintflow.policies.authorization import AuthorizationPolicy, TieredAuthorization
 from complaintflow.policies.classification import ClassificationPolicy, KeywordClassifier
 from complaintflow.policies.compensation import CompensationLadder, CompensationPolicy
 from complaintflow.policies.duplicates import ChannelDuplicates, DuplicatePolicy
@@ -37,7 +40,7 @@ from complaintflow.policies.risk import DefaultRisk, RiskPolicy
 from complaintflow.policies.scope import LineDetection, ScopePolicy
 from complaintflow.store._base import Store
 
-__all__ = ["CHANNELS", "Listener", "Workflow"]
+__all__ = ["CHANNELS", "Allowed", "Listener", "Workflow"]
 
 log = logging.getLogger("complaintflow")
 
@@ -45,6 +48,17 @@ log = logging.getLogger("complaintflow")
 CHANNELS: Final = (
     "hotline", "in_store", "online_chat", "wechat", "app", "email", "social_media",
 )
+
+
+@attrs.frozen
+class Allowed:
+    """Whether an actor may run ``command`` now, and if not, every reason why (the very
+    messages the command would raise: wrong state, already waiting, not the owner,
+    authority)."""
+
+    command: str
+    allowed: bool
+    reasons: tuple[str, ...] = ()
 
 
 class Listener(Protocol):
@@ -104,6 +118,7 @@ class Workflow:
         listeners: Iterable[Listener] = (),
         engine: Engine | None = None,
         commands: Iterable[Command] = (),
+        authorization: AuthorizationPolicy | None = None,
     ) -> None:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.classifier = classifier if classifier is not None else KeywordClassifier()
@@ -112,6 +127,8 @@ class Workflow:
         self.risk = risk if risk is not None else DefaultRisk()
         self.scope = scope if scope is not None else LineDetection()
         self.duplicates = duplicates if duplicates is not None else ChannelDuplicates()
+        self.authorization: AuthorizationPolicy = (
+            authorization if authorization is not None else TieredAuthorization())
         self.store = store
         self.channels = _channels(channels)
         self._ids = ids if ids is not None else _random_id
@@ -395,12 +412,9 @@ class Workflow:
             if work.paused and spec.resumes:
                 work = self._fold(work, resume_event(
                     self, work, now, f"{command} while waiting for the customer"), now, folded)
-            if spec.blocked is not None:
-                why = spec.blocked(work)
-                if isinstance(why, ComplaintflowError):
-                    raise why
-                if why is not None:
-                    raise InvalidTransition(command, work.state.value, detail=why)
+            refused = self._refusal(work, spec, who)
+            if refused is not None:
+                raise refused
             replanned = False
             for decided in spec.run(self, work, who, now, args):
                 work = self._fold(work, decided, now, folded)
@@ -505,6 +519,60 @@ class Workflow:
         return self._commit(complaint, folded)
 
     # -- what may happen now ------------------------------------------------------------------
+    def _refusals(self, work: Complaint, spec: Command, who: Actor | None,
+                  *, every: bool = False) -> list[ComplaintflowError]:
+        """Why ``who`` may not run ``spec`` on ``work`` (the clocks brought up to now), past
+        the state graph: the command's own ``blocked`` hook, then the authorization policy.
+        :meth:`fire` raises the first; :meth:`allowed` reports them all."""
+        out: list[ComplaintflowError] = []
+        if spec.blocked is not None:
+            why = spec.blocked(work)
+            if isinstance(why, ComplaintflowError):
+                out.append(why)
+            elif why is not None:
+                out.append(InvalidTransition(spec.name, work.state.value, detail=why))
+            if out and not every:
+                return out
+        denied = self.authorization.refusal(work, spec.name, who)
+        if denied is not None:
+            out.append(denied)
+        return out
+
+    def _refusal(self, work: Complaint, spec: Command,
+                 who: Actor | None) -> ComplaintflowError | None:
+        found = self._refusals(work, spec, who)
+        return found[0] if found else None
+
+    def allowed(self, complaint: Complaint, actor: Actor | str | None) -> tuple[Allowed, ...]:
+        """Every command this workflow runs, each with whether ``actor`` may run it on
+        ``complaint`` now and, if not, the reasons: the messages the command itself would
+        raise (wrong state, already waiting, not the owner, authority). Judged as
+        :meth:`fire` judges, once the clocks are brought up to now; arguments aside (an
+        offer beyond the actor's authority is refused by the command)."""
+        if not isinstance(complaint, Complaint):
+            raise ValidationError("complaint", f"expected a Complaint, got {type(complaint).__name__}")
+        who = None if actor is None else Actor.of(actor, "actor")
+        try:
+            work = self._catch_up(complaint, self._now(complaint), [])
+        except (ComplaintflowError, OverflowError):
+            work = complaint
+        out: list[Allowed] = []
+        for name, spec in self._commands.items():
+            reasons: list[str] = []
+            if not self.engine.allows(complaint.state, name):
+                try:
+                    self.engine.target(complaint.state, name)
+                except ComplaintflowError as exc:
+                    reasons.append(str(exc))
+                else:  # pragma: no cover - allows() and target() read the same table
+                    reasons.append(f"{name}: not allowed in {complaint.state.value}")
+            elif who is None and spec.actor_required:
+                reasons.append(f"actor: {name} needs an actor")
+            else:
+                reasons.extend(str(e) for e in self._refusals(work, spec, who, every=True))
+            out.append(Allowed(name, not reasons, tuple(reasons)))
+        return tuple(out)
+
     def available(self, complaint: Complaint) -> tuple[str, ...]:
         """Commands the state graph allows on ``complaint`` now (guards on input aside),
         judged as the complaint stands once the clocks are brought up to now (a breach
@@ -563,8 +631,9 @@ class Workflow:
         return self.fire(complaint, "withdraw", actor=actor, reason=reason)
 
     def reject(self, complaint: Complaint, *, actor: Actor | str, reason: str,
-               evidence: Sequence[str] = ()) -> Complaint:
-        """Refuse an invalid or abusive complaint, after verification."""
+               evidence: Sequence[str]) -> Complaint:
+        """Refuse an invalid or abusive complaint, after verification: ``evidence`` names
+        at least one thing the refusal rests on."""
         return self.fire(complaint, "reject", actor=actor, reason=reason, evidence=evidence)
 
     def escalate(self, complaint: Complaint, *, actor: Actor | str, reason: str,
@@ -598,3 +667,9 @@ class Workflow:
         """
         return self.fire(complaint, "reclassify", actor=actor, reason=reason, category=category,
                          dimension=dimension, severity=severity, scope=scope)
+
+    def take_over(self, complaint: Complaint, *, actor: Actor | str,
+                  reason: str | None = None) -> Complaint:
+        """Become the case's one owner (a shift change, a supervisor stepping in); recorded
+        as a ``taken_over`` event."""
+        return self.fire(complaint, "take_over", actor=actor, reason=reason)

@@ -38,7 +38,7 @@ _ARGS: dict[str, dict[str, object]] = {
     "revisit": {"satisfaction": 3},
     "reopen": {"reason": "still broken"},
     "withdraw": {"reason": "changed mind"},
-    "reject": {"reason": "not ours"},
+    "reject": {"reason": "not ours", "evidence": ["no order on record"]},
     "escalate": {"reason": "VIP"},
     "await_customer": {"reason": "photos"},
     "message": {"text": "any news?"},

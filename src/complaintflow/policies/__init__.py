@@ -8,6 +8,7 @@ from complaintflow.policies._config import (
     starter_policies,
 )
 from complaintflow.policies._recent import NO_HISTORY, RecentComplaints
+from complaintflow.policies.authorization import AuthorizationPolicy, TieredAuthorization
 from complaintflow.policies.calendar import BusinessCalendar
 from complaintflow.policies.classification import (
     Classification,
@@ -49,6 +50,7 @@ from complaintflow.policies.scope import LineDetection, ScopePolicy
 __all__ = [
     "NO_HISTORY",
     "Approval",
+    "AuthorizationPolicy",
     "BusinessCalendar",
     "ChannelDuplicates",
     "Classification",
@@ -77,6 +79,7 @@ __all__ = [
     "ScopePolicy",
     "StageClock",
     "TextModel",
+    "TieredAuthorization",
     "TieredEscalation",
     "Window",
     "bundled_profiles",

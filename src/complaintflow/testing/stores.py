@@ -266,7 +266,7 @@ class StoreConformance:
         first = wf.acknowledge(c, actor="agent-7")
         outbox_before = [i.id for i in store.pending(1000)]
         with pytest.raises(cf.ConcurrencyError) as info:
-            wf.reject(c, actor="agent-9", reason="not ours")
+            wf.reject(c, actor="agent-9", reason="not ours", evidence=["no order on record"])
         assert info.value.expected == 1
         assert info.value.actual == 2
         assert store.get(c.id) == first

@@ -417,7 +417,7 @@ def _reject(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
 def _take_over(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
                args: Mapping[str, Any]) -> list[Decision]:
     assert actor is not None
-    data: dict[str, Any] = {"tier": actor.tier.label, "from": c.owner}
+    data: dict[str, Any] = {"actor_tier": actor.tier.label, "from": c.owner}
     if args["reason"] is not None:
         data["reason"] = args["reason"]
     return [("taken_over", data)]

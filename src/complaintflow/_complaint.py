@@ -580,7 +580,7 @@ def _acknowledged(c: Complaint, e: Event, check: bool) -> _Changes:
 def _owner_tier(value: object) -> Tier:
     if value is None:
         return Tier.FRONT_LINE
-    return _TIER_OF.get(value) or Tier.parse(value, "actor_tier")  # type: ignore[arg-type]
+    return _TIER_OF.get(value) or Tier.parse(value, "actor_tier")
 
 
 @_folds("taken_over")
@@ -589,7 +589,7 @@ def _taken_over(c: Complaint, e: Event, check: bool) -> _Changes:
         _opt_text(e.data, "reason", "reason")
         if e.actor is None:
             raise ValidationError("actor", "a case is taken over by someone")
-    return {"owner": e.actor, "owner_tier": _owner_tier(e.data.get("tier"))}
+    return {"owner": e.actor, "owner_tier": _owner_tier(e.data.get("actor_tier"))}
 
 
 @_folds("withdrawn")

@@ -8,7 +8,11 @@ from complaintflow.policies._config import (
     starter_policies,
 )
 from complaintflow.policies._recent import NO_HISTORY, RecentComplaints
-from complaintflow.policies.authorization import AuthorizationPolicy, TieredAuthorization
+from complaintflow.policies.authorization import (
+    AuthorizationPolicy,
+    OpenAuthorization,
+    TieredAuthorization,
+)
 from complaintflow.policies.calendar import BusinessCalendar
 from complaintflow.policies.classification import (
     Classification,
@@ -72,6 +76,7 @@ __all__ = [
     "LegalFloor",
     "LineDetection",
     "NoReasonReturnFloor",
+    "OpenAuthorization",
     "Period",
     "RecentComplaints",
     "RegulatoryProfile",

@@ -32,7 +32,7 @@ from complaintflow.exceptions import NotAuthorized, ValidationError
 if TYPE_CHECKING:
     from complaintflow._complaint import Complaint
 
-__all__ = ["AuthorizationPolicy", "TieredAuthorization"]
+__all__ = ["AuthorizationPolicy", "OpenAuthorization", "TieredAuthorization"]
 
 #: The kinds of rule :class:`TieredAuthorization` knows.
 RULES: Final = ("act", "close", "free", "take")
@@ -91,25 +91,39 @@ class TieredAuthorization(AuthorizationPolicy):
 
     def refusal(self, complaint: Complaint, command: str,
                 actor: Actor | None) -> NotAuthorized | None:
-        if actor is None:
-            return None
         rule = self._rules.get(command, _ACT)
-        if rule == _FREE:
+        if actor is None or rule == _FREE:
             return None
-        owner = complaint.owner
         if rule == _TAKE:
-            if owner == actor.id:
-                return NotAuthorized(f"{command}: {actor.id} already owns the case")
-            if owner is not None and actor.tier < complaint.owner_tier:
-                return NotAuthorized(
-                    f"{command}: not the owner's tier; {owner} owns the case as "
-                    f"{complaint.owner_tier.label}", needed_tier=complaint.owner_tier.label)
-            return None
+            return self._taking(complaint, command, actor)
         if rule == _CLOSE and actor.tier < complaint.tier:
             return NotAuthorized(
                 f"{command}: authority; the case is owned by the {complaint.tier.label} tier "
                 f"and {actor.id} is {actor.tier.label}", needed_tier=complaint.tier.label)
+        owner = complaint.owner
         if owner is not None and owner != actor.id and actor.tier <= complaint.owner_tier:
             return NotAuthorized(f"{command}: not the owner; {owner} owns the case, take it "
                                  "over first")
+        return None
+
+    @staticmethod
+    def _taking(complaint: Complaint, command: str, actor: Actor) -> NotAuthorized | None:
+        owner = complaint.owner
+        if owner == actor.id:
+            return NotAuthorized(f"{command}: {actor.id} already owns the case")
+        if owner is not None and actor.tier < complaint.owner_tier:
+            return NotAuthorized(
+                f"{command}: not the owner's tier; {owner} owns the case as "
+                f"{complaint.owner_tier.label}", needed_tier=complaint.owner_tier.label)
+        return None
+
+
+class OpenAuthorization(AuthorizationPolicy):
+    """Everyone may run every command: a single-user tool, or a test of other policies
+    (compensation, deadlines) that is not about who acts."""
+
+    version = "1"
+
+    def refusal(self, complaint: Complaint, command: str,
+                actor: Actor | None) -> NotAuthorized | None:
         return None

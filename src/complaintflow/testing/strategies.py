@@ -272,11 +272,14 @@ def _good_values() -> dict[str, SearchStrategy[Any]]:
         "reason": _REASONS,
         "satisfaction": st.integers(1, 5),
         "summary": st.one_of(st.none(), st.just("dye defect in batch B7")),
-        "evidence": st.lists(st.just("purchase records"), max_size=1).map(tuple),
+        "evidence": st.lists(st.just("purchase records"), min_size=1, max_size=2).map(tuple),
         "text": texts(),
         "severity": st.sampled_from((None, 1, 2, 3)),
         "scope": st.sampled_from(("point", "line", "plane")),
     }
+
+
+_STEPPING_IN: Final = Actor("exec-0", Tier.EXECUTIVE)
 
 
 def _valid_kwargs(name: str, who: SearchStrategy[Actor]) -> SearchStrategy[dict[str, Any]]:
@@ -323,7 +326,11 @@ def _invalid_kwargs(draw: st.DrawFn, name: str, who: SearchStrategy[Actor]) -> d
     elif choice == "to":
         kwargs["to"] = draw(st.sampled_from(_BAD["to"]))
     else:
-        kwargs[choice] = draw(st.sampled_from(_BAD[choice]))
+        bad = _BAD[choice]
+        if choice != "actor" and not any(a.required for a in COMMANDS[name].arguments
+                                         if a.name == choice):
+            bad = tuple(v for v in bad if v is not None)  # None is the optional default
+        kwargs[choice] = draw(st.sampled_from(bad))
     if name == "escalate" and choice == "actor":
         kwargs["to"] = "ceo"
     if name == "propose" and choice == "actor":
@@ -412,6 +419,8 @@ def complaints(
                              channel=draw(channel_s))
         assume(c.state in dist)
         detours = draw(st.integers(0, max_detours))
+        # one person handles the case; the executive steps in where they may not act
+        handler = draw(_actors())
         refused = 0
         while True:
             here = dist.get(c.state)
@@ -434,7 +443,9 @@ def complaints(
                 pool = ahead
             assume(pool)
             name = draw(st.sampled_from(sorted(pool)))
-            kwargs = draw(_valid_kwargs(name, _actors()))
+            kwargs = draw(_valid_kwargs(name, st.just(handler)))
+            if "actor" in kwargs and workflow.authorization.refusal(c, name, handler):
+                kwargs["actor"] = _STEPPING_IN
             if name == "acknowledge":
                 kwargs["promise"] = clock.now() + draw(st.sampled_from(_PROMISES))
             try:

@@ -1,0 +1,120 @@
+"""Who may do what: the authorization policy, ownership and ``allowed()``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import complaintflow as cf
+from complaintflow.policies import OpenAuthorization, TieredAuthorization
+from complaintflow.testing import actors, complaints
+
+T0 = datetime(2026, 6, 18, 9, 0, tzinfo=UTC)
+F = cf.Finding("product_defect", "supply_chain", ("lab report",))
+BOSS = cf.Actor("exec-1", cf.Tier.EXECUTIVE)
+
+
+def _wf() -> cf.Workflow:
+    return cf.Workflow(clock=cf.FrozenClock(T0))
+
+
+def _safety(wf: cf.Workflow) -> cf.Complaint:
+    c = wf.receive("the kettle exploded and burned my hand", customer_id="C-1", channel="hotline")
+    assert c.tier >= cf.Tier.REGIONAL_HEAD
+    return c
+
+
+@pytest.mark.parametrize("command", ["withdraw", "reject"])
+def test_the_front_line_may_not_close_a_case_owned_above_it(command: str) -> None:
+    wf = _wf()
+    c = wf.acknowledge(_safety(wf), actor="agent-7")
+    kwargs = {"reason": "no purchase", **({"evidence": ["no order"]} if command == "reject" else {})}
+    with pytest.raises(cf.NotAuthorized, match="authority") as info:
+        wf.fire(c, command, actor="agent-7", **kwargs)
+    assert info.value.needed_tier == c.tier.label
+    assert wf.store is None and c.version == 2
+    assert wf.fire(c, command, actor=BOSS, **kwargs).state.value in ("withdrawn", "rejected")
+
+
+def test_one_owner_per_case_taking_over_is_recorded() -> None:
+    wf = _wf()
+    c = wf.acknowledge(wf.receive("late delivery", customer_id="C-1", channel="app"),
+                       actor="agent-1")
+    with pytest.raises(cf.NotAuthorized, match="not the owner"):
+        wf.investigate(c, actor="agent-2", finding=F)
+    with pytest.raises(cf.NotAuthorized, match="already owns"):
+        wf.take_over(c, actor="agent-1")
+    c = wf.take_over(c, actor="agent-2")
+    assert (c.owner, c.history[-1].name, c.history[-1].data["from"]) == ("agent-2", "taken_over",
+                                                                           "agent-1")
+    assert cf.Complaint.replay(c.history).owner == "agent-2"
+    c = wf.investigate(c, actor="agent-2", finding=F)
+    # a higher tier acts without taking over; a lower one may not take a supervisor's case
+    sup = cf.Actor("sup-1", cf.Tier.STORE_SUPERVISOR)
+    c = wf.take_over(c, actor=sup)
+    with pytest.raises(cf.NotAuthorized, match="owner's tier"):
+        wf.take_over(c, actor="agent-1")
+    assert wf.propose(c, actor=BOSS).state is cf.State.PROPOSED
+
+
+def test_reject_needs_evidence() -> None:
+    wf = _wf()
+    c = wf.receive("late delivery", customer_id="C-1", channel="app")
+    with pytest.raises(cf.ValidationError, match="evidence"):
+        wf.reject(c, actor="agent-1", reason="abusive", evidence=[])
+
+
+def test_allowed_lists_every_command_with_reasons() -> None:
+    wf = _wf()
+    c = wf.receive("late delivery", customer_id="C-1", channel="app")
+    screen = wf.allowed(c, "agent-1")
+    assert [a.command for a in screen] == list(wf.commands)
+    for a in screen:
+        assert a.allowed == (not a.reasons)
+    names = {a.command for a in screen if a.allowed}
+    assert names == set(wf.available(c))
+    customer = {a.command for a in wf.allowed(c, None) if a.allowed}
+    assert customer == {"message"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(c=complaints(), actor=actors(), data=st.data())
+def test_allowed_and_the_commands_agree(c: cf.Complaint, actor: cf.Actor,
+                                        data: st.DataObject) -> None:
+    """Whatever allowed() says of a command, running it (good arguments) says the same."""
+    from complaintflow.testing.strategies import _valid_kwargs  # the kit's argument maker
+
+    wf = cf.Workflow(clock=cf.FrozenClock(c.last_event_at))
+    for a in wf.allowed(c, actor):
+        if a.command not in cf.COMMANDS:
+            continue
+        kwargs = data.draw(_valid_kwargs(a.command, st.just(actor)))
+        kwargs.pop("promise", None)
+        try:
+            wf.fire(c, a.command, **kwargs)
+        except (cf.InvalidTransition, cf.NotAuthorized) as exc:
+            if isinstance(exc, cf.AuthorityExceeded):
+                continue
+            assert not a.allowed, exc
+            assert str(exc) in a.reasons
+        except cf.ValidationError:
+            continue
+        else:
+            assert a.allowed, a.reasons
+
+
+def test_open_authorization_allows_everyone() -> None:
+    wf = cf.Workflow(clock=cf.FrozenClock(T0), authorization=OpenAuthorization())
+    c = wf.acknowledge(_safety(wf), actor="agent-7")
+    assert wf.withdraw(c, actor="agent-8", reason="changed mind").state is cf.State.WITHDRAWN
+
+
+def test_tiered_rules_are_configurable() -> None:
+    policy = TieredAuthorization(close=("resolve",), free=("message", "escalate"))
+    assert (policy.rule("escalate"), policy.rule("archive"), policy.rule("resolve")) == (
+        "free", "act", "close")
+    with pytest.raises(cf.ValidationError, match="close"):
+        TieredAuthorization(close="resolve")

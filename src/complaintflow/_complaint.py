@@ -20,7 +20,7 @@ import attrs
 
 from complaintflow._clock import ensure_aware
 from complaintflow._events import SCHEMA_VERSION, Event, FrozenDict, register_event_name
-from complaintflow._limits import MAX_ID, MAX_TEXT, check_id, check_text
+from complaintflow._limits import MAX_ID, MAX_TEXT, check_customer, check_id, check_text
 from complaintflow._values import (
     FINAL_STATES,
     OPEN_STATES,
@@ -46,6 +46,7 @@ __all__ = [
 ]
 
 _EMPTY: Final[Mapping[State, datetime]] = MappingProxyType({})
+_NO_CUSTOMER: Final[Mapping[str, str]] = MappingProxyType({})
 _ZERO: Final = timedelta(0)
 #: The scopes of a complaint: one customer, a product line or batch, brand-wide.
 SCOPES: Final = ("point", "line", "plane")
@@ -236,6 +237,8 @@ class Complaint:
     owner: str | None = None
     #: The tier the owner held when they took the case.
     owner_tier: Tier = Tier.FRONT_LINE
+    #: Attributes the integrator gave at intake (segment, language, market …), read-only.
+    customer: Mapping[str, str] = _NO_CUSTOMER
     #: The version this complaint was loaded from or last committed to a store at.
     committed: int = attrs.field(default=0, eq=False, repr=False)
 
@@ -540,7 +543,15 @@ def _received(e: Event, check: bool) -> Complaint:
         "clocks": MappingProxyType(clocks),
         "channels": (channel,),
         "erased": bool(personal.get("erased", False)),
+        "customer": _customer_of(personal, check),
     })
+
+
+def _customer_of(personal: Mapping[str, Any], check: bool) -> Mapping[str, str]:
+    raw = personal.get("customer")
+    if not raw:
+        return _NO_CUSTOMER
+    return MappingProxyType(check_customer(raw) if check else dict(raw))
 
 
 _BLANK: list[Complaint] = []
@@ -853,7 +864,7 @@ def _merged(c: Complaint, e: Event, check: bool) -> _Changes:
 
 @_folds("erased", sources=_ANY)
 def _erased(c: Complaint, e: Event, check: bool) -> _Changes:
-    return {"text": None, "erased": True}
+    return {"text": None, "erased": True, "customer": _NO_CUSTOMER}
 
 
 register_fold("received", sources=())

@@ -22,7 +22,14 @@ from complaintflow._commands import COMMANDS, Command, declare, resume_event
 from complaintflow._complaint import Complaint, apply, replace, stage_times_to_data
 from complaintflow._engine import Engine, default_engine
 from complaintflow._events import Event, FrozenDict
-from complaintflow._limits import MAX_ID, check_complaint_id, check_id, check_moment, check_text
+from complaintflow._limits import (
+    MAX_ID,
+    check_complaint_id,
+    check_customer,
+    check_id,
+    check_moment,
+    check_text,
+)
 from complaintflow._values import STAGES, Actor, Finding, Money, Offer, State, Tier
 from complaintflow.exceptions import (
     ComplaintflowError,
@@ -218,6 +225,7 @@ class Workflow:
         brand_wide: bool = False,
         at: datetime | None = None,
         complaint_id: str | None = None,
+        customer: Mapping[str, str] | None = None,
     ) -> Complaint:
         """Log a complaint from any channel, classify it and set its deadlines.
 
@@ -226,6 +234,9 @@ class Workflow:
         other command. When the policy finds the same customer's same problem already open
         (a second channel), the existing complaint is returned with a ``merged`` event.
         ``at`` (default: the clock's now) may be in the past, never after the clock's now.
+        ``customer``: attributes the integrator supplies (``{"segment": "vip",
+        "language": "zh", "market": "CN"}``), recorded with the personal data and seen by
+        every policy as ``complaint.customer``.
         """
         text_ = check_text("text", text)
         cust = check_id("customer_id", customer_id)
@@ -245,6 +256,7 @@ class Workflow:
                 raise ValidationError("contact", "expected a mapping of strings")
             for key, value in contact.items():
                 check_text(f"contact.{key}", value)
+        attributes = None if customer is None else check_customer(customer)
         if not isinstance(brand_wide, bool):
             raise ValidationError("brand_wide", "expected True or False")
         clock_now = self._clock_now()
@@ -261,7 +273,8 @@ class Workflow:
             "id": cid, "customer_id": cust, "channel": channel, **refs,
             "amount": None if amount is None else FrozenDict(amount.to_dict()),
             "personal": FrozenDict(
-                {"text": text_, **({"contact": FrozenDict(contact)} if contact else {})}
+                {"text": text_, **({"contact": FrozenDict(contact)} if contact else {}),
+                 **({"customer": FrozenDict(attributes)} if attributes else {})}
             ),
         }
         # what intake's policies see: the receipt alone, folded like any event

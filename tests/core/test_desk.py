@@ -118,3 +118,35 @@ def test_tiered_rules_are_configurable() -> None:
         "free", "act", "close")
     with pytest.raises(cf.ValidationError, match="close"):
         TieredAuthorization(close="resolve")
+
+
+def test_customer_attributes_are_recorded_and_seen_by_policies() -> None:
+    seen: list[object] = []
+
+    class VipFirst(TieredAuthorization):
+        def refusal(self, complaint: cf.Complaint, command: str,
+                    actor: cf.Actor | None) -> cf.NotAuthorized | None:
+            seen.append(complaint.customer.get("segment"))
+            return super().refusal(complaint, command, actor)
+
+    wf = cf.Workflow(clock=cf.FrozenClock(T0), authorization=VipFirst())
+    c = wf.receive("late delivery", customer_id="C-1", channel="app",
+                   customer={"segment": "vip", "language": "zh", "market": "CN"})
+    assert dict(c.customer) == {"segment": "vip", "language": "zh", "market": "CN"}
+    assert c.history[0].data["personal"]["customer"]["segment"] == "vip"
+    assert cf.Complaint.replay(c.history) == c
+    with pytest.raises(TypeError):
+        c.customer["segment"] = "standard"  # type: ignore[index]
+    wf.acknowledge(c, actor="agent-1")
+    assert seen == ["vip"]
+    # without personal data the attributes are left out
+    assert not cf.Complaint.from_dict(c.to_dict(personal=False)).customer
+
+
+@pytest.mark.parametrize("bad", [{"a b": "x"}, {"segment": 5}, {"segment": ""},
+                                 {f"k{i}": "v" for i in range(17)}, ["vip"],
+                                 {"segment": "x" * 65}])
+def test_bad_customer_attributes_are_refused(bad: object) -> None:
+    wf = _wf()
+    with pytest.raises(cf.ValidationError, match="customer"):
+        wf.receive("late", customer_id="C-1", channel="app", customer=bad)  # type: ignore[arg-type]

@@ -34,6 +34,7 @@ from complaintflow.testing.strategies import (  # noqa: E402
     Command,
     actors,
     commands,
+    customers,
     findings,
     offers,
     texts,
@@ -225,14 +226,15 @@ class WorkflowMachine(RuleBasedStateMachine):
     @precondition(lambda self: len(self.complaints) < self.max_complaints)
     @rule(text=texts(), channel=st.sampled_from(CHANNELS), customer=st.integers(1, 4),
           order=st.sampled_from((None, "O-1", "O-2")),
-          amount=st.one_of(st.none(), st.decimals(0, 5_000, places=2)))
+          amount=st.one_of(st.none(), st.decimals(0, 5_000, places=2)),
+          attributes=customers())
     def receive(self, text: str, channel: str, customer: int, order: str | None,
-                amount: Decimal | None) -> None:
+                amount: Decimal | None, *, attributes: dict[str, str] | None = None) -> None:
         self.changed = {}
         known = dict(self.complaints)
         try:
             c = self.workflow.receive(text, customer_id=f"C-{customer}", channel=channel,
-                                      order_id=order,
+                                      order_id=order, customer=attributes,
                                       amount=None if amount is None else Money(amount,
                                                                                self.currency))
         except ComplaintflowError as exc:

@@ -60,6 +60,7 @@ __all__ = [
     "calendars",
     "commands",
     "complaints",
+    "customers",
     "findings",
     "offers",
     "texts",
@@ -166,6 +167,18 @@ def actors(*, tiers: SearchStrategy[Tier] | None = None,
 
 
 _actors = actors
+
+
+def customers() -> SearchStrategy[dict[str, str] | None]:
+    """Customer attributes for ``receive(customer=...)``: none, or a segment, a language
+    and a market."""
+    return st.one_of(st.none(), st.fixed_dictionaries(
+        {"segment": st.sampled_from(("standard", "vip", "member"))},
+        optional={"language": st.sampled_from(("zh", "en", "yue")),
+                  "market": st.sampled_from(("CN", "HK", "EU"))}))
+
+
+_customers = customers
 
 
 def findings(*, causes: SearchStrategy[str] | None = None,
@@ -416,7 +429,7 @@ def complaints(
         workflow = make(clock)
         dist = _distances(workflow, target)
         c = workflow.receive(draw(text_s), customer_id=f"C-{draw(st.integers(1, 9999))}",
-                             channel=draw(channel_s))
+                             channel=draw(channel_s), customer=draw(_customers()))
         assume(c.state in dist)
         detours = draw(st.integers(0, max_detours))
         # one person handles the case; the executive steps in where they may not act

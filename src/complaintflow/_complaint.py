@@ -239,6 +239,10 @@ class Complaint:
     owner_tier: Tier = Tier.FRONT_LINE
     #: Attributes the integrator gave at intake (segment, language, market …), read-only.
     customer: Mapping[str, str] = _NO_CUSTOMER
+    #: The earlier complaint this one follows up (a customer back after closure), or None.
+    follow_up_of: str | None = None
+    #: The later complaints that follow this one up, in order.
+    follow_ups: tuple[str, ...] = ()
     #: The version this complaint was loaded from or last committed to a store at.
     committed: int = attrs.field(default=0, eq=False, repr=False)
 
@@ -257,6 +261,12 @@ class Complaint:
     def paused(self) -> bool:
         """Waiting for the customer: the SLA clocks stand still."""
         return self.paused_at is not None
+
+    @property
+    def merged(self) -> bool:
+        """The last thing recorded was a duplicate merged into this case: what
+        :meth:`Workflow.receive` returns when it merged instead of opening a complaint."""
+        return self.history[-1].name == "merged"
 
     @property
     def offer(self) -> Offer | None:
@@ -544,6 +554,8 @@ def _received(e: Event, check: bool) -> Complaint:
         "channels": (channel,),
         "erased": bool(personal.get("erased", False)),
         "customer": _customer_of(personal, check),
+        "follow_up_of": check_id("follow_up_of", d["follow_up_of"]) if check and d.get(
+            "follow_up_of") is not None else d.get("follow_up_of"),
     })
 
 
@@ -860,6 +872,14 @@ def _merged(c: Complaint, e: Event, check: bool) -> _Changes:
     if d.get("duplicate_id"):
         out["merged_ids"] = (*c.merged_ids, d["duplicate_id"])
     return out
+
+
+@_folds("followed_up", sources=_ANY)
+def _followed_up(c: Complaint, e: Event, check: bool) -> _Changes:
+    later = e.data["complaint_id"]
+    if check:
+        check_id("complaint_id", later)
+    return {"follow_ups": (*c.follow_ups, later)}
 
 
 @_folds("erased", sources=_ANY)

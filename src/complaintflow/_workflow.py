@@ -226,6 +226,7 @@ class Workflow:
         at: datetime | None = None,
         complaint_id: str | None = None,
         customer: Mapping[str, str] | None = None,
+        follow_up_of: str | None = None,
     ) -> Complaint:
         """Log a complaint from any channel, classify it and set its deadlines.
 
@@ -237,6 +238,10 @@ class Workflow:
         ``customer``: attributes the integrator supplies (``{"segment": "vip",
         "language": "zh", "market": "CN"}``), recorded with the personal data and seen by
         every policy as ``complaint.customer``.
+        ``follow_up_of``: the id of an earlier, closed complaint of the same customer (after
+        its reopen window, or archived): the new complaint records it, and the earlier one
+        records a ``followed_up`` event naming the new one (a second commit, after the
+        new complaint's). ``complaint.merged`` tells a merge from a new complaint.
         """
         text_ = check_text("text", text)
         cust = check_id("customer_id", customer_id)
@@ -257,6 +262,7 @@ class Workflow:
             for key, value in contact.items():
                 check_text(f"contact.{key}", value)
         attributes = None if customer is None else check_customer(customer)
+        earlier = None if follow_up_of is None else self._earlier(follow_up_of, cust)
         if not isinstance(brand_wide, bool):
             raise ValidationError("brand_wide", "expected True or False")
         clock_now = self._clock_now()
@@ -271,6 +277,7 @@ class Workflow:
                                  complaint_id if complaint_id is not None else self._ids())
         data: dict[str, Any] = {
             "id": cid, "customer_id": cust, "channel": channel, **refs,
+            **({"follow_up_of": earlier.id} if earlier is not None else {}),
             "amount": None if amount is None else FrozenDict(amount.to_dict()),
             "personal": FrozenDict(
                 {"text": text_, **({"contact": FrozenDict(contact)} if contact else {}),
@@ -307,7 +314,31 @@ class Workflow:
             complaint = self.store.add(complaint)
             folded[-1] = (folded[-1][0], complaint)
         self._notify(folded)
+        if earlier is not None:
+            self._link(earlier, complaint.id, now)
         return complaint
+
+    def _earlier(self, complaint_id: str, customer_id: str) -> Complaint:
+        """The closed complaint a new one follows up (same customer, in the store)."""
+        cid = check_complaint_id("follow_up_of", complaint_id)
+        if self.store is None:
+            raise ValidationError("follow_up_of", "a follow-up needs the workflow's store")
+        earlier = self.store.get(cid)
+        if earlier.customer_id != customer_id:
+            raise ValidationError("follow_up_of", "a follow-up belongs to the same customer")
+        if earlier.is_open:
+            raise ValidationError("follow_up_of", f"{cid} is still open: record a message on "
+                                                  "it instead")
+        return earlier
+
+    def _link(self, earlier: Complaint, later_id: str, now: datetime) -> Complaint:
+        """Record on ``earlier`` that ``later_id`` follows it up."""
+        fresh = self.store.get(earlier.id) if self.store is not None else earlier
+        at = max(now, fresh.last_event_at)
+        caught: _Folded = []
+        work = self._catch_up(fresh, at, caught) if at > fresh.last_event_at else fresh
+        return self._run(fresh, work, caught, at, [("followed_up", {"complaint_id": later_id},
+                                                     None)])
 
     def _gather(self, draft: Complaint, now: datetime, brand_wide: bool) -> dict[str, Any]:
         """What intake needs from the store, asked before anything is decided."""

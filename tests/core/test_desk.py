@@ -150,3 +150,36 @@ def test_bad_customer_attributes_are_refused(bad: object) -> None:
     wf = _wf()
     with pytest.raises(cf.ValidationError, match="customer"):
         wf.receive("late", customer_id="C-1", channel="app", customer=bad)  # type: ignore[arg-type]
+
+
+def test_a_follow_up_after_closure_links_both_cases() -> None:
+    from complaintflow.store import MemoryStore
+
+    clock = cf.FrozenClock(T0)
+    wf = cf.Workflow(clock=clock, store=MemoryStore())
+    old = wf.receive("late delivery", customer_id="C-1", channel="app")
+    old = wf.withdraw(wf.acknowledge(old, actor="agent-1"), actor="agent-1", reason="delivered")
+    old = wf.archive(old, actor="agent-1")
+    with pytest.raises(cf.ValidationError, match="same customer"):
+        wf.receive("late again", customer_id="C-2", channel="app", follow_up_of=old.id)
+    clock.advance(days=40)
+    new = wf.receive("late again", customer_id="C-1", channel="app", follow_up_of=old.id)
+    assert new.follow_up_of == old.id and not new.merged
+    stored_old = wf.store.get(old.id)  # type: ignore[union-attr]
+    assert stored_old.follow_ups == (new.id,)
+    assert stored_old.history[-1].name == "followed_up"
+    assert cf.Complaint.replay(stored_old.history) == stored_old
+    assert cf.Complaint.replay(new.history).follow_up_of == old.id
+    with pytest.raises(cf.ValidationError, match="still open"):
+        wf.receive("and again", customer_id="C-1", channel="app", follow_up_of=new.id)
+
+
+def test_receive_tells_a_merge_from_a_new_complaint() -> None:
+    from complaintflow.store import MemoryStore
+
+    wf = cf.Workflow(clock=cf.FrozenClock(T0), store=MemoryStore())
+    first = wf.receive("洗衣机漏水", customer_id="C1", channel="hotline", order_id="O1")
+    assert not first.merged
+    again = wf.receive("洗衣机漏水", customer_id="C1", channel="wechat", order_id="O1")
+    assert again.id == first.id and again.merged
+    assert not wf.message(again, text="any news?").merged

@@ -238,8 +238,8 @@ class Workflow:
         ``customer``: attributes the integrator supplies (``{"segment": "vip",
         "language": "zh", "market": "CN"}``), recorded with the personal data and seen by
         every policy as ``complaint.customer``.
-        ``follow_up_of``: the id of an earlier, closed complaint of the same customer (after
-        its reopen window, or archived): the new complaint records it, and the earlier one
+        ``follow_up_of``: the id of an earlier complaint of the same customer that is no
+        longer open (resolved or closed): the new complaint records it, and the earlier one
         records a ``followed_up`` event naming the new one (a second commit, after the
         new complaint's). ``complaint.merged`` tells a merge from a new complaint.
         """

@@ -18,7 +18,7 @@ from complaintflow._events import Event, register_upcaster
 from complaintflow._limits import MAX_ID, MAX_TEXT
 from complaintflow._values import Actor, Cause, Finding, Money, Offer, Party, Remedy, State, Tier, TierLabel
 from complaintflow._version import __version__
-from complaintflow._workflow import CHANNELS, Listener, Workflow
+from complaintflow._workflow import CHANNELS, Allowed, Listener, Workflow
 from complaintflow.exceptions import (
     AuthorityExceeded,
     ComplaintflowError,
@@ -44,6 +44,7 @@ __all__ = [
     "MAX_ID",
     "MAX_TEXT",
     "Actor",
+    "Allowed",
     "Argument",
     "AuthorityExceeded",
     "BusinessCalendar",

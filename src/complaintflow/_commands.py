@@ -241,6 +241,13 @@ def _evidence(value: object) -> tuple[str, ...]:
     return tuple(check_text("evidence", e) for e in value)
 
 
+def _some_evidence(value: object) -> tuple[str, ...]:
+    out = _evidence(value)
+    if not out:
+        raise ValidationError("evidence", "a rejection rests on at least one piece of evidence")
+    return out
+
+
 def _tier_to(value: object) -> Tier | None:
     return None if value is None else Tier.parse(value, "to")
 
@@ -406,6 +413,15 @@ def _withdraw(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
 def _reject(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
             args: Mapping[str, Any]) -> list[Decision]:
     return [("rejected", {"reason": args["reason"], "evidence": list(args["evidence"])})]
+
+
+def _take_over(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
+               args: Mapping[str, Any]) -> list[Decision]:
+    assert actor is not None
+    data: dict[str, Any] = {"actor_tier": actor.tier.label, "from": c.owner}
+    if args["reason"] is not None:
+        data["reason"] = args["reason"]
+    return [("taken_over", data)]
 
 
 def _escalate(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
@@ -582,8 +598,8 @@ _BUILT_IN: Final = (
     Command("withdraw", _OPEN, _S.WITHDRAWN, "withdrawn",
             _withdraw, (_REASON,), doc="The customer withdrew the complaint."),
     Command("reject", [_S.RECEIVED, _S.ACKNOWLEDGED, _S.INVESTIGATED], _S.REJECTED, "rejected",
-            _reject, (_REASON, Argument("evidence", default=(), check=_evidence,
-                                        doc="what the refusal rests on")),
+            _reject, (_REASON, Argument("evidence", required=True, check=_some_evidence,
+                                        doc="what the refusal rests on (at least one)")),
             doc="Refuse an invalid or abusive complaint, after verification."),
     Command("escalate", _ACTIVE, None, "escalated", _escalate,
             (_REASON, Argument("to", check=_tier_to, doc="the tier (default: one up)")),
@@ -604,6 +620,9 @@ _BUILT_IN: Final = (
              Argument("dimension", check=_label("dimension")),
              Argument("severity", check=_severity), Argument("scope", check=_scope)),
             resumes=False, doc="Correct the classification with a reason."),
+    Command("take_over", _ACTIVE, None, "taken_over", _take_over,
+            (Argument("reason", check=_opt_text("reason"), doc="why (a shift change, say)"),),
+            resumes=False, doc="Become the case's one owner (recorded)."),
 )
 
 #: Every built-in command by name (read-only).

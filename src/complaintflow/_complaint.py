@@ -20,7 +20,7 @@ import attrs
 
 from complaintflow._clock import ensure_aware
 from complaintflow._events import SCHEMA_VERSION, Built, Event, FrozenDict, register_event_name
-from complaintflow._limits import MAX_ID, MAX_TEXT, check_id, check_text
+from complaintflow._limits import MAX_ID, MAX_TEXT, check_customer, check_id, check_text
 from complaintflow._values import (
     FINAL_STATES,
     OPEN_STATES,
@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 _EMPTY: Final[Mapping[State, datetime]] = MappingProxyType({})
+_NO_CUSTOMER: Final[Mapping[str, str]] = MappingProxyType({})
 _ZERO: Final = timedelta(0)
 #: The scopes of a complaint: one customer, a product line or batch, brand-wide.
 SCOPES: Final = ("point", "line", "plane")
@@ -252,6 +253,16 @@ class Complaint:
     channels: tuple[str, ...] = ()
     merged_ids: tuple[str, ...] = ()
     erased: bool = False
+    #: Who owns the case: whoever acknowledged it or last took it over (None before).
+    owner: str | None = None
+    #: The tier the owner held when they took the case.
+    owner_tier: Tier = Tier.FRONT_LINE
+    #: Attributes the integrator gave at intake (segment, language, market …), read-only.
+    customer: Mapping[str, str] = _NO_CUSTOMER
+    #: The earlier complaint this one follows up (a customer back after closure), or None.
+    follow_up_of: str | None = None
+    #: The later complaints that follow this one up, in order.
+    follow_ups: tuple[str, ...] = ()
     #: The version this complaint was loaded from or last committed to a store at.
     committed: int = attrs.field(default=0, eq=False, repr=False)
 
@@ -270,6 +281,12 @@ class Complaint:
     def paused(self) -> bool:
         """Waiting for the customer: the SLA clocks stand still."""
         return self.paused_at is not None
+
+    @property
+    def merged(self) -> bool:
+        """The last thing recorded was a duplicate merged into this case: what
+        :meth:`Workflow.receive` returns when it merged instead of opening a complaint."""
+        return self.history[-1].name == "merged"
 
     @property
     def offer(self) -> Offer | None:
@@ -566,8 +583,18 @@ def _received(e: Event, check: bool, draft: Complaint | None = None) -> Complain
         "amount": None if amount is None else Money.from_dict(amount, "amount"),
         "channels": (channel,),
         "erased": bool(personal.get("erased", False)),
+        "customer": _customer_of(personal, check),
+        "follow_up_of": check_id("follow_up_of", d["follow_up_of"]) if check and d.get(
+            "follow_up_of") is not None else d.get("follow_up_of"),
         **plan,
     })
+
+
+def _customer_of(personal: Mapping[str, Any], check: bool) -> Mapping[str, str]:
+    raw = personal.get("customer")
+    if not raw:
+        return _NO_CUSTOMER
+    return MappingProxyType(check_customer(raw) if check else dict(raw))
 
 
 _BLANK: list[Complaint] = []
@@ -599,7 +626,24 @@ def _acknowledged(c: Complaint, e: Event, check: bool) -> _Changes:
         promise = _parse_time(e.data["promise"], "promise")
         if promise < e.at:
             raise ValidationError("promise", f"{promise.isoformat()} is before the event")
+    if c.owner is None and e.actor is not None:
+        return {"owner": e.actor, "owner_tier": _owner_tier(e.data.get("actor_tier"))}
     return {}
+
+
+def _owner_tier(value: object) -> Tier:
+    if value is None:
+        return Tier.FRONT_LINE
+    return _TIER_OF.get(value) or Tier.parse(value, "actor_tier")
+
+
+@_folds("taken_over")
+def _taken_over(c: Complaint, e: Event, check: bool) -> _Changes:
+    if check:
+        _opt_text(e.data, "reason", "reason")
+        if e.actor is None:
+            raise ValidationError("actor", "a case is taken over by someone")
+    return {"owner": e.actor, "owner_tier": _owner_tier(e.data.get("actor_tier"))}
 
 
 @_folds("withdrawn")
@@ -866,9 +910,17 @@ def _merged(c: Complaint, e: Event, check: bool) -> _Changes:
     return out
 
 
+@_folds("followed_up", sources=_ANY)
+def _followed_up(c: Complaint, e: Event, check: bool) -> _Changes:
+    later = e.data["complaint_id"]
+    if check:
+        check_id("complaint_id", later)
+    return {"follow_ups": (*c.follow_ups, later)}
+
+
 @_folds("erased", sources=_ANY)
 def _erased(c: Complaint, e: Event, check: bool) -> _Changes:
-    return {"text": None, "erased": True}
+    return {"text": None, "erased": True, "customer": _NO_CUSTOMER}
 
 
 register_fold("received", sources=())

@@ -13,13 +13,16 @@ from typing import Final
 
 from complaintflow.exceptions import ValidationError
 
-__all__ = ["COMPLAINT_ID_ALPHABET", "EARLIEST", "ID_ALPHABET", "LATEST", "MAX_ID", "MAX_TEXT",
-           "check_complaint_id", "check_id", "check_moment", "check_text"]
+__all__ = ["COMPLAINT_ID_ALPHABET", "EARLIEST", "ID_ALPHABET", "LATEST", "MAX_CUSTOMER_KEYS",
+           "MAX_ID", "MAX_TEXT", "check_complaint_id", "check_customer", "check_id",
+           "check_moment", "check_text"]
 
 #: The longest free text (complaint text, reasons, summaries, messages), in characters.
 MAX_TEXT: Final = 10_000
 #: The longest id (complaint, customer, actor, order, SKU, batch, store, region, brand).
 MAX_ID: Final = 64
+#: At most this many customer attributes (segment, language, market …) per complaint.
+MAX_CUSTOMER_KEYS: Final = 16
 #: The characters a complaint, customer or actor id may hold.
 ID_ALPHABET: Final = "A-Z a-z 0-9 . _ : @ -"
 #: The span of time a command accepts: deadlines computed from a moment stay representable.
@@ -72,6 +75,22 @@ def check_id(field: str, value: object, *, strict: bool = True) -> str:
         raise ValidationError(field, f"{text!r} is not an id: use {MAX_ID} characters at most "
                                      f"of {ID_ALPHABET}")
     return text
+
+
+def check_customer(value: object) -> dict[str, str]:
+    """Customer attributes: a mapping of at most :data:`MAX_CUSTOMER_KEYS` identifiers
+    (``segment``, ``language`` …) to short texts (each at most :data:`MAX_ID`)."""
+    from collections.abc import Mapping
+
+    if not isinstance(value, Mapping):
+        raise ValidationError("customer", f"expected a mapping of strings, got {type(value).__name__}")
+    if len(value) > MAX_CUSTOMER_KEYS:
+        raise ValidationError("customer", f"at most {MAX_CUSTOMER_KEYS} attributes, got {len(value)}")
+    out: dict[str, str] = {}
+    for key, item in value.items():
+        name = check_id("customer", key)
+        out[name] = check_text(f"customer.{name}", item, limit=MAX_ID)
+    return out
 
 
 def check_moment(field: str, value: datetime) -> datetime:

@@ -15,6 +15,8 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final, Protocol
 
+import attrs
+
 from complaintflow._clock import Clock, SystemClock, ensure_aware
 from complaintflow._commands import COMMANDS, Command, declare, resume_event
 from complaintflow._complaint import (
@@ -26,7 +28,14 @@ from complaintflow._complaint import (
 )
 from complaintflow._engine import Engine, default_engine
 from complaintflow._events import Event, FrozenDict
-from complaintflow._limits import MAX_ID, check_complaint_id, check_id, check_moment, check_text
+from complaintflow._limits import (
+    MAX_ID,
+    check_complaint_id,
+    check_customer,
+    check_id,
+    check_moment,
+    check_text,
+)
 from complaintflow._values import STAGES, Actor, Finding, Money, Offer, State, Tier
 from complaintflow.exceptions import (
     ComplaintflowError,
@@ -35,6 +44,7 @@ from complaintflow.exceptions import (
     ValidationError,
 )
 from complaintflow.policies._recent import NO_HISTORY, RecentComplaints
+from complaintflow.policies.authorization import AuthorizationPolicy, TieredAuthorization
 from complaintflow.policies.classification import ClassificationPolicy, KeywordClassifier
 from complaintflow.policies.compensation import CompensationLadder, CompensationPolicy
 from complaintflow.policies.duplicates import ChannelDuplicates, DuplicatePolicy
@@ -43,7 +53,7 @@ from complaintflow.policies.risk import DefaultRisk, RiskPolicy
 from complaintflow.policies.scope import LineDetection, ScopePolicy
 from complaintflow.store._base import Store
 
-__all__ = ["CHANNELS", "Listener", "Workflow"]
+__all__ = ["CHANNELS", "Allowed", "Listener", "Workflow"]
 
 log = logging.getLogger("complaintflow")
 
@@ -51,6 +61,17 @@ log = logging.getLogger("complaintflow")
 CHANNELS: Final = (
     "hotline", "in_store", "online_chat", "wechat", "app", "email", "social_media",
 )
+
+
+@attrs.frozen
+class Allowed:
+    """Whether an actor may run ``command`` now, and if not, every reason why (the very
+    messages the command would raise: wrong state, already waiting, not the owner,
+    authority)."""
+
+    command: str
+    allowed: bool
+    reasons: tuple[str, ...] = ()
 
 
 class Listener(Protocol):
@@ -110,6 +131,7 @@ class Workflow:
         listeners: Iterable[Listener] = (),
         engine: Engine | None = None,
         commands: Iterable[Command] = (),
+        authorization: AuthorizationPolicy | None = None,
     ) -> None:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.classifier = classifier if classifier is not None else KeywordClassifier()
@@ -118,6 +140,8 @@ class Workflow:
         self.risk = risk if risk is not None else DefaultRisk()
         self.scope = scope if scope is not None else LineDetection()
         self.duplicates = duplicates if duplicates is not None else ChannelDuplicates()
+        self.authorization: AuthorizationPolicy = (
+            authorization if authorization is not None else TieredAuthorization())
         self.store = store
         self.channels = _channels(channels)
         self._ids = ids if ids is not None else _random_id
@@ -207,6 +231,8 @@ class Workflow:
         brand_wide: bool = False,
         at: datetime | None = None,
         complaint_id: str | None = None,
+        customer: Mapping[str, str] | None = None,
+        follow_up_of: str | None = None,
     ) -> Complaint:
         """Log a complaint from any channel, classify it and set its deadlines.
 
@@ -215,6 +241,13 @@ class Workflow:
         other command. When the policy finds the same customer's same problem already open
         (a second channel), the existing complaint is returned with a ``merged`` event.
         ``at`` (default: the clock's now) may be in the past, never after the clock's now.
+        ``customer``: attributes the integrator supplies (``{"segment": "vip",
+        "language": "zh", "market": "CN"}``), recorded with the personal data and seen by
+        every policy as ``complaint.customer``.
+        ``follow_up_of``: the id of an earlier complaint of the same customer that is no
+        longer open (resolved or closed): the new complaint records it, and the earlier one
+        records a ``followed_up`` event naming the new one (a second commit, after the
+        new complaint's). ``complaint.merged`` tells a merge from a new complaint.
         """
         text_ = check_text("text", text)
         cust = check_id("customer_id", customer_id)
@@ -234,6 +267,8 @@ class Workflow:
                 raise ValidationError("contact", "expected a mapping of strings")
             for key, value in contact.items():
                 check_text(f"contact.{key}", value)
+        attributes = None if customer is None else check_customer(customer)
+        earlier = None if follow_up_of is None else self._earlier(follow_up_of, cust)
         if not isinstance(brand_wide, bool):
             raise ValidationError("brand_wide", "expected True or False")
         clock_now = self._clock_now()
@@ -248,9 +283,11 @@ class Workflow:
                                  complaint_id if complaint_id is not None else self._ids())
         data: dict[str, Any] = {
             "id": cid, "customer_id": cust, "channel": channel, **refs,
+            **({"follow_up_of": earlier.id} if earlier is not None else {}),
             "amount": None if amount is None else FrozenDict(amount.to_dict()),
             "personal": FrozenDict(
-                {"text": text_, **({"contact": FrozenDict(contact)} if contact else {})}
+                {"text": text_, **({"contact": FrozenDict(contact)} if contact else {}),
+                 **({"customer": FrozenDict(attributes)} if attributes else {})}
             ),
         }
         # what intake's policies see: the receipt alone, folded like any event
@@ -283,7 +320,31 @@ class Workflow:
             complaint = self.store.add(complaint)
             folded[-1] = (folded[-1][0], complaint)
         self._notify(folded)
+        if earlier is not None:
+            self._link(earlier, complaint.id, now)
         return complaint
+
+    def _earlier(self, complaint_id: str, customer_id: str) -> Complaint:
+        """The closed complaint a new one follows up (same customer, in the store)."""
+        cid = check_complaint_id("follow_up_of", complaint_id)
+        if self.store is None:
+            raise ValidationError("follow_up_of", "a follow-up needs the workflow's store")
+        earlier = self.store.get(cid)
+        if earlier.customer_id != customer_id:
+            raise ValidationError("follow_up_of", "a follow-up belongs to the same customer")
+        if earlier.is_open:
+            raise ValidationError("follow_up_of", f"{cid} is still open: record a message on "
+                                                  "it instead")
+        return earlier
+
+    def _link(self, earlier: Complaint, later_id: str, now: datetime) -> Complaint:
+        """Record on ``earlier`` that ``later_id`` follows it up."""
+        fresh = self.store.get(earlier.id) if self.store is not None else earlier
+        at = max(now, fresh.last_event_at)
+        caught: _Folded = []
+        work = self._catch_up(fresh, at, caught) if at > fresh.last_event_at else fresh
+        return self._run(fresh, work, caught, at, [("followed_up", {"complaint_id": later_id},
+                                                     None)])
 
     def _gather(self, draft: Complaint, now: datetime, brand_wide: bool) -> dict[str, Any]:
         """What intake needs from the store, asked before anything is decided."""
@@ -401,12 +462,9 @@ class Workflow:
             if work.paused and spec.resumes:
                 work = self._fold(work, resume_event(
                     self, work, now, f"{command} while waiting for the customer"), now, folded)
-            if spec.blocked is not None:
-                why = spec.blocked(work)
-                if isinstance(why, ComplaintflowError):
-                    raise why
-                if why is not None:
-                    raise InvalidTransition(command, work.state.value, detail=why)
+            refused = self._refusal(work, spec, who)
+            if refused is not None:
+                raise refused
             replanned = False
             for decided in spec.run(self, work, who, now, args):
                 work = self._fold(work, decided, now, folded)
@@ -511,6 +569,60 @@ class Workflow:
         return self._commit(complaint, folded)
 
     # -- what may happen now ------------------------------------------------------------------
+    def _refusals(self, work: Complaint, spec: Command, who: Actor | None,
+                  *, every: bool = False) -> list[ComplaintflowError]:
+        """Why ``who`` may not run ``spec`` on ``work`` (the clocks brought up to now), past
+        the state graph: the command's own ``blocked`` hook, then the authorization policy.
+        :meth:`fire` raises the first; :meth:`allowed` reports them all."""
+        out: list[ComplaintflowError] = []
+        if spec.blocked is not None:
+            why = spec.blocked(work)
+            if isinstance(why, ComplaintflowError):
+                out.append(why)
+            elif why is not None:
+                out.append(InvalidTransition(spec.name, work.state.value, detail=why))
+            if out and not every:
+                return out
+        denied = self.authorization.refusal(work, spec.name, who)
+        if denied is not None:
+            out.append(denied)
+        return out
+
+    def _refusal(self, work: Complaint, spec: Command,
+                 who: Actor | None) -> ComplaintflowError | None:
+        found = self._refusals(work, spec, who)
+        return found[0] if found else None
+
+    def allowed(self, complaint: Complaint, actor: Actor | str | None) -> tuple[Allowed, ...]:
+        """Every command this workflow runs, each with whether ``actor`` may run it on
+        ``complaint`` now and, if not, the reasons: the messages the command itself would
+        raise (wrong state, already waiting, not the owner, authority). Judged as
+        :meth:`fire` judges, once the clocks are brought up to now; arguments aside (an
+        offer beyond the actor's authority is refused by the command)."""
+        if not isinstance(complaint, Complaint):
+            raise ValidationError("complaint", f"expected a Complaint, got {type(complaint).__name__}")
+        who = None if actor is None else Actor.of(actor, "actor")
+        try:
+            work = self._catch_up(complaint, self._now(complaint), [])
+        except (ComplaintflowError, OverflowError):
+            work = complaint
+        out: list[Allowed] = []
+        for name, spec in self._commands.items():
+            reasons: list[str] = []
+            if not self.engine.allows(complaint.state, name):
+                try:
+                    self.engine.target(complaint.state, name)
+                except ComplaintflowError as exc:
+                    reasons.append(str(exc))
+                else:  # pragma: no cover - allows() and target() read the same table
+                    reasons.append(f"{name}: not allowed in {complaint.state.value}")
+            elif who is None and spec.actor_required:
+                reasons.append(f"actor: {name} needs an actor")
+            else:
+                reasons.extend(str(e) for e in self._refusals(work, spec, who, every=True))
+            out.append(Allowed(name, not reasons, tuple(reasons)))
+        return tuple(out)
+
     def available(self, complaint: Complaint) -> tuple[str, ...]:
         """Commands the state graph allows on ``complaint`` now (guards on input aside),
         judged as the complaint stands once the clocks are brought up to now (a breach
@@ -569,8 +681,9 @@ class Workflow:
         return self.fire(complaint, "withdraw", actor=actor, reason=reason)
 
     def reject(self, complaint: Complaint, *, actor: Actor | str, reason: str,
-               evidence: Sequence[str] = ()) -> Complaint:
-        """Refuse an invalid or abusive complaint, after verification."""
+               evidence: Sequence[str]) -> Complaint:
+        """Refuse an invalid or abusive complaint, after verification: ``evidence`` names
+        at least one thing the refusal rests on."""
         return self.fire(complaint, "reject", actor=actor, reason=reason, evidence=evidence)
 
     def escalate(self, complaint: Complaint, *, actor: Actor | str, reason: str,
@@ -604,3 +717,9 @@ class Workflow:
         """
         return self.fire(complaint, "reclassify", actor=actor, reason=reason, category=category,
                          dimension=dimension, severity=severity, scope=scope)
+
+    def take_over(self, complaint: Complaint, *, actor: Actor | str,
+                  reason: str | None = None) -> Complaint:
+        """Become the case's one owner (a shift change, a supervisor stepping in); recorded
+        as a ``taken_over`` event."""
+        return self.fire(complaint, "take_over", actor=actor, reason=reason)

@@ -38,7 +38,7 @@ _ARGS: dict[str, dict[str, object]] = {
     "revisit": {"satisfaction": 3},
     "reopen": {"reason": "still broken"},
     "withdraw": {"reason": "changed mind"},
-    "reject": {"reason": "not ours"},
+    "reject": {"reason": "not ours", "evidence": ["no order on record"]},
     "escalate": {"reason": "VIP"},
     "await_customer": {"reason": "photos"},
     "message": {"text": "any news?"},
@@ -70,7 +70,7 @@ def lives(draw: st.DrawFn, wf: cf.Workflow, clock: cf.FrozenClock) -> cf.Complai
         if command == "propose" and draw(st.booleans()):
             kwargs["offer"] = cf.Offer("refund", remedy_value=cf.Money(
                 Decimal(draw(st.integers(0, 300)))))
-        actor = cf.Actor("sup", cf.Tier.STORE_SUPERVISOR)
+        actor = cf.Actor("sup", cf.Tier.EXECUTIVE)
         c = wf.fire(c, command, actor=None if command == "message" else actor, **kwargs)
     return c
 

@@ -49,7 +49,8 @@ def to_state(wf: cf.Workflow, c: cf.Complaint, state: cf.State) -> cf.Complaint:
         "rev": lambda c: wf.revisit(c, actor="agent-7", satisfaction=5),
         "arch": lambda c: wf.archive(c, actor="agent-7", summary="done"),
         "wd": lambda c: wf.withdraw(c, actor="agent-7", reason="bought it elsewhere"),
-        "rej": lambda c: wf.reject(c, actor="agent-7", reason="not our product"),
+        "rej": lambda c: wf.reject(c, actor="agent-7", reason="not our product",
+                                   evidence=["no order on record"]),
     }
     for step in road:
         c = steps[step](c)

@@ -24,7 +24,7 @@ ARGS: dict[str, dict[str, object]] = {
     "reopen": {"reason": "still fading"},
     "archive": {"summary": "lesson"},
     "withdraw": {"reason": "bought elsewhere"},
-    "reject": {"reason": "abusive"},
+    "reject": {"reason": "abusive", "evidence": ["call recording"]},
     "escalate": {"reason": "media"},
 }
 STATE_CHANGING = {k: v for k, v in EDGES.items() if v[1] is not None}
@@ -254,9 +254,9 @@ def test_pause_moves_open_deadlines_by_the_paused_time() -> None:
 def test_any_command_while_paused_resumes_first() -> None:
     wf, c, clock = new()
     c = to_state(wf, c, S.PROPOSED)
-    c = wf.await_customer(c, actor="a", reason="waiting for decision")
+    c = wf.await_customer(c, actor="agent-7", reason="waiting for decision")
     clock.advance(hours=5)
-    c = wf.resolve(c, actor="a")
+    c = wf.resolve(c, actor="agent-7")
     assert [e.name for e in c.history[-2:]] == ["resumed", "resolved"]
     assert c.held == timedelta(hours=5)
     assert not c.paused
@@ -421,4 +421,4 @@ def test_a_policy_bug_is_not_reported_as_bad_input() -> None:
     wf.compensation = Broken()
     c = to_state(wf, c, S.INVESTIGATED)
     with pytest.raises(TypeError, match="bug in the policy"):
-        wf.propose(c, actor="a")
+        wf.propose(c, actor="agent-7")

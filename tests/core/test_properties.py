@@ -45,7 +45,8 @@ STEP = st.one_of(
     st.tuples(st.just("archive"), st.fixed_dictionaries({}, optional={
         "summary": st.sampled_from(["lesson", "batch recalled"])})),
     st.tuples(st.just("withdraw"), st.fixed_dictionaries({"reason": REASONS})),
-    st.tuples(st.just("reject"), st.fixed_dictionaries({"reason": REASONS})),
+    st.tuples(st.just("reject"), st.fixed_dictionaries(
+        {"reason": REASONS, "evidence": st.just(["call recording"])})),
     st.tuples(st.just("escalate"), st.fixed_dictionaries({"reason": REASONS})),
     st.tuples(st.just("await_customer"), st.fixed_dictionaries({"reason": REASONS})),
     st.tuples(st.just("customer_replied"), st.fixed_dictionaries({})),

@@ -183,7 +183,7 @@ def test_from_dict_refuses_an_offer_above_authority_without_approval() -> None:
 @pytest.mark.parametrize("call", [
     lambda wf, c: wf.receive("\ud800", customer_id="C-1", channel="hotline"),
     lambda wf, c: wf.reject(c, actor="a", reason="abuse", evidence=5),
-    lambda wf, c: wf.reject(c, actor="a", reason="abuse \udfff"),
+    lambda wf, c: wf.reject(c, actor="a", reason="abuse \udfff", evidence=["no order"]),
     lambda wf, c: wf.withdraw(c, actor="a", reason="x" * (cf.MAX_TEXT + 1)),
     lambda wf, c: wf.acknowledge(c, actor="a" * (cf.MAX_ID + 1)),
     lambda wf, c: wf.receive("fading", customer_id="C 1/../x", channel="hotline"),

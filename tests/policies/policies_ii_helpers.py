@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import complaintflow as cf
-from complaintflow.policies import CompensationPolicy, EscalationPolicy
+from complaintflow.policies import CompensationPolicy, EscalationPolicy, OpenAuthorization
 
 T0 = datetime(2026, 6, 18, 1, 0, tzinfo=UTC)  # Thursday 09:00 in Shanghai
 DRESS = "連衣裙第一次冷水手洗就嚴重褪色，門店拒絕退換"  # a quality defect: severity 3
@@ -23,7 +23,9 @@ def cn_calendar() -> cf.BusinessCalendar:
 def workflow(at: datetime = T0, *, escalation: EscalationPolicy | None = None,
              compensation: CompensationPolicy | None = None) -> tuple[cf.Workflow, cf.FrozenClock]:
     clock = cf.FrozenClock(at)
-    return cf.Workflow(clock=clock, escalation=escalation, compensation=compensation), clock
+    # these tests are about money and deadlines, not about who acts
+    return cf.Workflow(clock=clock, escalation=escalation, compensation=compensation,
+                       authorization=OpenAuthorization()), clock
 
 
 def receive(wf: cf.Workflow, text: str = DRESS, **kw: Any) -> cf.Complaint:

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 
 import complaintflow as cf
-from complaintflow.policies import CompensationLadder
+from complaintflow.policies import CompensationLadder, OpenAuthorization
 from complaintflow.store import MemoryStore
 from complaintflow.testing import INVARIANTS, InvariantViolation, complaints
 from complaintflow.testing import invariants as inv
@@ -23,7 +23,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def _wf() -> cf.Workflow:
-    return cf.Workflow(clock=cf.FrozenClock(T0))
+    return cf.Workflow(clock=cf.FrozenClock(T0), authorization=OpenAuthorization())
 
 
 def _proposed(wf: cf.Workflow, **propose: object) -> cf.Complaint:
@@ -187,7 +187,7 @@ def test_the_workflow_refuses_an_offer_in_another_currency() -> None:
                        finding=cf.Finding("service_error", "store", ("call recording",)))
     dollars = cf.Offer("refund", statutory=cf.Money(Decimal(10), "USD"))
     with pytest.raises(cf.CurrencyMismatch):
-        wf.propose(c, actor="agent-1", offer=dollars)
+        wf.propose(c, actor="a", offer=dollars)
 
 
 # -- the truth of the record ---------------------------------------------------------------------

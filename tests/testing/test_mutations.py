@@ -19,6 +19,7 @@ from complaintflow.policies import (
     Classification,
     CompensationLadder,
     KeywordClassifier,
+    OpenAuthorization,
     TieredEscalation,
 )
 from complaintflow.store import MemoryStore
@@ -44,6 +45,14 @@ def stored(cls: type[cf.Workflow], **kwargs: Any) -> Callable[[cf.FrozenClock], 
 
 
 # -- broken workflows ---------------------------------------------------------------------------
+class ScreenSaysYes(cf.Workflow):
+    """The screen allows everything, whoever asks."""
+
+    def allowed(self, complaint: cf.Complaint,
+                actor: cf.Actor | str | None) -> tuple[cf.Allowed, ...]:
+        return tuple(cf.Allowed(a.command, True) for a in super().allowed(complaint, actor))
+
+
 class WithdrawArchives(cf.Workflow):
     """Withdrawing jumps straight to archived, outside the graph."""
 
@@ -218,6 +227,7 @@ CASES: dict[str, Callable[[cf.FrozenClock], cf.Workflow]] = {
     "goodwill_non_negative": stored(NegativeGoodwill),
     "single_currency": stored(cf.Workflow, commands=[PAYS_IN_DOLLARS]),
     "store_matches": stored(ReturnsInput),
+    "allowed_agrees": stored(ScreenSaysYes),
 }
 
 
@@ -575,7 +585,7 @@ def _automatic(clock: cf.FrozenClock) -> tuple[cf.Workflow, cf.Complaint]:
 
 def _five_cycles_at_fifty(clock: cf.FrozenClock) -> tuple[cf.Workflow, cf.Complaint]:
     """Five reopen cycles, each offer recorded with 50 of goodwill and no approval."""
-    wf = cf.Workflow(clock=clock)
+    wf = cf.Workflow(clock=clock, authorization=OpenAuthorization())
     c = _investigated(wf)
     proposals = []
     for cycle in range(5):

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import complaintflow as cf
+from complaintflow.policies import OpenAuthorization
 from complaintflow.testing import InvariantViolation, referee
 from complaintflow.testing.referee import (
     BREACHED,
@@ -295,7 +296,7 @@ def test_workflow_histories_ticked_before_each_command_agree(
     """A workflow ticked before every command records each breach in time: the referee
     agrees with the record, as of the last event and (after a last tick) as of now."""
     clock = cf.FrozenClock(T0)
-    wf = cf.Workflow(clock=clock)
+    wf = cf.Workflow(clock=clock, authorization=OpenAuthorization())
     c = wf.receive(severity_text, customer_id="C-1", channel="hotline")
     kwargs: dict[str, dict[str, Any]] = {
         "investigate": {"finding": F}, "revisit": {"satisfaction": 4}}
@@ -325,7 +326,7 @@ def test_workflow_histories_ticked_before_each_command_agree(
 
 def test_the_referee_reads_only_the_events() -> None:
     clock = cf.FrozenClock(T0)
-    wf = cf.Workflow(clock=clock)
+    wf = cf.Workflow(clock=clock, authorization=OpenAuthorization())
     c = wf.receive("衣服褪色了", customer_id="C-1", channel="hotline")
     clock.advance(timedelta(hours=2))
     c = wf.acknowledge(wf.tick(c), actor="a")

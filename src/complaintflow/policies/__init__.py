@@ -8,6 +8,11 @@ from complaintflow.policies._config import (
     starter_policies,
 )
 from complaintflow.policies._recent import NO_HISTORY, RecentComplaints
+from complaintflow.policies.authorization import (
+    AuthorizationPolicy,
+    OpenAuthorization,
+    TieredAuthorization,
+)
 from complaintflow.policies.calendar import BusinessCalendar
 from complaintflow.policies.classification import (
     Classification,
@@ -49,6 +54,7 @@ from complaintflow.policies.scope import LineDetection, ScopePolicy
 __all__ = [
     "NO_HISTORY",
     "Approval",
+    "AuthorizationPolicy",
     "BusinessCalendar",
     "ChannelDuplicates",
     "Classification",
@@ -70,6 +76,7 @@ __all__ = [
     "LegalFloor",
     "LineDetection",
     "NoReasonReturnFloor",
+    "OpenAuthorization",
     "Period",
     "RecentComplaints",
     "RegulatoryProfile",
@@ -77,6 +84,7 @@ __all__ = [
     "ScopePolicy",
     "StageClock",
     "TextModel",
+    "TieredAuthorization",
     "TieredEscalation",
     "Window",
     "bundled_profiles",

@@ -34,6 +34,7 @@ from complaintflow.testing.strategies import (  # noqa: E402
     Command,
     actors,
     commands,
+    customers,
     findings,
     offers,
     texts,
@@ -58,6 +59,8 @@ _REASONS: Final = st.sampled_from(("customer asked for photos", "顧客不滿意
 _STEPS: Final = st.sampled_from((timedelta(minutes=10), timedelta(minutes=50), timedelta(hours=3),
                                  timedelta(hours=20), timedelta(days=3)))
 _PICK: Final = st.integers(min_value=0, max_value=15)
+#: Actors of every tier from a small desk, so owners recur and others take cases over.
+_ACTORS: Final = actors(ids=st.sampled_from(("agent-1", "agent-2", "sup-1", "head-1", "exec-1")))
 _STRETCH: Final = st.one_of(st.none(), st.sampled_from(
     (Decimal("-0.01"), Decimal(0), Decimal("0.01"), Decimal(1000))))
 #: The main road: the command that moves a complaint one state on.
@@ -178,6 +181,7 @@ class WorkflowMachine(RuleBasedStateMachine):
         self.changed = {}
         snapshot = before.to_dict()
         published = len(self.published)
+        screen = self._screen(before, command, kwargs)
         try:
             if generic:
                 after = self.workflow.fire(before, command, **kwargs)
@@ -189,6 +193,7 @@ class WorkflowMachine(RuleBasedStateMachine):
                 published=len(self.published) - published)
             if not refused_only:
                 inv.check_refusal(command, exc, complaint=before, arguments=kwargs)
+                inv.check_allowed_agrees(command, screen, exc, complaint=before)
             return None
         except Exception as exc:
             raise inv.InvariantViolation(
@@ -199,22 +204,37 @@ class WorkflowMachine(RuleBasedStateMachine):
             raise inv.InvariantViolation(
                 "bad_input_refused", f"{command} accepted bad input {dict(kwargs)!r}",
                 complaint=after)
+        if after.version > before.version:  # it recorded something: it ran
+            inv.check_allowed_agrees(command, screen, None, complaint=after)
         inv.check_step(before, after, command, workflow=self.workflow)
         self._keep(after)
         return after
+
+    def _screen(self, before: Complaint, command: str, kwargs: Mapping[str, Any]) -> Any:
+        """What ``workflow.allowed()`` says of ``command`` for the actor just before it runs
+        (``None`` when the actor itself is bad input)."""
+        actor = kwargs.get("actor")
+        if actor is not None and not isinstance(actor, Actor | str):
+            return None
+        try:
+            screen = self.workflow.allowed(before, actor)
+        except ComplaintflowError:
+            return None
+        return next((a for a in screen if a.command == command), None)
 
     # -- intake -------------------------------------------------------------------------------
     @precondition(lambda self: len(self.complaints) < self.max_complaints)
     @rule(text=texts(), channel=st.sampled_from(CHANNELS), customer=st.integers(1, 4),
           order=st.sampled_from((None, "O-1", "O-2")),
-          amount=st.one_of(st.none(), st.decimals(0, 5_000, places=2)))
+          amount=st.one_of(st.none(), st.decimals(0, 5_000, places=2)),
+          attributes=customers())
     def receive(self, text: str, channel: str, customer: int, order: str | None,
-                amount: Decimal | None) -> None:
+                amount: Decimal | None, *, attributes: dict[str, str] | None = None) -> None:
         self.changed = {}
         known = dict(self.complaints)
         try:
             c = self.workflow.receive(text, customer_id=f"C-{customer}", channel=channel,
-                                      order_id=order,
+                                      order_id=order, customer=attributes,
                                       amount=None if amount is None else Money(amount,
                                                                                self.currency))
         except ComplaintflowError as exc:
@@ -230,7 +250,7 @@ class WorkflowMachine(RuleBasedStateMachine):
 
     # -- one rule per command -----------------------------------------------------------------
     @precondition(_can("acknowledge"))
-    @rule(pick=_PICK, actor=actors(), promise_in=st.sampled_from(
+    @rule(pick=_PICK, actor=_ACTORS, promise_in=st.sampled_from(
         (None, timedelta(hours=1), timedelta(hours=30))))
     def acknowledge(self, pick: int, actor: Actor, promise_in: timedelta | None) -> None:
         promise = None if promise_in is None else self.clock.now() + promise_in
@@ -238,14 +258,14 @@ class WorkflowMachine(RuleBasedStateMachine):
                   {"actor": actor, "promise": promise})
 
     @precondition(_can("investigate"))
-    @rule(pick=_PICK, actor=actors(), finding=findings())
+    @rule(pick=_PICK, actor=_ACTORS, finding=findings())
     def investigate(self, pick: int, actor: Actor, finding: Finding) -> None:
         self._run(self._pick(pick, self._allowing("investigate")), "investigate",
                   {"actor": actor, "finding": finding})
 
     @precondition(_can("propose"))
-    @rule(pick=_PICK, actor=actors(), offer=st.one_of(st.none(), offers()),
-          approved_by=st.one_of(st.none(), actors()), stretch=_STRETCH)
+    @rule(pick=_PICK, actor=_ACTORS, offer=st.one_of(st.none(), offers()),
+          approved_by=st.one_of(st.none(), _ACTORS), stretch=_STRETCH)
     def propose(self, pick: int, actor: Actor, offer: Offer | None,
                 approved_by: Actor | None, stretch: Decimal | None) -> None:
         """Propose the ladder's next offer, or ``offer``; with ``stretch`` its goodwill is
@@ -256,62 +276,68 @@ class WorkflowMachine(RuleBasedStateMachine):
                    "approved_by": approved_by})
 
     @precondition(_can("decline"))
-    @rule(pick=_PICK, actor=actors(), reason=_REASONS)
+    @rule(pick=_PICK, actor=_ACTORS, reason=_REASONS)
     def decline(self, pick: int, actor: Actor, reason: str) -> None:
         self._run(self._pick(pick, self._allowing("decline")), "decline",
                   {"actor": actor, "reason": reason})
 
     @precondition(_can("resolve"))
-    @rule(pick=_PICK, actor=actors())
+    @rule(pick=_PICK, actor=_ACTORS)
     def resolve(self, pick: int, actor: Actor) -> None:
         self._run(self._pick(pick, self._allowing("resolve")), "resolve", {"actor": actor})
 
     @precondition(_can("revisit"))
-    @rule(pick=_PICK, actor=actors(), satisfaction=st.integers(1, 5))
+    @rule(pick=_PICK, actor=_ACTORS, satisfaction=st.integers(1, 5))
     def revisit(self, pick: int, actor: Actor, satisfaction: int) -> None:
         self._run(self._pick(pick, self._allowing("revisit")), "revisit",
                   {"actor": actor, "satisfaction": satisfaction})
 
     @precondition(_can("reopen"))
-    @rule(pick=_PICK, actor=actors(), reason=_REASONS)
+    @rule(pick=_PICK, actor=_ACTORS, reason=_REASONS)
     def reopen(self, pick: int, actor: Actor, reason: str) -> None:
         self._run(self._pick(pick, self._allowing("reopen")), "reopen",
                   {"actor": actor, "reason": reason})
 
     @precondition(_can("archive"))
-    @rule(pick=_PICK, actor=actors(), summary=st.sampled_from((None, "dye defect in batch B7")))
+    @rule(pick=_PICK, actor=_ACTORS, summary=st.sampled_from((None, "dye defect in batch B7")))
     def archive(self, pick: int, actor: Actor, summary: str | None) -> None:
         self._run(self._pick(pick, self._allowing("archive")), "archive",
                   {"actor": actor, "summary": summary})
 
     @precondition(_can("withdraw"))
-    @rule(pick=_PICK, actor=actors(), reason=_REASONS)
+    @rule(pick=_PICK, actor=_ACTORS, reason=_REASONS)
     def withdraw(self, pick: int, actor: Actor, reason: str) -> None:
         self._run(self._pick(pick, self._allowing("withdraw")), "withdraw",
                   {"actor": actor, "reason": reason})
 
     @precondition(_can("reject"))
-    @rule(pick=_PICK, actor=actors(), reason=_REASONS,
+    @rule(pick=_PICK, actor=_ACTORS, reason=_REASONS,
           evidence=st.sampled_from(((), ("purchase records",))))
     def reject(self, pick: int, actor: Actor, reason: str, evidence: tuple[str, ...]) -> None:
         self._run(self._pick(pick, self._allowing("reject")), "reject",
                   {"actor": actor, "reason": reason, "evidence": evidence})
 
+    @precondition(_can("take_over"))
+    @rule(pick=_PICK, actor=_ACTORS, reason=st.one_of(st.none(), _REASONS))
+    def take_over(self, pick: int, actor: Actor, reason: str | None) -> None:
+        self._run(self._pick(pick, self._allowing("take_over")), "take_over",
+                  {"actor": actor, "reason": reason})
+
     @precondition(_can("escalate"))
-    @rule(pick=_PICK, actor=actors(), reason=_REASONS,
+    @rule(pick=_PICK, actor=_ACTORS, reason=_REASONS,
           to=st.one_of(st.none(), st.sampled_from(Tier)))
     def escalate(self, pick: int, actor: Actor, reason: str, to: Tier | None) -> None:
         self._run(self._pick(pick, self._allowing("escalate")), "escalate",
                   {"actor": actor, "reason": reason, "to": to})
 
     @precondition(_can("await_customer"))
-    @rule(pick=_PICK, actor=actors(), reason=_REASONS)
+    @rule(pick=_PICK, actor=_ACTORS, reason=_REASONS)
     def await_customer(self, pick: int, actor: Actor, reason: str) -> None:
         self._run(self._pick(pick, self._allowing("await_customer")), "await_customer",
                   {"actor": actor, "reason": reason})
 
     @precondition(_can("customer_replied"))
-    @rule(pick=_PICK, actor=actors())
+    @rule(pick=_PICK, actor=_ACTORS)
     def customer_replied(self, pick: int, actor: Actor) -> None:
         self._run(self._pick(pick, self._allowing("customer_replied")), "customer_replied",
                   {"actor": actor})
@@ -323,9 +349,9 @@ class WorkflowMachine(RuleBasedStateMachine):
                   {"text": text, "channel": channel})
 
     @precondition(lambda self: any(c.state in _ROAD for c in self.complaints.values()))
-    @rule(pick=_PICK, hops=st.integers(1, 5), actor=actors(), finding=findings(),
+    @rule(pick=_PICK, hops=st.integers(1, 5), actor=_ACTORS, finding=findings(),
           mood=st.integers(1, 5), offer=st.one_of(st.none(), offers()), stretch=_STRETCH,
-          approved_by=st.one_of(st.none(), actors()))
+          approved_by=st.one_of(st.none(), _ACTORS))
     def forward(self, *, pick: int, hops: int, actor: Actor, finding: Finding, mood: int,
                 offer: Offer | None, stretch: Decimal | None, approved_by: Actor | None) -> None:
         """Take up to ``hops`` steps along the main road (received … archived); a customer
@@ -359,7 +385,7 @@ class WorkflowMachine(RuleBasedStateMachine):
         self.changed = changed
 
     @precondition(_can("reclassify"))
-    @rule(pick=_PICK, actor=actors(), reason=_REASONS,
+    @rule(pick=_PICK, actor=_ACTORS, reason=_REASONS,
           severity=st.sampled_from((None, 1, 2, 3)),
           scope=st.sampled_from((None, "point", "line", "plane")))
     def reclassify(self, pick: int, actor: Actor, reason: str, severity: int | None,
@@ -375,7 +401,7 @@ class WorkflowMachine(RuleBasedStateMachine):
                 if n not in COMMANDS and not any(a.required for a in c.arguments)]
 
     @precondition(lambda self: bool(self.complaints) and bool(self._own_commands()))
-    @rule(pick=_PICK, which=_PICK, actor=actors())
+    @rule(pick=_PICK, which=_PICK, actor=_ACTORS)
     def own_command(self, pick: int, which: int, actor: Actor) -> None:
         """Run one of the workflow's own commands (from its registry) on any complaint:
         refused cleanly or a legal step."""

@@ -29,7 +29,12 @@ import attrs
 from complaintflow._complaint import Complaint
 from complaintflow._events import Event
 from complaintflow._values import STAGES, Money, Offer, State, Tier
-from complaintflow.exceptions import AuthorityExceeded, ComplaintflowError
+from complaintflow.exceptions import (
+    AuthorityExceeded,
+    ComplaintflowError,
+    InvalidTransition,
+    NotAuthorized,
+)
 
 if TYPE_CHECKING:
     from complaintflow._workflow import Workflow
@@ -39,6 +44,7 @@ __all__ = [
     "INVARIANTS",
     "RECORD_TRUTH_INVARIANTS",
     "InvariantViolation",
+    "check_allowed_agrees",
     "check_approver_not_actor",
     "check_archived_terminal",
     "check_automatic_offers_within_authority",
@@ -120,6 +126,8 @@ INVARIANTS: Final[Mapping[str, str]] = {
                                           "tier that proposes or approves it",
     "safety_is_severe": "a complaint of dimension safety is severity 1 and owned by at least "
                         "the regional head, at intake and after every reclassification",
+    "allowed_agrees": "Workflow.allowed() and the commands agree: a command it allows is not "
+                      "refused for its state or its actor, and one it blocks is refused",
 }
 
 #: The invariants about the truth of the record (SLA outcomes, money, classification);
@@ -822,6 +830,29 @@ def check_refusal(command: str, error: ComplaintflowError, *,
             "automatic_offer_within_authority",
             f"propose without an offer was refused: the policy's own offer is beyond the "
             f"actor's authority ({error})", complaint=complaint) from error
+
+
+def check_allowed_agrees(command: str, screen: Any, error: ComplaintflowError | None, *,
+                        complaint: Complaint | None = None) -> None:
+    """``screen`` (the :class:`~complaintflow.Allowed` that ``workflow.allowed()`` gave for
+    ``command`` just before it ran) agrees with what the command did: allowed and then
+    refused for its state or its actor (``InvalidTransition``, ``NotAuthorized`` other than
+    an offer's ``AuthorityExceeded``), or blocked and then run, is a violation."""
+    if screen is None:
+        return
+    if error is None:
+        if not screen.allowed:
+            raise _fail("allowed_agrees", f"allowed() blocked {command} "
+                        f"({'; '.join(screen.reasons)}) but the command ran", complaint)
+        return
+    gate = isinstance(error, InvalidTransition | NotAuthorized) and not isinstance(
+        error, AuthorityExceeded)
+    if gate and screen.allowed:
+        raise _fail("allowed_agrees", f"allowed() allowed {command} but it was refused: "
+                    f"{error}", complaint)
+    if gate and str(error) not in screen.reasons:
+        raise _fail("allowed_agrees", f"{command} was refused ({error}) for a reason "
+                    f"allowed() did not give ({'; '.join(screen.reasons)})", complaint)
 
 
 # -- one step -----------------------------------------------------------------------------------

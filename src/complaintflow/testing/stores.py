@@ -44,6 +44,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import complaintflow as cf  # noqa: E402
+from complaintflow.policies import OpenAuthorization  # noqa: E402
 from complaintflow.store import (  # noqa: E402
     MAX_ID_LENGTH,
     MAX_KEY_LENGTH,
@@ -63,7 +64,8 @@ T0 = datetime(2026, 6, 18, 9, 0, tzinfo=UTC)
 
 def workflow(store: Store, now: datetime = T0) -> tuple[cf.Workflow, cf.FrozenClock]:
     clock = cf.FrozenClock(now)
-    return cf.Workflow(store=store, clock=clock), clock
+    # the conformance suite is about storage, not about who acts
+    return cf.Workflow(store=store, clock=clock, authorization=OpenAuthorization()), clock
 
 
 def receive(wf: cf.Workflow, n: int, **kw: Any) -> cf.Complaint:
@@ -266,7 +268,7 @@ class StoreConformance:
         first = wf.acknowledge(c, actor="agent-7")
         outbox_before = [i.id for i in store.pending(1000)]
         with pytest.raises(cf.ConcurrencyError) as info:
-            wf.reject(c, actor="agent-9", reason="not ours")
+            wf.reject(c, actor="agent-9", reason="not ours", evidence=["no order on record"])
         assert info.value.expected == 1
         assert info.value.actual == 2
         assert store.get(c.id) == first

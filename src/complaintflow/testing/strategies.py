@@ -60,6 +60,7 @@ __all__ = [
     "calendars",
     "commands",
     "complaints",
+    "customers",
     "findings",
     "offers",
     "texts",
@@ -168,6 +169,18 @@ def actors(*, tiers: SearchStrategy[Tier] | None = None,
 _actors = actors
 
 
+def customers() -> SearchStrategy[dict[str, str] | None]:
+    """Customer attributes for ``receive(customer=...)``: none, or a segment, a language
+    and a market."""
+    return st.one_of(st.none(), st.fixed_dictionaries(
+        {"segment": st.sampled_from(("standard", "vip", "member"))},
+        optional={"language": st.sampled_from(("zh", "en", "yue")),
+                  "market": st.sampled_from(("CN", "HK", "EU"))}))
+
+
+_customers = customers
+
+
 def findings(*, causes: SearchStrategy[str] | None = None,
              parties: SearchStrategy[str] | None = None) -> SearchStrategy[Finding]:
     """Findings: a cause, a responsible party and at least one piece of evidence."""
@@ -272,11 +285,14 @@ def _good_values() -> dict[str, SearchStrategy[Any]]:
         "reason": _REASONS,
         "satisfaction": st.integers(1, 5),
         "summary": st.one_of(st.none(), st.just("dye defect in batch B7")),
-        "evidence": st.lists(st.just("purchase records"), max_size=1).map(tuple),
+        "evidence": st.lists(st.just("purchase records"), min_size=1, max_size=2).map(tuple),
         "text": texts(),
         "severity": st.sampled_from((None, 1, 2, 3)),
         "scope": st.sampled_from(("point", "line", "plane")),
     }
+
+
+_STEPPING_IN: Final = Actor("exec-0", Tier.EXECUTIVE)
 
 
 def _valid_kwargs(name: str, who: SearchStrategy[Actor]) -> SearchStrategy[dict[str, Any]]:
@@ -323,7 +339,11 @@ def _invalid_kwargs(draw: st.DrawFn, name: str, who: SearchStrategy[Actor]) -> d
     elif choice == "to":
         kwargs["to"] = draw(st.sampled_from(_BAD["to"]))
     else:
-        kwargs[choice] = draw(st.sampled_from(_BAD[choice]))
+        bad = _BAD[choice]
+        if choice != "actor" and not any(a.required for a in COMMANDS[name].arguments
+                                         if a.name == choice):
+            bad = tuple(v for v in bad if v is not None)  # None is the optional default
+        kwargs[choice] = draw(st.sampled_from(bad))
     if name == "escalate" and choice == "actor":
         kwargs["to"] = "ceo"
     if name == "propose" and choice == "actor":
@@ -409,9 +429,11 @@ def complaints(
         workflow = make(clock)
         dist = _distances(workflow, target)
         c = workflow.receive(draw(text_s), customer_id=f"C-{draw(st.integers(1, 9999))}",
-                             channel=draw(channel_s))
+                             channel=draw(channel_s), customer=draw(_customers()))
         assume(c.state in dist)
         detours = draw(st.integers(0, max_detours))
+        # one person handles the case; the executive steps in where they may not act
+        handler = draw(_actors())
         refused = 0
         while True:
             here = dist.get(c.state)
@@ -434,7 +456,9 @@ def complaints(
                 pool = ahead
             assume(pool)
             name = draw(st.sampled_from(sorted(pool)))
-            kwargs = draw(_valid_kwargs(name, _actors()))
+            kwargs = draw(_valid_kwargs(name, st.just(handler)))
+            if "actor" in kwargs and workflow.authorization.refusal(c, name, handler):
+                kwargs["actor"] = _STEPPING_IN
             if name == "acknowledge":
                 kwargs["promise"] = clock.now() + draw(st.sampled_from(_PROMISES))
             try:

@@ -241,13 +241,6 @@ def _evidence(value: object) -> tuple[str, ...]:
     return tuple(check_text("evidence", e) for e in value)
 
 
-def _some_evidence(value: object) -> tuple[str, ...]:
-    out = _evidence(value)
-    if not out:
-        raise ValidationError("evidence", "a rejection rests on at least one piece of evidence")
-    return out
-
-
 def _tier_to(value: object) -> Tier | None:
     return None if value is None else Tier.parse(value, "to")
 
@@ -598,8 +591,8 @@ _BUILT_IN: Final = (
     Command("withdraw", _OPEN, _S.WITHDRAWN, "withdrawn",
             _withdraw, (_REASON,), doc="The customer withdrew the complaint."),
     Command("reject", [_S.RECEIVED, _S.ACKNOWLEDGED, _S.INVESTIGATED], _S.REJECTED, "rejected",
-            _reject, (_REASON, Argument("evidence", required=True, check=_some_evidence,
-                                        doc="what the refusal rests on (at least one)")),
+            _reject, (_REASON, Argument("evidence", default=(), check=_evidence,
+                                        doc="what the refusal rests on")),
             doc="Refuse an invalid or abusive complaint, after verification."),
     Command("escalate", _ACTIVE, None, "escalated", _escalate,
             (_REASON, Argument("to", check=_tier_to, doc="the tier (default: one up)")),

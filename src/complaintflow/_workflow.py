@@ -681,9 +681,9 @@ class Workflow:
         return self.fire(complaint, "withdraw", actor=actor, reason=reason)
 
     def reject(self, complaint: Complaint, *, actor: Actor | str, reason: str,
-               evidence: Sequence[str]) -> Complaint:
+               evidence: Sequence[str] = ()) -> Complaint:
         """Refuse an invalid or abusive complaint, after verification: ``evidence`` names
-        at least one thing the refusal rests on."""
+        what the refusal rests on."""
         return self.fire(complaint, "reject", actor=actor, reason=reason, evidence=evidence)
 
     def escalate(self, complaint: Complaint, *, actor: Actor | str, reason: str,

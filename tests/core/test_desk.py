@@ -60,11 +60,15 @@ def test_one_owner_per_case_taking_over_is_recorded() -> None:
     assert wf.propose(c, actor=BOSS).state is cf.State.PROPOSED
 
 
-def test_reject_needs_evidence() -> None:
+def test_reject_records_checked_evidence() -> None:
     wf = _wf()
     c = wf.receive("late delivery", customer_id="C-1", channel="app")
     with pytest.raises(cf.ValidationError, match="evidence"):
-        wf.reject(c, actor="agent-1", reason="abusive", evidence=[])
+        wf.reject(c, actor="agent-1", reason="abusive", evidence=5)  # type: ignore[arg-type]
+    with pytest.raises(cf.ValidationError, match="evidence"):
+        wf.reject(c, actor="agent-1", reason="abusive", evidence=[""])
+    done = wf.reject(c, actor="agent-1", reason="abusive", evidence=["no order O-9 on record"])
+    assert done.history[-1].data["evidence"] == ("no order O-9 on record",)
 
 
 def test_allowed_lists_every_command_with_reasons() -> None:

@@ -58,6 +58,7 @@ _KIND_WEIGHTS: Final = (40, 6, 25, 10, 15, 4)
 _AGENTS: Final = tuple(Actor(f"agent-{n:02d}") for n in range(1, 41))
 _SUPERVISORS: Final = tuple(Actor(f"sup-{n:02d}", Tier.STORE_SUPERVISOR) for n in range(1, 9))
 _HEADS: Final = (Actor("head-east", Tier.REGIONAL_HEAD), Actor("head-south", Tier.REGIONAL_HEAD))
+_EXECUTIVE: Final = Actor("exec-01", Tier.EXECUTIVE)
 
 
 class Peak:
@@ -150,6 +151,10 @@ class Peak:
         wf = self.wf
         senior = head if kind in ("kettle", "food") else supervisor
         actor = agent if c.tier.label == "front_line" else senior
+
+        def by(who: Actor) -> Actor:  # the complaint as it stands when the command runs
+            return self._owning(who, c, senior)
+
         if late < 0.12:  # nobody answered in time: the sweep records the breach first
             t = self._at(t + timedelta(hours=3 + 20 * b[0]))
             c = wf.tick(c)
@@ -158,14 +163,14 @@ class Peak:
             t = self._at(t + timedelta(minutes=5 + 50 * b[0]))
         if plan < 0.04:
             return "open (received)"
-        c = wf.acknowledge(c, actor=actor)
+        c = wf.acknowledge(c, actor=by(actor))
         if plan < 0.08:
             return "open (acknowledged)"
         if plan < 0.11:
             t = self._at(t + timedelta(hours=1 + 3 * b[1]))
-            c = wf.withdraw(c, actor=actor, reason="the customer sorted it out")
+            c = wf.withdraw(c, actor=by(actor), reason="the customer sorted it out")
             self._at(t + timedelta(minutes=10))
-            wf.archive(c, actor=actor, summary="withdrawn by the customer")
+            wf.archive(c, actor=by(actor), summary="withdrawn by the customer")
             return "withdrawn"
         slow = late > 0.85  # the investigation overruns its deadline
         t = self._at(t + timedelta(hours=(30 if slow else 2) + 6 * b[2]))
@@ -174,50 +179,65 @@ class Peak:
             actor = senior
         evidence = ("order trail", f"inspection of {c.sku or 'the case'}")
         if plan < 0.14:
-            c = wf.investigate(c, actor=actor, finding=Finding(
+            c = wf.investigate(c, actor=by(actor), finding=Finding(
                 cause="fraud", party="customer", evidence=("no purchase record",)))
             t = self._at(t + timedelta(minutes=20))
-            c = wf.reject(c, actor=senior, reason="no purchase record",
+            c = wf.reject(c, actor=by(senior), reason="no purchase record",
                           evidence=("purchase records",))
             self._at(t + timedelta(minutes=5))
-            wf.archive(c, actor=senior, summary="rejected after checks")
+            wf.archive(c, actor=by(senior), summary="rejected after checks")
             return "rejected"
-        c = wf.investigate(c, actor=actor, finding=Finding(cause=cause, party=party,
+        c = wf.investigate(c, actor=by(actor), finding=Finding(cause=cause, party=party,
                                                            evidence=evidence))
         if plan < 0.18:
             return "open (investigated)"
         t = self._at(t + timedelta(hours=1 + 2 * b[3]))
         try:
-            c = wf.propose(c, actor=actor, offer=self._offer(kind, b[3]))
+            c = wf.propose(c, actor=by(actor), offer=self._offer(kind, b[3]))
         except ValidationError:  # below what the law owes: the ladder's offer instead
-            c = wf.propose(c, actor=actor)
+            c = wf.propose(c, actor=by(actor))
         if b[4] < 0.12:  # the customer declines; the next offer comes from the ladder
             t = self._at(t + timedelta(hours=1))
-            c = wf.decline(c, actor=actor, reason="wants more than that")
+            c = wf.decline(c, actor=by(actor), reason="wants more than that")
             t = self._at(t + timedelta(minutes=30))
-            c = wf.propose(c, actor=senior)
+            c = wf.propose(c, actor=by(senior))
         if plan < 0.22:
             return "open (proposed)"
         t = self._at(t + timedelta(hours=2 + 20 * b[5]))
-        c = wf.resolve(c, actor=actor)
+        c = wf.resolve(c, actor=by(actor))
         t = self._at(t + timedelta(hours=24))
         happy = 5 if b[5] > 0.5 else 4 if b[5] > 0.2 else 2
-        c = wf.revisit(c, actor=actor, satisfaction=happy)
+        c = wf.revisit(c, actor=by(actor), satisfaction=happy)
         if happy == 2 and b[1] < 0.5:
             t = self._at(t + timedelta(minutes=10))
-            c = wf.reopen(c, actor=actor, reason="the replacement has the same fault")
+            c = wf.reopen(c, actor=by(actor), reason="the replacement has the same fault")
             t = self._at(t + timedelta(hours=3))
-            c = wf.propose(c, actor=senior)
+            c = wf.propose(c, actor=by(senior))
             t = self._at(t + timedelta(hours=2))
-            c = wf.resolve(c, actor=senior)
+            c = wf.resolve(c, actor=by(senior))
             t = self._at(t + timedelta(hours=24))
-            c = wf.revisit(c, actor=senior, satisfaction=4)
+            c = wf.revisit(c, actor=by(senior), satisfaction=4)
             self._at(t + timedelta(minutes=10))
-            wf.archive(c, actor=senior, summary="reopened once, settled")
+            wf.archive(c, actor=by(senior), summary="reopened once, settled")
             return "reopened, archived"
         self._at(t + timedelta(minutes=10))
-        wf.archive(c, actor=actor, summary="settled")
+        wf.archive(c, actor=by(actor), summary="settled")
         return "archived"
+
+    def _owning(self, actor: Actor, c: Complaint, senior: Actor) -> Actor:
+        """``actor``, or (once escalations raised the owning tier above theirs) the colleague
+        of that tier the desk hands the case to: the authorization policy lets only the
+        owning tier or above close a case. A deadline already passed escalates once more
+        when the command runs, so the case goes to the tier above."""
+        tier = c.tier
+        now = self.wf.clock.now()
+        if any(d <= now for s, d in c.open_deadlines.items() if s not in c.breached):
+            tier = tier.up()
+        if actor.tier >= tier:
+            return actor
+        if senior.tier >= tier:
+            return senior
+        return _HEADS[0] if tier <= Tier.REGIONAL_HEAD else _EXECUTIVE
 
     def _offer(self, kind: str, draw: float) -> Offer | None:
         if kind in ("defect", "kettle", "food"):

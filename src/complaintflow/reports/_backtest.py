@@ -18,6 +18,7 @@ from complaintflow._events import Event
 from complaintflow._values import STAGES, Actor, Finding, Offer, Tier
 from complaintflow._workflow import Workflow
 from complaintflow.exceptions import ComplaintflowError, ValidationError
+from complaintflow.policies.authorization import OpenAuthorization
 from complaintflow.reports._database import Database, open_database
 from complaintflow.store import MemoryStore
 from complaintflow.store._base import event_from_row, replay_rows
@@ -297,7 +298,10 @@ def backtest(db: str | os.PathLike[str] | Database, policies: Mapping[str, Any],
     own = not isinstance(db, Database)
     database = open_database(db) if not isinstance(db, Database) else db
     clock = FrozenClock(datetime.fromisoformat("2000-01-01T00:00:00+00:00"))
-    wf = Workflow(store=MemoryStore(), clock=clock, **dict(policies))
+    # who may act was judged when it happened (and the stored actors carry no tiers): the
+    # backtest asks other policies for the numbers, not for the desk's permissions again
+    options = {"authorization": OpenAuthorization(), **dict(policies)}
+    wf = Workflow(store=MemoryStore(), clock=clock, **options)
     actual, replayed = _Tally(), _Tally()
     diverged: Counter[str] = Counter()
     changes: list[tuple[Decimal, int, dict[str, Any]]] = []

@@ -62,7 +62,7 @@ _NAME: Final = {v: k for k, v in _KIND.items()}
 
 
 class TieredAuthorization(AuthorizationPolicy):
-    """The brief's rules: closing needs the owning tier, acting needs ownership.
+    """The desk's rules: closing needs the owning tier, acting needs ownership.
 
     ``close``: commands that need the case's owning tier or above (default ``resolve``,
     ``archive``, ``reject``, ``withdraw``); ``free``: commands anyone may run, owner or

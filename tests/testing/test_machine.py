@@ -155,7 +155,7 @@ def test_the_machine_reaches_deep_states() -> None:
                 names.update(e.name for e in c.history)
 
     run_state_machine_as_test(Recording, settings=settings(
-        max_examples=150, stateful_step_count=30, deadline=None, database=None, derandomize=True,
+        max_examples=300, stateful_step_count=30, deadline=None, database=None, derandomize=True,
         suppress_health_check=list(HealthCheck)))
     assert {cf.State.ARCHIVED, cf.State.REJECTED, cf.State.WITHDRAWN} <= reached
     assert {"proposed", "resolved", "revisited", "declined", "sla_breached", "paused",

@@ -638,14 +638,14 @@ def _loaded_authority(complaint: Complaint, offer: Offer, data: Mapping[str, Any
     the legal floor it recorded (events that recorded none: the default ladder's)."""
     if "actor_tier" not in data:
         return
-    from complaintflow.policies.compensation import CompensationLadder, recorded_policy
+    from complaintflow.policies.compensation import (
+        CompensationLadder,
+        recorded_parties,
+        recorded_policy,
+    )
 
     policy = recorded_policy(data, _ladder(CompensationLadder))
-    approver = None
-    if data.get("approved_by") is not None:
-        approver = Actor(data["approved_by"], Tier.parse(data.get("approver_tier", 1),
-                                                          "approver_tier"))
-    actor = Actor(actor_id or "unknown", Tier.parse(data["actor_tier"], "actor_tier"))
+    actor, approver = recorded_parties(data, actor_id)
     policy.judge(complaint, offer, actor=actor, approved_by=approver)
 
 

@@ -868,12 +868,7 @@ def _sla_stage(c: Complaint, e: Event, check: bool) -> State:
 
 @_folds("sla_warning")
 def _warning(c: Complaint, e: Event, check: bool) -> _Changes:
-    stage = _sla_stage(c, e, check)
-    out: _Changes = {"warned": c.warned | {stage}}
-    clock = c.clocks.get(stage)
-    if clock is not None:
-        out["clocks"] = MappingProxyType({**c.clocks, stage: _moved(clock, warned=True)})
-    return out
+    return _marked(c, _sla_stage(c, e, check), "warned")
 
 
 @_folds("sla_breached")
@@ -882,10 +877,16 @@ def _breached(c: Complaint, e: Event, check: bool) -> _Changes:
     if check and e.at < c.deadlines[stage]:
         raise ValidationError("stage", f"{stage.value} is breached at {e.at.isoformat()}, before "
                                        f"its deadline {c.deadlines[stage].isoformat()}")
-    out: _Changes = {"breached": c.breached | {stage}}
+    return _marked(c, stage, "breached")
+
+
+def _marked(c: Complaint, stage: State, flag: str) -> _Changes:
+    """``stage`` added to the complaint's ``flag`` set (``warned`` or ``breached``), its
+    clock marked the same way."""
+    out: _Changes = {flag: getattr(c, flag) | {stage}}
     clock = c.clocks.get(stage)
     if clock is not None:
-        out["clocks"] = MappingProxyType({**c.clocks, stage: _moved(clock, breached=True)})
+        out["clocks"] = MappingProxyType({**c.clocks, stage: _moved(clock, **{flag: True})})
     return out
 
 

@@ -55,6 +55,7 @@ __all__ = [
     "given",
     "judge_offer",
     "judge_recorded_offers",
+    "recorded_parties",
     "recorded_policy",
 ]
 
@@ -430,12 +431,7 @@ def judge_recorded_offers(complaint: Complaint, policy: CompensationPolicy) -> N
             d = event.data
             try:
                 offer = Offer.from_dict(d["offer"])
-                actor = Actor(event.actor or "unknown", Tier.parse(d.get("actor_tier", 1),
-                                                                   "actor_tier"))
-                approver = None
-                if d.get("approved_by") is not None:
-                    approver = Actor(d["approved_by"],
-                                     Tier.parse(d.get("approver_tier", 1), "approver_tier"))
+                actor, approver = recorded_parties(d, event.actor)
                 policy.judge(state, offer, actor=actor, approved_by=approver)
             except AuthorityExceeded as exc:
                 raise AuthorityExceeded(f"history[{i}]: {exc}",
@@ -447,6 +443,17 @@ def judge_recorded_offers(complaint: Complaint, policy: CompensationPolicy) -> N
                 raise ValidationError(f"history[{i}]", f"malformed 'proposed' event: {exc!r}"
                                       ) from None
         state = apply(state, event)
+
+
+def recorded_parties(data: Mapping[str, Any], actor_id: str | None) -> tuple[Actor, Actor | None]:
+    """The proposer and the approver a ``proposed`` event's ``data`` recorded (with their
+    tiers), as :meth:`CompensationPolicy.judge` takes them."""
+    actor = Actor(actor_id or "unknown", Tier.parse(data.get("actor_tier", 1), "actor_tier"))
+    approver = None
+    if data.get("approved_by") is not None:
+        approver = Actor(data["approved_by"], Tier.parse(data.get("approver_tier", 1),
+                                                         "approver_tier"))
+    return actor, approver
 
 
 class _RecordedPolicy(CompensationPolicy):

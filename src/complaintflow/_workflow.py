@@ -740,6 +740,9 @@ class Workflow:
         report figure are unchanged. ``actor`` must be named; the authorization policy's
         :meth:`~complaintflow.policies.AuthorizationPolicy.erasure_refusal` may refuse.
         Returns an :class:`~complaintflow.Erasure` (empty when nothing was left to erase).
+        When one of the complaints changed between loading and committing, the store
+        raises :class:`~complaintflow.ConcurrencyError` and erases nothing: run it again
+        (``complaintflow.store.retry``).
         """
         cust = check_id("customer_id", customer_id)
         who = Actor.of(actor, "actor")

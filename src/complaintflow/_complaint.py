@@ -941,6 +941,8 @@ def _erased(c: Complaint, e: Event, check: bool) -> _Changes:
         if e.actor is None:
             raise ValidationError("actor", "an erasure is made by someone")
         check_text("reason", _need(e.data, "reason", "reason"))
+        if not isinstance(e.data.get("published", True), bool):
+            raise ValidationError("published", "expected True or False")
         extra = set(e.data) - {"reason", "published"}
         if extra:
             raise ValidationError("erased", f"an erased event holds only its reason, not "

@@ -224,7 +224,8 @@ def test_an_erased_event_must_really_have_erased() -> None:
         cf.Complaint.replay(honest_prefix)
     # an erased event without who did it, without why, or carrying personal data
     for actor, data in ((None, {"reason": "request"}), ("dpo-1", {}),
-                        ("dpo-1", {"reason": "request", "personal": {"text": TEXT}})):
+                        ("dpo-1", {"reason": "request", "personal": {"text": TEXT}}),
+                        ("dpo-1", {"reason": "request", "published": "yes"})):
         forged = [*after.history[:-1], cf.Event(n, "erased", after.history[-1].at, actor, data)]
         with pytest.raises(cf.ValidationError):
             cf.Complaint.replay(forged)

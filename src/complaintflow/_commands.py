@@ -47,6 +47,7 @@ from complaintflow._values import (
 from complaintflow.exceptions import (
     ComplaintflowError,
     CurrencyMismatch,
+    NotAuthorized,
     ValidationError,
 )
 
@@ -299,26 +300,33 @@ def _investigate(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
 
 
 def _same_currency(complaint: Complaint, offer: Offer) -> None:
-    """An offer that pays anything pays in the complaint's currency: that of the price paid,
-    else that of the earlier paying offers."""
+    """An offer that pays anything pays in the complaint's currency: its market's."""
     paying = [m for m in (offer.goodwill, offer.statutory, offer.remedy_value) if m.amount]
     if not paying:
         return
-    expected = complaint.amount.currency if complaint.amount is not None else None
-    if expected is None:
-        for earlier in complaint.offers:
-            if earlier.total.amount:
-                expected = earlier.currency
-                break
-    if expected is not None and paying[0].currency != expected:
+    expected = complaint.currency
+    if paying[0].currency != expected:
         raise CurrencyMismatch(
-            "offer", f"pays in {paying[0].currency} on a complaint in {expected}; convert first"
+            "offer", f"pays in {paying[0].currency} on a complaint in {expected} (market "
+                     f"{complaint.market}); convert first"
         )
 
 
-def _limit_data(policy: Any, tier: Tier) -> dict[str, str] | None:
-    limit = policy.limit(tier)
-    return None if limit is None else limit.to_dict()
+def _limit_data(policy: Any, tiers: Mapping[str, Tier | None], currency: str
+                ) -> dict[str, dict[str, str] | None]:
+    """The limits in ``currency`` the decision was judged by, per key (a tier with no limit
+    in the currency is left out: an offer that adds nothing needed none)."""
+    out: dict[str, dict[str, str] | None] = {}
+    for key, tier in tiers.items():
+        if tier is None:
+            out[key] = None
+            continue
+        try:
+            limit = policy.limit_in(tier, currency)
+        except NotAuthorized:
+            continue
+        out[key] = None if limit is None else limit.to_dict()
+    return out
 
 
 def _propose(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
@@ -336,8 +344,9 @@ def _propose(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
     # the limits the decision was judged by, so a loaded history is judged by them too
     data["authority"] = FrozenDict({
         **data["authority"],
-        "actor_limit": _limit_data(policy, actor.tier),
-        "approver_limit": None if approver is None else _limit_data(policy, approver.tier),
+        **_limit_data(policy, {"actor_limit": actor.tier,
+                               "approver_limit": None if approver is None else approver.tier},
+                      c.currency),
     })
     return [("proposed", {"offer": Built.of(offer.to_dict(), offer), "automatic": automatic,
                           "rung": c.declines, **data})]

@@ -21,6 +21,7 @@ import attrs
 from complaintflow._clock import ensure_aware
 from complaintflow._events import SCHEMA_VERSION, Built, Event, FrozenDict, register_event_name
 from complaintflow._limits import MAX_ID, MAX_TEXT, check_customer, check_id, check_text
+from complaintflow._markets import DEFAULT_MARKET, check_market, market_currency
 from complaintflow._values import (
     FINAL_STATES,
     OPEN_STATES,
@@ -263,6 +264,9 @@ class Complaint:
     follow_up_of: str | None = None
     #: The later complaints that follow this one up, in order.
     follow_ups: tuple[str, ...] = ()
+    #: The market the complaint belongs to (``"CN"``, ``"US"`` …): its money is in the
+    #: market's currency and the market's laws, regulators and calendar apply.
+    market: str = DEFAULT_MARKET
     #: The version this complaint was loaded from or last committed to a store at.
     committed: int = attrs.field(default=0, eq=False, repr=False)
 
@@ -287,6 +291,11 @@ class Complaint:
         """The last thing recorded was a duplicate merged into this case: what
         :meth:`Workflow.receive` returns when it merged instead of opening a complaint."""
         return self.history[-1].name == "merged"
+
+    @property
+    def currency(self) -> str:
+        """The currency of the complaint's market: every amount on it is in this currency."""
+        return market_currency(self.market)
 
     @property
     def offer(self) -> Offer | None:
@@ -366,6 +375,7 @@ class Complaint:
             "version": self.version,
             "customer_id": self.customer_id,
             "channel": self.channel,
+            "market": self.market,
             "received_at": _iso(self.received_at),
             "category": self.category,
             "dimension": self.dimension,
@@ -546,6 +556,8 @@ def _received(e: Event, check: bool, draft: Complaint | None = None) -> Complain
         _scope(d.get("scope", "point"))
         _str_list(d.get("evidence", ()), "evidence")
         _str_list(d.get("flags", ()), "flags")
+        if "market" in d:
+            _market_money(d)
     deadlines = _planned(e, "deadlines", check)
     warnings = _planned(e, "warnings", check)
     clocks = {s: StageClock(s, e.at, when) for s, when in deadlines.items()}
@@ -586,8 +598,20 @@ def _received(e: Event, check: bool, draft: Complaint | None = None) -> Complain
         "customer": _customer_of(personal, check),
         "follow_up_of": check_id("follow_up_of", d["follow_up_of"]) if check and d.get(
             "follow_up_of") is not None else d.get("follow_up_of"),
+        "market": d.get("market", DEFAULT_MARKET),
         **plan,
     })
+
+
+def _market_money(d: Mapping[str, Any]) -> None:
+    """A recorded market must be known, and the price paid in its currency."""
+    code = check_market(d["market"])
+    amount = d.get("amount")
+    if amount is not None:
+        price = Money.from_dict(amount, "amount")
+        if price.currency != market_currency(code):
+            raise ValidationError("amount.currency", f"{price.currency} on a complaint of market "
+                                                     f"{code}, which trades in {market_currency(code)}")
 
 
 def _customer_of(personal: Mapping[str, Any], check: bool) -> Mapping[str, str]:

@@ -36,9 +36,11 @@ from complaintflow._limits import (
     check_moment,
     check_text,
 )
+from complaintflow._markets import DEFAULT_MARKET, check_market, market_currency
 from complaintflow._values import STAGES, Actor, Finding, Money, Offer, State, Tier
 from complaintflow.exceptions import (
     ComplaintflowError,
+    CurrencyMismatch,
     InvalidTransition,
     UnknownCommand,
     ValidationError,
@@ -96,6 +98,16 @@ def _plan(received_at: datetime, times: Mapping[State, datetime]) -> None:
             raise ValidationError("deadlines", f"{stage.value} deadline {when} is before receipt")
 
 
+def _price(amount: Money | Decimal, market: str, currency: str) -> Money:
+    """The price paid, in the market's currency."""
+    if not isinstance(amount, Money):
+        return Money(amount, currency)
+    if amount.currency != currency:
+        raise CurrencyMismatch("amount", f"{amount} on a complaint of market {market}, which "
+                                         f"trades in {currency}; convert first or pass its market")
+    return amount
+
+
 def _channels(value: Iterable[str]) -> frozenset[str]:
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise ValidationError("channels", f"expected a collection of channel names, got {value!r}")
@@ -132,7 +144,10 @@ class Workflow:
         engine: Engine | None = None,
         commands: Iterable[Command] = (),
         authorization: AuthorizationPolicy | None = None,
+        market: str | None = None,
     ) -> None:
+        #: The market of a complaint received without one (``receive(market=...)``).
+        self.market = check_market(market if market is not None else DEFAULT_MARKET)
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.classifier = classifier if classifier is not None else KeywordClassifier()
         self.escalation = escalation if escalation is not None else TieredEscalation()
@@ -233,6 +248,7 @@ class Workflow:
         complaint_id: str | None = None,
         customer: Mapping[str, str] | None = None,
         follow_up_of: str | None = None,
+        market: str | None = None,
     ) -> Complaint:
         """Log a complaint from any channel, classify it and set its deadlines.
 
@@ -248,6 +264,8 @@ class Workflow:
         longer open (resolved or closed): the new complaint records it, and the earlier one
         records a ``followed_up`` event naming the new one (a second commit, after the
         new complaint's). ``complaint.merged`` tells a merge from a new complaint.
+        ``market``: the market the complaint belongs to (default: the workflow's
+        ``market``); ``amount`` is in its currency (a ``Decimal`` is taken in it).
         """
         text_ = check_text("text", text)
         cust = check_id("customer_id", customer_id)
@@ -260,8 +278,10 @@ class Workflow:
         for name, value in refs.items():
             if value is not None:
                 check_text(name, value, limit=MAX_ID)
-        if amount is not None and not isinstance(amount, Money):
-            amount = Money(amount)
+        market_ = check_market(market if market is not None else self.market)
+        currency = market_currency(market_)
+        if amount is not None:
+            amount = _price(amount, market_, currency)
         if contact is not None:
             if not isinstance(contact, Mapping) or not all(isinstance(k, str) for k in contact):
                 raise ValidationError("contact", "expected a mapping of strings")
@@ -282,7 +302,7 @@ class Workflow:
         cid = check_complaint_id("complaint_id",
                                  complaint_id if complaint_id is not None else self._ids())
         data: dict[str, Any] = {
-            "id": cid, "customer_id": cust, "channel": channel, **refs,
+            "id": cid, "customer_id": cust, "channel": channel, **refs, "market": market_,
             **({"follow_up_of": earlier.id} if earlier is not None else {}),
             "amount": None if amount is None else FrozenDict(amount.to_dict()),
             "personal": FrozenDict(

@@ -29,6 +29,7 @@ from complaintflow.policies.compensation import (
     Given,
     GoodwillLayer,
     LegalFloor,
+    LocalMoney,
     NoReasonReturnFloor,
     judge_offer,
     judge_recorded_offers,
@@ -47,11 +48,13 @@ from complaintflow.policies.hybrid import (
     evaluate_classifier,
     train_classifier,
 )
+from complaintflow.policies.markets import MARKETS, Market, market_of, markets, register_market
 from complaintflow.policies.regulatory import Period, RegulatoryProfile, Window, bundled_profiles
 from complaintflow.policies.risk import DefaultRisk, RiskPolicy
 from complaintflow.policies.scope import LineDetection, ScopePolicy
 
 __all__ = [
+    "MARKETS",
     "NO_HISTORY",
     "Approval",
     "AuthorizationPolicy",
@@ -75,6 +78,8 @@ __all__ = [
     "KeywordClassifier",
     "LegalFloor",
     "LineDetection",
+    "LocalMoney",
+    "Market",
     "NoReasonReturnFloor",
     "OpenAuthorization",
     "Period",
@@ -92,7 +97,10 @@ __all__ = [
     "judge_offer",
     "judge_recorded_offers",
     "load_policies",
+    "market_of",
+    "markets",
     "parse_policies",
+    "register_market",
     "register_section",
     "stage_clocks",
     "starter_policies",

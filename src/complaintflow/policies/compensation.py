@@ -33,6 +33,7 @@ import attrs
 
 from complaintflow._complaint import Complaint, apply
 from complaintflow._events import FrozenDict
+from complaintflow._markets import check_market
 from complaintflow._values import CAUSES, PARTIES, REMEDIES, Actor, Finding, Money, Offer, Tier
 from complaintflow.exceptions import AuthorityExceeded, CurrencyMismatch, ValidationError
 from complaintflow.policies._checks import positive_decimal, whole_number, words
@@ -51,6 +52,7 @@ __all__ = [
     "Given",
     "GoodwillLayer",
     "LegalFloor",
+    "LocalMoney",
     "NoReasonReturnFloor",
     "given",
     "judge_offer",
@@ -921,7 +923,8 @@ class CompensationLadder(CompensationPolicy):
         if cls is CompensationLadder:
             return ladder
         return ctx.build(cls, rungs=ladder.rungs, limits=ladder.limits, layer=ladder.layer,
-                         floors=ladder.floors, return_shipping=ladder.return_shipping)
+                         floors=ladder.floors, return_shipping=ladder.return_shipping,
+                         currency_limits=ladder.currency_limits, local=ladder.local)
 
     # -- the floors ---------------------------------------------------------------------------
     def floor(self, complaint: Complaint) -> Floor | None:
@@ -990,11 +993,13 @@ class CompensationLadder(CompensationPolicy):
 
 # -- TOML: [compensation] ---------------------------------------------------------------------
 
-_KEYS: Final = frozenset({"currency", "return_shipping", "rungs", "layer", "authority", "floors"})
+_KEYS: Final = frozenset({"currency", "return_shipping", "rungs", "layer", "authority", "floors",
+                          "limits", "local"})
 _FLOOR_KEYS: Final[Mapping[str, frozenset[str]]] = {
-    "cn_consumer_fraud": frozenset({"multiple", "minimum"}),
-    "cn_food_safety": frozenset({"price_multiple", "loss_multiple", "minimum", "categories"}),
-    "cn_online_return": frozenset({"days", "channels"}),
+    "cn_consumer_fraud": frozenset({"multiple", "minimum", "markets"}),
+    "cn_food_safety": frozenset({"price_multiple", "loss_multiple", "minimum", "categories",
+                                 "markets"}),
+    "cn_online_return": frozenset({"days", "channels", "markets"}),
 }
 
 
@@ -1045,6 +1050,11 @@ def _floors_from(raw: object, ctx: ConfigContext, currency: str) -> tuple[LegalF
         kwargs: dict[str, Any] = dict(table)
         if "minimum" in table:
             kwargs["minimum"] = _cfg_money(fc, table, "minimum", currency)
+        for code in fc.get(table, "markets", list, []):
+            try:
+                check_market(code)
+            except ValidationError as exc:
+                fc.error("markets", str(exc).split(": ", 1)[-1])
         out.append(fc.build(FLOOR_KINDS[name], **kwargs))
     return tuple(out)
 
@@ -1060,14 +1070,15 @@ def _layer_from(raw: object, ctx: ConfigContext, currency: str) -> GoodwillLayer
     return lc.build(GoodwillLayer, **kwargs)
 
 
-def _limits_from(raw: object, ctx: ConfigContext, currency: str) -> dict[Tier, Money | None]:
-    ac = ctx.sub("authority")
+def _limits_from(raw: object, ctx: ConfigContext, currency: str, key: str = "authority",
+                 defaults: Mapping[Tier, Money | None] | None = None) -> dict[Tier, Money | None]:
+    ac = ctx.sub(key)
     if not isinstance(raw, Mapping):
-        ctx.error("authority", "expected a table of tier = amount")
+        ctx.error(key, "expected a table of tier = amount")
     ac.unknown(raw, {t.label for t in Tier})
+    base = defaults if defaults is not None else CompensationLadder.DEFAULT_LIMITS
     limits: dict[Tier, Money | None] = {
-        t: (None if m is None else Money(m.amount, currency))
-        for t, m in CompensationLadder.DEFAULT_LIMITS.items()
+        t: (None if m is None else Money(m.amount, currency)) for t, m in base.items()
     }
     for label, value in raw.items():
         limits[Tier.parse(label)] = (None if value == "unlimited"
@@ -1075,10 +1086,63 @@ def _limits_from(raw: object, ctx: ConfigContext, currency: str) -> dict[Tier, M
     return limits
 
 
+def _currency_key(ctx: ConfigContext, key: str, cur: str) -> None:
+    try:
+        Money.zero(cur)
+    except ValidationError as exc:
+        ctx.sub(key).error(cur, str(exc).split(": ", 1)[-1])
+
+
+def _currency_limits_from(raw: object, ctx: ConfigContext) -> dict[str, dict[Tier, Money | None]]:
+    """``[compensation.limits.<CUR>]``: the tier limits in another currency; tiers left out
+    keep the bundled default in that currency (there is none for a currency no bundled
+    market trades in: then every tier needs one)."""
+    if not isinstance(raw, Mapping):
+        ctx.error("limits", "expected [compensation.limits.<CUR>] tables of tier = amount")
+    out: dict[str, dict[Tier, Money | None]] = {}
+    sub = ctx.sub("limits")
+    for cur, table in raw.items():
+        _currency_key(ctx, "limits", cur)
+        default = CompensationLadder.DEFAULT_CURRENCY_LIMITS.get(cur)
+        if default is None:
+            missing = [t.label for t in Tier if t.label not in table]
+            if isinstance(table, Mapping) and missing:
+                sub.sub(cur).error(missing[0], f"{cur} has no default limits: give every tier "
+                                   "(\"unlimited\" for none)")
+        out[cur] = _limits_from(table, sub, cur, key=cur, defaults=default)
+    return out
+
+
+def _local_from(raw: object, ctx: ConfigContext) -> dict[str, LocalMoney]:
+    """``[compensation.local.<CUR>]``: ``goodwill`` (the layer's) and ``return_shipping``."""
+    if not isinstance(raw, Mapping):
+        ctx.error("local", "expected [compensation.local.<CUR>] tables")
+    out: dict[str, LocalMoney] = {}
+    sub = ctx.sub("local")
+    for cur, table in raw.items():
+        _currency_key(ctx, "local", cur)
+        lc = sub.sub(cur)
+        if not isinstance(table, Mapping):
+            sub.error(cur, "expected a table with goodwill and return_shipping")
+        lc.unknown(table, {"goodwill", "return_shipping"})
+        default = CompensationLadder.DEFAULT_LOCAL.get(cur)
+        amounts = {}
+        for key in ("goodwill", "return_shipping"):
+            if key in table:
+                amounts[key] = _cfg_money(lc, table, key, cur)
+            elif default is not None:
+                amounts[key] = getattr(default, key)
+            else:
+                lc.error(key, f"{cur} has no default amounts: give goodwill and return_shipping")
+        out[cur] = lc.build(LocalMoney, **amounts)
+    return out
+
+
 def compensation_from_config(table: Mapping[str, Any], ctx: ConfigContext) -> CompensationLadder:
     """Build :class:`CompensationLadder` from the ``[compensation]`` table: each key is mapped
-    to a constructor argument (amounts in the table's ``currency``); the constructors of the
-    ladder, the layer, the offers, the floors and :class:`~complaintflow.Money` validate."""
+    to a constructor argument (amounts in the table's ``currency``; ``[compensation.limits.<CUR>]``
+    and ``[compensation.local.<CUR>]`` in ``<CUR>``); the constructors of the ladder, the
+    layer, the offers, the floors and :class:`~complaintflow.Money` validate."""
     ctx.unknown(table, _KEYS)
     currency = ctx.get(table, "currency", str, "CNY")
     ctx.build(Money.zero, currency=currency)
@@ -1097,7 +1161,12 @@ def compensation_from_config(table: Mapping[str, Any], ctx: ConfigContext) -> Co
         ctx.error("authority", f"give the tier limits in {currency} ([compensation.authority])")
     if "floors" in table:
         kwargs["floors"] = _floors_from(table["floors"], ctx, currency)
-    return ctx.build(CompensationLadder, renames={"limits": "authority"}, **kwargs)
+    if "limits" in table:
+        kwargs["currency_limits"] = _currency_limits_from(table["limits"], ctx)
+    if "local" in table:
+        kwargs["local"] = _local_from(table["local"], ctx)
+    return ctx.build(CompensationLadder, renames={"limits": "authority",
+                                                  "currency_limits": "limits"}, **kwargs)
 
 
 register_section("compensation", "compensation")(compensation_from_config)

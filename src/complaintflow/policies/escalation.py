@@ -32,6 +32,7 @@ from complaintflow._values import STAGES, State, Tier
 from complaintflow.exceptions import ValidationError
 from complaintflow.policies._config import ConfigContext, default_text, register_section
 from complaintflow.policies.calendar import BusinessCalendar
+from complaintflow.policies.markets import market_of
 from complaintflow.policies.regulatory import (
     RegulatoryProfile,
     bundled_profiles,
@@ -137,6 +138,11 @@ class TieredEscalation(EscalationPolicy):
     far waiting for the customer can move a deadline. Pauses are accounted in the same
     time as the deadlines (working seconds with a calendar).
 
+    Per market (``Complaint.market``, see :mod:`complaintflow.policies.markets`): with
+    ``market_regulators`` (the default) the market's own regulatory profiles are added to
+    ``regulators`` for its complaints; with ``market_calendars`` the SLA table counts in
+    the market's business calendar instead of ``calendar``.
+
     Deadlines are fixed when they are set (they are stored in the events): a changed
     calendar or table applies to deadlines set afterwards only.
     """
@@ -163,6 +169,8 @@ class TieredEscalation(EscalationPolicy):
         regulators: Iterable[str | RegulatoryProfile] = (),
         warning_ratio: float = 0.8,
         pause_limit_hours: float = 72,
+        market_calendars: bool = False,
+        market_regulators: bool = True,
     ) -> None:
         self.table = _table(table if table is not None else self.DEFAULT_TABLE)
         if isinstance(follow_up_hours, bool) or not isinstance(follow_up_hours, int | float) or (
@@ -186,6 +194,12 @@ class TieredEscalation(EscalationPolicy):
         ):
             raise ValidationError("pause_limit_hours", f"must be positive, got {pause_limit_hours!r}")
         self.pause_limit_hours = pause_limit_hours
+        for name, flag in (("market_calendars", market_calendars),
+                           ("market_regulators", market_regulators)):
+            if not isinstance(flag, bool):
+                raise ValidationError(name, f"expected True or False, got {flag!r}")
+        self.market_calendars = market_calendars
+        self.market_regulators = market_regulators
 
     @staticmethod
     def _profile(value: str | RegulatoryProfile) -> RegulatoryProfile:
@@ -200,10 +214,24 @@ class TieredEscalation(EscalationPolicy):
 
     # -- time: wall clock or the calendar ---------------------------------------------------
     def calendar_for(self, complaint: Complaint) -> BusinessCalendar | None:
-        """The calendar ``complaint``'s clocks run on; ``None`` is the wall clock."""
-        if self.calendar is None or complaint.severity in self.wall_clock_severities:
+        """The calendar ``complaint``'s clocks run on (its market's with
+        ``market_calendars``); ``None`` is the wall clock."""
+        if complaint.severity in self.wall_clock_severities:
             return None
+        if self.market_calendars:
+            return market_of(complaint).calendar
         return self.calendar
+
+    def regulators_for(self, complaint: Complaint) -> tuple[RegulatoryProfile, ...]:
+        """The profiles considered for ``complaint``: ``regulators`` and, with
+        ``market_regulators``, its market's (each still judged by :meth:`RegulatoryProfile.applies`)."""
+        if not self.market_regulators:
+            return self.regulators
+        own = market_of(complaint).regulators
+        if not own:
+            return self.regulators
+        names = {p.name for p in self.regulators}
+        return self.regulators + tuple(p for p in own if p.name not in names)
 
     def after(self, complaint: Complaint, start: datetime, span: timedelta) -> datetime:
         """``span`` of SLA time after ``start`` (working time when a calendar applies)."""
@@ -235,7 +263,7 @@ class TieredEscalation(EscalationPolicy):
         """The earliest regulatory deadline per stage, with the profile that sets it."""
         base = complaint.received_at if start is None else start
         out: dict[State, tuple[datetime, str]] = {}
-        for profile in self.regulators:
+        for profile in self.regulators_for(complaint):
             if not profile.applies(complaint):
                 continue
             for stage, when in profile.deadlines_from(base).items():
@@ -264,7 +292,7 @@ class TieredEscalation(EscalationPolicy):
         if not held:
             return planned
         out = {s: self.after(complaint, d, held) for s, d in planned.items()}
-        if self.regulators:
+        if self.regulators_for(complaint):
             for stage, cap in self.limits(complaint).items():
                 if stage in out:
                     out[stage] = max(planned[stage], min(out[stage], cap))
@@ -273,7 +301,7 @@ class TieredEscalation(EscalationPolicy):
     def limits(self, complaint: Complaint) -> dict[State, datetime]:
         """Hard regulatory limits from receipt that no pause moves a deadline past."""
         out: dict[State, datetime] = {}
-        for profile in self.regulators:
+        for profile in self.regulators_for(complaint):
             if profile.applies(complaint):
                 for stage, when in profile.limits_from(complaint.received_at).items():
                     out[stage] = min(out.get(stage, when), when)
@@ -304,7 +332,7 @@ class TieredEscalation(EscalationPolicy):
             return deadline
         left = self.elapsed(complaint, paused_at, deadline)
         moved = self.after(complaint, resumed_at, left)
-        if self.regulators:
+        if self.regulators_for(complaint):
             limits = self.limits(complaint)
             # several stages may share one deadline: the strictest limit among them caps it
             caps = [limits[stage] for stage, when in complaint.deadlines.items()
@@ -343,7 +371,8 @@ def stage_clocks(complaint: Complaint) -> dict[State, StageClock]:
 # -- TOML: [escalation] -----------------------------------------------------------------------
 
 _KEYS: Final = frozenset({"table", "follow_up_hours", "warning_ratio", "pause_limit_hours",
-                          "wall_clock_severities", "calendar", "regulators", "profiles"})
+                          "wall_clock_severities", "calendar", "regulators", "profiles",
+                          "market_calendars", "market_regulators"})
 _ROW_KEYS: Final = frozenset({"owner", *(s.value for s in _TABLE_STAGES)})
 
 
@@ -408,6 +437,9 @@ def escalation_from_config(table: Mapping[str, Any], ctx: ConfigContext) -> Tier
                                     f"{', '.join(sorted(profiles))}")
         chosen.append(profiles[name])
     kwargs["regulators"] = chosen
+    for key in ("market_calendars", "market_regulators"):
+        if key in table:
+            kwargs[key] = ctx.get(table, key, bool)
     try:
         return TieredEscalation(**kwargs)
     except ValidationError as exc:

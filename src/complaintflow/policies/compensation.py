@@ -888,11 +888,14 @@ class CompensationLadder(CompensationPolicy):
 
     def limit_in(self, tier: Tier, currency: str) -> Money | None:
         """The limit of ``tier`` in ``currency``: :meth:`limit` in the ladder's own currency
-        (so a subclass overriding :meth:`limit` keeps its say), else ``currency_limits``."""
+        (so a subclass overriding :meth:`limit` keeps its say), else ``currency_limits``; a
+        tier unlimited in the ladder's currency is unlimited in every currency."""
         if currency == self.currency:
             return self.limit(tier)
         table = self.currency_limits.get(currency)
         if table is None:
+            if self.limit(tier) is None:
+                return None  # unlimited is unlimited in every currency
             raise _no_limit(tier, currency, "the ladder has limits in "
                             f"{', '.join(sorted(self.currency_limits))}")
         return table.get(tier)
@@ -1126,7 +1129,7 @@ def _local_from(raw: object, ctx: ConfigContext) -> dict[str, LocalMoney]:
             sub.error(cur, "expected a table with goodwill and return_shipping")
         lc.unknown(table, {"goodwill", "return_shipping"})
         default = CompensationLadder.DEFAULT_LOCAL.get(cur)
-        amounts = {}
+        amounts: dict[str, Any] = {}
         for key in ("goodwill", "return_shipping"):
             if key in table:
                 amounts[key] = _cfg_money(lc, table, key, cur)

@@ -205,7 +205,7 @@ def market_from_config(code: str, table: Mapping[str, Any], ctx: ConfigContext) 
 def markets_from_config(table: Mapping[str, Any], ctx: ConfigContext) -> str | None:
     """Define every ``[markets.<CODE>]`` table (:func:`register_market`) and return the
     ``default`` market, the Workflow's ``market`` (``None`` when not given)."""
-    default = ctx.get(table, "default", str)
+    default: str | None = ctx.get(table, "default", str)
     for code, sub in table.items():
         if code == "default":
             continue

@@ -263,6 +263,11 @@ class Complaint:
     follow_up_of: str | None = None
     #: The later complaints that follow this one up, in order.
     follow_ups: tuple[str, ...] = ()
+    #: When the case was last resolved (the reopen window runs from it), or None.
+    resolved_at: datetime | None = None
+    #: Earlier cases of the same customer on the same order, no longer open, that intake
+    #: found (a suggested link; see ``Workflow.receive``).
+    related: tuple[str, ...] = ()
     #: The version this complaint was loaded from or last committed to a store at.
     committed: int = attrs.field(default=0, eq=False, repr=False)
 
@@ -564,6 +569,8 @@ def _received(e: Event, check: bool, draft: Complaint | None = None) -> Complain
         "deadlines": MappingProxyType(deadlines),
         "warnings": MappingProxyType(warnings),
         "clocks": MappingProxyType(clocks),
+        "related": (_str_list(d["related"], "related") if check else tuple(d["related"]))
+        if d.get("related") else (),
     }
     if draft is not None:
         return replace(draft, plan)
@@ -775,7 +782,7 @@ def _tier_changes(c: Complaint, d: Mapping[str, Any], check: bool) -> _Changes:
 
 @_folds("resolved")
 def _resolved(c: Complaint, e: Event, check: bool) -> _Changes:
-    out: _Changes = {}
+    out: _Changes = {"resolved_at": e.at}
     _replan(c, e, check, out)
     return out
 

@@ -289,6 +289,7 @@ def _acknowledge(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
                  args: Mapping[str, Any]) -> list[Decision]:
     assert actor is not None
     promise: datetime | None = args["promise"]
+    planned = promise is None
     if promise is None:
         promise = c.deadlines.get(State.PROPOSED, now)
         if promise <= now:
@@ -297,7 +298,11 @@ def _acknowledge(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
     promised = ensure_aware(promise, "promise")
     if promised < now:
         raise ValidationError("promise", f"{promised.isoformat()} is already past")
-    return [("acknowledged", FrozenDict(promise=promised.isoformat(), actor_tier=actor.tier.label))]
+    data = {"promise": promised.isoformat(), "actor_tier": actor.tier.label}
+    if planned:
+        # the promise is the escalation policy's plan, not the agent's own word
+        data["policy"] = wf._policy_stamp("escalation")
+    return [("acknowledged", FrozenDict(data))]
 
 
 def _investigate(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
@@ -365,6 +370,7 @@ def _resolve(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
     return [("resolved", FrozenDict(
         deadlines=stage_times_to_data(times),
         warnings=stage_times_to_data(_warnings(wf, c, now, times)),
+        policy=wf._policy_stamp("escalation"),
     ))]
 
 
@@ -394,6 +400,7 @@ def _reopen(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
         "reason": args["reason"], "reset": [s.value for s in _RESET_ON_REOPEN],
         "deadlines": stage_times_to_data(times),
         "warnings": stage_times_to_data(_warnings(wf, c, now, times)),
+        "policy": wf._policy_stamp("escalation"),
     })]
     if c.reopens >= 1 and c.tier < Tier.EXECUTIVE:
         out.append(("escalated", {"reason": "reopened a second time",
@@ -403,23 +410,27 @@ def _reopen(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
 
 def _archive(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
              args: Mapping[str, Any]) -> list[Decision]:
-    return [("archived", FrozenDict(summary=args["summary"]))]
+    return [("archived", FrozenDict(summary=args["summary"],
+                                    policy=wf._policy_stamp("authorization")))]
 
 
 def _withdraw(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
               args: Mapping[str, Any]) -> list[Decision]:
-    return [("withdrawn", FrozenDict(reason=args["reason"]))]
+    return [("withdrawn", FrozenDict(reason=args["reason"],
+                                     policy=wf._policy_stamp("authorization")))]
 
 
 def _reject(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
             args: Mapping[str, Any]) -> list[Decision]:
-    return [("rejected", {"reason": args["reason"], "evidence": list(args["evidence"])})]
+    return [("rejected", {"reason": args["reason"], "evidence": list(args["evidence"]),
+                          "policy": wf._policy_stamp("authorization")})]
 
 
 def _take_over(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
                args: Mapping[str, Any]) -> list[Decision]:
     assert actor is not None
-    data: dict[str, Any] = {"actor_tier": actor.tier.label, "from": c.owner}
+    data: dict[str, Any] = {"actor_tier": actor.tier.label, "from": c.owner,
+                            "policy": wf._policy_stamp("authorization")}
     if args["reason"] is not None:
         data["reason"] = args["reason"]
     return [("taken_over", data)]
@@ -438,7 +449,8 @@ def _escalate(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
 def _await(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
            args: Mapping[str, Any]) -> list[Decision]:
     until = ensure_aware(wf.escalation.pause_limit(c, now), "pause_limit")
-    return [("paused", {"reason": args["reason"], "until": until.isoformat()})]
+    return [("paused", {"reason": args["reason"], "until": until.isoformat(),
+                        "policy": wf._policy_stamp("escalation")})]
 
 
 def _not_before(c: Complaint, stage: State, when: datetime, now: datetime) -> None:
@@ -476,6 +488,7 @@ def resume_event(wf: Any, c: Complaint, now: datetime, reason: str,
         "paused_at": start.isoformat(),
         "deadlines": stage_times_to_data(deadlines),
         "warnings": stage_times_to_data(warnings),
+        "policy": wf._policy_stamp("escalation"),
     }, actor)
 
 
@@ -546,6 +559,7 @@ def _reclassify(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
         "reason": args["reason"], **changes, "tier": tier.label,
         "deadlines": stage_times_to_data(times),
         "warnings": stage_times_to_data(_warnings(wf, trial, now, times)),
+        "policy": wf._policy_stamp("classifier", "escalation"),
     })]
 
 

@@ -82,6 +82,8 @@ class Listener(Protocol):
 
 
 _Folded = list[tuple[Event, Complaint]]
+#: The policies that decide a new complaint (recorded in its ``received`` event).
+_INTAKE_POLICIES: Final = ("classifier", "escalation", "scope", "risk", "duplicates")
 #: Actor ids already checked (a bounded set: it saves a pattern match per command).
 _GOOD_IDS: set[str] = set()
 
@@ -307,7 +309,7 @@ class Workflow:
             work = self._catch_up(primary, at, caught) if at > primary.last_event_at else primary
             return self._run(primary, work, caught, at, [("merged", {
                 "channel": channel, "duplicate_id": cid, "order_id": order_id,
-                "personal": {"text": text_},
+                "personal": {"text": text_}, "policy": self._policy_stamp("duplicates"),
             }, None)])
         try:
             events = self._decide_intake(draft, data, now, facts)
@@ -454,19 +456,28 @@ class Workflow:
             events.append(Event(2, "outreach_requested", now, None, {
                 "scope": scope, "sku": draft.sku, "batch": draft.batch, "brand": draft.brand,
                 "related": list(self.scope.related(classified, same_item, scope)),
+                "policy": self._policy_stamp("scope"),
             }))
         return events
 
     def _stamp(self) -> FrozenDict:
         """Which policies (and versions) decided a new complaint, for audits and backtests."""
-        key = (type(self.classifier), self.classifier.version, type(self.escalation),
-               self.escalation.version)
+        return self._policy_stamp(*_INTAKE_POLICIES)
+
+    def _policy_stamp(self, *roles: str) -> FrozenDict:
+        """``{role: policy class name, role_v: its version}`` of the policies in ``roles``
+        (``"escalation"``, ``"authorization"`` …): what a decision event records of the
+        policies that made it (cached: the same record for every event)."""
+        policies = tuple(getattr(self, role) for role in roles)
+        key = (roles, *(type(p) for p in policies), *(getattr(p, "version", None)
+                                                       for p in policies))
         stamp = self._stamps.get(key)
         if stamp is None:
-            stamp = self._stamps[key] = FrozenDict({
-                "classifier": key[0].__name__, "classifier_v": key[1],
-                "escalation": key[2].__name__, "escalation_v": key[3],
-            })
+            data: dict[str, Any] = {}
+            for role, policy in zip(roles, policies, strict=True):
+                data[role] = type(policy).__name__
+                data[f"{role}_v"] = str(getattr(policy, "version", "1"))
+            stamp = self._stamps[key] = FrozenDict(data)
         return stamp
 
     # -- the generic command ------------------------------------------------------------------
@@ -570,7 +581,8 @@ class Workflow:
                 if target is not None and target > work.tier:
                     work = self._fold(work, ("escalated", {
                         "reason": f"{stage.value} deadline breached", "from": work.tier.label,
-                        "to": target.label, "stage": stage.value}, None), at, folded)
+                        "to": target.label, "stage": stage.value,
+                        "policy": self._policy_stamp("escalation")}, None), at, folded)
         return work
 
     def _commit(self, complaint: Complaint, folded: _Folded) -> Complaint:

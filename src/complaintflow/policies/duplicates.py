@@ -58,6 +58,9 @@ class ChannelDuplicates(DuplicatePolicy):
     ``complaint.related``).
     """
 
+    #: 2: suggests the customer's closed cases on the same order (``related``)
+    version: ClassVar[str] = "2"
+
     def __init__(self, window_hours: float = 48, related_days: float = 180) -> None:
         self.window = duration("window_hours", window_hours, "hours")
         self.related_window = duration("related_days", related_days, "days")

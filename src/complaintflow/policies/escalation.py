@@ -150,7 +150,7 @@ class TieredEscalation(EscalationPolicy):
     calendar or table applies to deadlines set afterwards only.
     """
 
-    version: ClassVar[str] = "2"
+    version: ClassVar[str] = "3"
 
     #: severity → (owner tier, {stage: hours from receipt})
     DEFAULT_TABLE: ClassVar[Table] = {

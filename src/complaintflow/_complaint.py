@@ -267,6 +267,11 @@ class Complaint:
     #: The market the complaint belongs to (``"CN"``, ``"US"`` …): its money is in the
     #: market's currency and the market's laws, regulators and calendar apply.
     market: str = DEFAULT_MARKET
+    #: When the case was last resolved (the reopen window runs from it), or None.
+    resolved_at: datetime | None = None
+    #: Earlier cases of the same customer on the same order, no longer open, that intake
+    #: found (a suggested link; see ``Workflow.receive``).
+    related: tuple[str, ...] = ()
     #: The version this complaint was loaded from or last committed to a store at.
     committed: int = attrs.field(default=0, eq=False, repr=False)
 
@@ -576,6 +581,8 @@ def _received(e: Event, check: bool, draft: Complaint | None = None) -> Complain
         "deadlines": MappingProxyType(deadlines),
         "warnings": MappingProxyType(warnings),
         "clocks": MappingProxyType(clocks),
+        "related": (_str_list(d["related"], "related") if check else tuple(d["related"]))
+        if d.get("related") else (),
     }
     if draft is not None:
         return replace(draft, plan)
@@ -799,7 +806,7 @@ def _tier_changes(c: Complaint, d: Mapping[str, Any], check: bool) -> _Changes:
 
 @_folds("resolved")
 def _resolved(c: Complaint, e: Event, check: bool) -> _Changes:
-    out: _Changes = {}
+    out: _Changes = {"resolved_at": e.at}
     _replan(c, e, check, out)
     return out
 

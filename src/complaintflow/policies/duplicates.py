@@ -28,10 +28,23 @@ class DuplicatePolicy(ABC):
 
     version: ClassVar[str] = "1"
     window: timedelta = timedelta(hours=48)
+    #: How far back intake looks for the customer's earlier cases on the same order.
+    related_window: timedelta = timedelta(days=180)
+    #: At most this many of the newest such cases are looked at.
+    related_limit: int = 10
 
     @abstractmethod
     def find(self, complaint: Complaint, recent: Sequence[Complaint]) -> Complaint | None:
         """The primary case ``complaint`` duplicates, or ``None``."""
+
+    def related(self, complaint: Complaint, earlier: Sequence[Complaint]) -> Sequence[Complaint]:
+        """Among ``earlier`` (the customer's newest cases on ``complaint``'s order, received
+        within :attr:`related_window`), those to suggest as linked: by default every one no
+        longer open (resolved, closed, withdrawn or rejected), newest first. An open one
+        took the complaint as a duplicate already, unless :meth:`find` declined it."""
+        return [c for c in earlier if c.id != complaint.id and not c.is_open
+                and c.customer_id == complaint.customer_id
+                and c.order_id == complaint.order_id]
 
 
 class ChannelDuplicates(DuplicatePolicy):
@@ -40,11 +53,17 @@ class ChannelDuplicates(DuplicatePolicy):
     Only a case still open (received … proposed) takes the duplicate: a case already
     resolved, closed, withdrawn or rejected is never reopened by it — the new message
     becomes a new case. Among several candidates the earliest received is the primary.
-    A complaint without an order id is never a duplicate.
+    A complaint without an order id is never a duplicate. ``related_days``: how far back
+    intake looks for the customer's closed cases on the same order (suggested links,
+    ``complaint.related``).
     """
 
-    def __init__(self, window_hours: float = 48) -> None:
+    #: 2: suggests the customer's closed cases on the same order (``related``)
+    version: ClassVar[str] = "2"
+
+    def __init__(self, window_hours: float = 48, related_days: float = 180) -> None:
         self.window = duration("window_hours", window_hours, "hours")
+        self.related_window = duration("related_days", related_days, "days")
 
     def find(self, complaint: Complaint, recent: Sequence[Complaint]) -> Complaint | None:
         if not complaint.order_id:
@@ -61,9 +80,9 @@ class ChannelDuplicates(DuplicatePolicy):
 
     @classmethod
     def from_config(cls, table: Mapping[str, Any], ctx: ConfigContext) -> Self:
-        """Build from a ``[duplicates]`` table: its key ``window_hours`` is the
-        constructor's argument, which validates it."""
-        ctx.unknown(table, {"window_hours"})
+        """Build from a ``[duplicates]`` table: its keys ``window_hours`` and
+        ``related_days`` are the constructor's arguments, which validate them."""
+        ctx.unknown(table, {"window_hours", "related_days"})
         return ctx.build(cls, **table)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -12,8 +14,9 @@ import attrs
 from complaintflow._clock import ensure_aware
 from complaintflow.exceptions import ValidationError
 
-__all__ = ["EVENT_NAMES", "SCHEMA_VERSION", "Event", "FrozenDict", "current_version", "freeze",
-           "known_event", "register_event_name", "register_upcaster", "thaw", "upcast"]
+__all__ = ["EVENT_NAMES", "SCHEMA_VERSION", "Event", "FrozenDict", "current_version", "erased_by",
+           "freeze", "known_event", "pseudonym", "public_data", "register_event_name",
+           "register_upcaster", "scrub", "thaw", "upcast"]
 
 #: Version of the dict layout written by ``to_dict``; ``from_dict`` reads this and older ones.
 SCHEMA_VERSION: Final = 1
@@ -189,15 +192,16 @@ class Event:
         put(event, "v", _CURRENT.get(name, 1))
         return event
 
-    def to_dict(self, *, personal: bool = True) -> dict[str, Any]:
+    def to_dict(self, *, personal: bool = True, key: bytes | None = None) -> dict[str, Any]:
         """A JSON-compatible dict; ``Event.from_dict(e.to_dict()) == e``.
 
-        ``personal=False`` leaves the customer's personal data (``data["personal"]``:
-        complaint text, contact fields) out, for exports that must not carry it.
+        ``personal=False`` writes the event as :func:`public_data` does, for exports that
+        must not carry personal data: without ``data["personal"]`` (complaint text,
+        contact fields, customer attributes), the order id and the evidence quoted from
+        the text, and with the customer id replaced by its :func:`pseudonym` under
+        ``key``. Such an event still reads back and replays.
         """
-        data = thaw(self.data)
-        if not personal:
-            data.pop("personal", None)
+        data = thaw(self.data if personal else public_data(self.name, self.data, key))
         return {
             "schema": SCHEMA_VERSION,
             "seq": self.seq,
@@ -262,6 +266,79 @@ def upcast(name: str, v: int, data: Any) -> tuple[Any, int]:
                                                 f"{type(data).__name__}, not a mapping")
         v += 1
     return data, v
+
+
+# -- personal data: erasure and exports without it ---------------------------------------------
+
+#: Events whose ``evidence`` is the classifier's words quoted from the complaint text.
+_QUOTING: Final = frozenset({"received", "reclassified"})
+
+
+def erased_by(event: Event) -> int | None:
+    """The seq of the ``erased`` event that scrubbed ``event``'s personal data, or None."""
+    personal = event.data.get("personal")
+    if isinstance(personal, Mapping) and "erased" in personal:
+        mark = personal["erased"]
+        return mark if isinstance(mark, int) and not isinstance(mark, bool) else -1
+    return None
+
+
+def scrub(event: Event, by: int) -> Event:
+    """``event`` as an erasure recorded at seq ``by`` leaves it: its ``personal`` part
+    (complaint text, contact fields, customer attributes, message texts) replaced by the
+    mark ``{"erased": by}``, and the classifier's evidence quoted from the text dropped.
+    Everything else (every decision) is kept as it was; an event with nothing personal
+    left is returned unchanged, so scrubbing twice changes nothing."""
+    data = event.data
+    personal = data.get("personal")
+    drop_personal = personal is not None and erased_by(event) is None
+    drop_evidence = event.name in _QUOTING and "evidence" in data
+    if not drop_personal and not drop_evidence:
+        return event
+    out: dict[str, Any] = {k: v for k, v in data.items()
+                           if not (drop_evidence and k == "evidence")}
+    if drop_personal:
+        out["personal"] = FrozenDict({"erased": by})
+    return attrs.evolve(event, data=out)
+
+
+def pseudonym(value: str, key: bytes | None = None) -> str:
+    """A stable stand-in for an identifier (a customer id) in exports without personal data:
+    ``"p-"`` and 24 hex digits of HMAC-SHA256 of ``value`` under ``key``.
+
+    The same id and key give the same pseudonym, so exports still count complaints per
+    customer. Without a key anyone who can guess ids can hash them and re-identify the
+    customer; with a secret key only its holders can, and destroying the key makes the
+    pseudonyms unlinkable for good.
+
+    >>> from complaintflow.store import pseudonym
+    >>> pseudonym("C-1001", b"secret") == pseudonym("C-1001", b"secret")
+    True
+    >>> pseudonym("C-1001", b"secret") == pseudonym("C-1001", b"other")
+    False
+    """
+    digest = hmac.new(key or b"complaintflow", value.encode(), hashlib.sha256).hexdigest()
+    return f"p-{digest[:24]}"
+
+
+def public_data(name: str, data: Mapping[str, Any], key: bytes | None = None) -> Mapping[str, Any]:
+    """The data of an event named ``name`` without personal data, for exports and the
+    outbox (``include_personal=False``): no ``personal`` part, no order id, no evidence
+    quoted from the text (the classifier's) or written about the customer (a finding's
+    becomes ``["withheld"]``, a rejection's is left out), and the customer id replaced by
+    its :func:`pseudonym` under ``key``. Every decision (category, deadlines, offers,
+    tiers) is kept, so the result still replays."""
+    out = {k: v for k, v in data.items() if k not in ("personal", "order_id")}
+    if name in _QUOTING or name == "rejected":
+        out.pop("evidence", None)
+    if isinstance(out.get("customer_id"), str):
+        out["customer_id"] = pseudonym(out["customer_id"], key)
+    finding = out.get("finding")
+    if name == "investigated" and isinstance(finding, Mapping) and "evidence" in finding:
+        out["finding"] = FrozenDict({**finding, "evidence": ("withheld",)})
+    if len(out) == len(data) and all(out[k] is data[k] for k in out):
+        return data
+    return FrozenDict(out)
 
 
 _UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}

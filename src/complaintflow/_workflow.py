@@ -11,7 +11,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final, Protocol
@@ -28,6 +28,7 @@ from complaintflow._complaint import (
     stage_times_to_data,
 )
 from complaintflow._engine import Engine, default_engine
+from complaintflow._erasure import Erasure, erase_complaint, holds_personal_data
 from complaintflow._events import Event, FrozenDict
 from complaintflow._limits import (
     MAX_ID,
@@ -818,3 +819,52 @@ class Workflow:
         """Become the case's one owner (a shift change, a supervisor stepping in); recorded
         as a ``taken_over`` event."""
         return self.fire(complaint, "take_over", actor=actor, reason=reason)
+
+    # -- personal data --------------------------------------------------------------------
+    def erase(self, customer_id: str, *, actor: Actor | str, reason: str,
+              published: bool = True) -> Erasure:
+        """Erase a customer's personal data from the store (PIPL art. 47, GDPR art. 17).
+
+        Every complaint of ``customer_id`` that still holds personal data is brought up to
+        now (warnings and breaches recorded, as every command does), then its complaint
+        and message texts, contact fields, customer attributes and the evidence quoted from
+        its text are scrubbed from every stored event, and an ``erased`` event records who,
+        when and why (nothing personal). The state rows and the outbox follow (pending
+        items always; already published ones too unless ``published=False``), all in one
+        transaction of the store. Deadlines, SLA outcomes, categories, offers and every
+        report figure are unchanged. ``actor`` must be named; the authorization policy's
+        :meth:`~complaintflow.policies.AuthorizationPolicy.erasure_refusal` may refuse.
+        Returns an :class:`~complaintflow.Erasure` (empty when nothing was left to erase).
+        When one of the complaints changed between loading and committing, the store
+        raises :class:`~complaintflow.ConcurrencyError` and erases nothing: run it again
+        (``complaintflow.store.retry``).
+        """
+        cust = check_id("customer_id", customer_id)
+        who = Actor.of(actor, "actor")
+        check_id("actor", who.id)
+        why = check_text("reason", reason)
+        if not isinstance(published, bool):
+            raise ValidationError("published", "expected True or False")
+        store = self.store
+        if store is None:
+            raise ValidationError("store", "erasure needs the workflow's store")
+        refused = self.authorization.erasure_refusal(cust, who)
+        if refused is not None:
+            raise refused
+        now = self._clock_now()
+        found = store.recent(since=datetime.min.replace(tzinfo=UTC), customer_id=cust)
+        erased: list[Complaint] = []
+        for c in sorted(found, key=lambda c: (c.received_at, c.id)):
+            if not holds_personal_data(c):
+                continue
+            at = max(now, c.last_event_at)
+            caught: _Folded = []
+            work = self._catch_up(c, at, caught) if at > c.last_event_at else c
+            erased.append(erase_complaint(work, at=at, actor=who.id, reason=why,
+                                          published=published))
+        if not erased:
+            return Erasure((), now, who.id, why, published)
+        done = list(store.erase(erased, published=published))
+        self._notify([(e, after) for before, after in zip(erased, done, strict=True)
+                      for e in after.history[before.committed:]])
+        return Erasure(tuple(c.id for c in done), now, who.id, why, published)

@@ -11,7 +11,7 @@ which state it enters are handed down by the command registry (:func:`register_e
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple, TypeAlias
@@ -20,6 +20,7 @@ import attrs
 
 from complaintflow._clock import ensure_aware
 from complaintflow._events import SCHEMA_VERSION, Built, Event, FrozenDict, register_event_name
+from complaintflow._history import extend
 from complaintflow._limits import MAX_ID, MAX_TEXT, check_customer, check_id, check_text
 from complaintflow._values import (
     FINAL_STATES,
@@ -214,7 +215,7 @@ class Complaint:
     id: str
     state: State
     version: int
-    history: tuple[Event, ...]
+    history: Sequence[Event]
     customer_id: str
     channel: str
     received_at: datetime
@@ -245,6 +246,9 @@ class Complaint:
     finding: Finding | None = None
     offers: tuple[Offer, ...] = ()
     approvers: tuple[str | None, ...] = ()
+    #: The indices in ``offers`` of the offers the customer accepted (each followed by
+    #: ``resolved``), so what was given is known without walking the history.
+    accepted: tuple[int, ...] = ()
     declines: int = 0
     satisfaction: int | None = None
     reopens: int = 0
@@ -775,7 +779,7 @@ def _tier_changes(c: Complaint, d: Mapping[str, Any], check: bool) -> _Changes:
 
 @_folds("resolved")
 def _resolved(c: Complaint, e: Event, check: bool) -> _Changes:
-    out: _Changes = {}
+    out: _Changes = {"accepted": (*c.accepted, len(c.offers) - 1)} if c.offers else {}
     _replan(c, e, check, out)
     return out
 
@@ -970,7 +974,7 @@ def apply(complaint: Complaint | None, event: Event, *, check: bool = True) -> C
                                      clock.pauses, clock.held, clock.breached, clock.warned)
                 changes["clocks"] = MappingProxyType({**clocks, entered: stopped})
     changes["version"] = event.seq
-    changes["history"] = (*complaint.history, event)
+    changes["history"] = extend(complaint.history, event)
     return replace(complaint, changes)
 
 

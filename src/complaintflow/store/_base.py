@@ -292,7 +292,7 @@ def new_events(complaint: Complaint, *, start: int | None = None) -> tuple[Event
     if first < 0 or first > complaint.version:
         raise ValidationError("complaint.committed",
                               f"{first} is outside the history (version {complaint.version})")
-    events = complaint.history[first:]
+    events = tuple(complaint.history[first:])
     for offset, event in enumerate(events, start=first + 1):
         if event.seq != offset:
             raise ValidationError("complaint.history", f"event seq {event.seq} at position {offset}")
@@ -491,7 +491,7 @@ def check_record(complaint: Complaint, base: Complaint | None = None) -> tuple[E
         raise IntegrityError(
             f"complaint {complaint.id!r} is not the fold of its history "
             f"({_differs(folded, complaint)} differs); it was not made by a workflow")
-    return complaint.history[complaint.committed:]
+    return tuple(complaint.history[complaint.committed:])
 
 
 class Seen:

@@ -15,6 +15,7 @@ import attrs
 from complaintflow._clock import SystemClock, ensure_aware
 from complaintflow._complaint import Complaint, apply, replace
 from complaintflow._events import Event
+from complaintflow._history import History, Prefix
 from complaintflow._limits import COMPLAINT_ID_ALPHABET, MAX_ID, MAX_TEXT, check_complaint_id
 from complaintflow.exceptions import (
     ConcurrencyError,
@@ -24,6 +25,8 @@ from complaintflow.exceptions import (
     StoreError,
     ValidationError,
 )
+from complaintflow.store._snapshot import build as build_snapshot
+from complaintflow.store._snapshot import decode as decode_snapshot
 
 __all__ = [
     "COUNT_FIELDS",
@@ -358,7 +361,7 @@ def utc_text(value: datetime) -> str:
 STATE_COLUMNS: Final = (
     "id", "state", "version", "customer_id", "channel", "received_at", "order_id", "sku",
     "batch", "store", "region", "brand", "category", "dimension", "severity", "scope", "tier",
-    "is_open", "next_due", "updated_at",
+    "is_open", "next_due", "updated_at", "satisfaction",
 )
 
 
@@ -385,6 +388,7 @@ def state_row(complaint: Complaint) -> dict[str, Any]:
         "is_open": complaint.is_open,
         "next_due": complaint.next_due,
         "updated_at": complaint.last_event_at,
+        "satisfaction": complaint.satisfaction,
     }
 
 
@@ -410,6 +414,94 @@ def replay_found(complaint_id: str, events: Sequence[Event]) -> Complaint:
     if not events:
         raise NotFound(complaint_id)
     return replay_rows(complaint_id, events)
+
+
+def _fields_differ(a: Complaint, b: Mapping[str, Any]) -> str | None:
+    for field in attrs.fields(Complaint):
+        if field.eq and field.name != "history" and a.__dict__[field.name] != b[field.name]:
+            return field.name
+    return None
+
+
+def load_stored(
+    complaint_id: str, *, version: int, snapshot: object, snapshot_version: object,
+    events: Sequence[Event], prefix: Callable[[int], Sequence[Event]],
+    row_matches: Callable[[Complaint], bool] | None = None,
+) -> Complaint:
+    """Rebuild a stored complaint from its state row's snapshot and the events after it.
+
+    ``version`` is the state row's version, ``snapshot`` / ``snapshot_version`` its
+    snapshot columns (``None``: no snapshot, then ``events`` is the whole history),
+    ``events`` the stored events from ``snapshot_version`` on (the event the snapshot
+    reflects first), ``prefix(n)`` reads events ``1 … n`` (called only when the whole
+    history is asked for, or for a snapshot of another layout), ``row_matches(complaint)``
+    compares the complaint with the state row that was read.
+
+    The history before the snapshot is read lazily (:class:`~complaintflow._history.History`);
+    when it is read, its replay is checked to give the snapshot, so a snapshot that
+    differs from its events is an :class:`IntegrityError` then (and in ``verify``). A
+    damaged snapshot, one of another complaint or version, or one its state row
+    contradicts is an :class:`IntegrityError` at once.
+    """
+    if snapshot is None or snapshot_version is None:
+        complaint = replay_rows(complaint_id, events)
+    else:
+        if isinstance(snapshot_version, bool) or not isinstance(snapshot_version, int) \
+                or not 1 <= snapshot_version <= version:
+            raise IntegrityError(f"complaint {complaint_id!r}: snapshot version "
+                                 f"{snapshot_version!r} outside 1 … {version}")
+        fields = decode_snapshot(snapshot, complaint_id)
+        if fields is None:  # another layout: replay, the next save writes a current one
+            complaint = replay_rows(complaint_id, (*prefix(snapshot_version - 1), *events))
+        else:
+            complaint = _from_snapshot(complaint_id, fields, snapshot_version, events, prefix)
+    if complaint.version < version:
+        raise IntegrityError(f"complaint {complaint_id!r}: state row says version {version} "
+                             f"but the history holds {complaint.version} events")
+    if complaint.version == version and row_matches is not None and not row_matches(complaint):
+        raise IntegrityError(f"complaint {complaint_id!r}: the state row differs from its "
+                             "snapshot and events")
+    return complaint
+
+
+def _from_snapshot(complaint_id: str, fields: Mapping[str, Any], at: int,
+                   events: Sequence[Event], prefix: Callable[[int], Sequence[Event]]
+                   ) -> Complaint:
+    where = f"complaint {complaint_id!r}"
+    if fields["version"] != at:
+        raise IntegrityError(f"{where}: the snapshot is of version {fields['version']}, its "
+                             f"row says {at}")
+    if not events or events[0].seq != at:
+        raise IntegrityError(f"{where}: event {at}, which the snapshot reflects, is missing")
+    for offset, event in enumerate(events, start=at):
+        if event.seq != offset:
+            raise IntegrityError(f"{where}: stored event seq {event.seq} at position {offset}")
+    reflected = events[0]
+
+    def check(earlier: Sequence[Event]) -> tuple[Event, ...]:
+        """The events before the snapshot, checked to replay to it."""
+        found = tuple(earlier)
+        if [e.seq for e in found] != list(range(1, at)):
+            raise IntegrityError(f"{where}: the stored history before version {at} has gaps")
+        replayed = replay_rows(complaint_id, (*found, reflected))
+        differs = _fields_differ(replayed, fields)
+        if differs is not None:
+            raise IntegrityError(f"{where}: the snapshot differs from the replay of its "
+                                 f"history ({differs})")
+        return found
+
+    history: Sequence[Event]
+    if at == 1:  # the receipt alone: check it now, it costs one fold
+        history = (*check(()), reflected)
+    else:
+        history = History(Prefix(at - 1, lambda: check(prefix(at - 1))), (reflected,))
+    complaint = build_snapshot(fields, history, at)
+    try:
+        for event in events[1:]:
+            complaint = apply(complaint, event)
+    except (ValidationError, InvalidTransition) as exc:
+        raise IntegrityError(f"{where}: stored history does not replay: {exc}") from exc
+    return replace(complaint, {"committed": complaint.version})
 
 
 # -- true records: what a store accepts ---------------------------------------------------------

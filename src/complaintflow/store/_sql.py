@@ -64,6 +64,7 @@ from complaintflow.store._schema import (
     SPEC,
     ColumnSpec,
     IndexSpec,
+    satisfaction_backfill,
     sqlite_predicate,
 )
 from complaintflow.store._sqlite import sqlite_error_kind
@@ -163,6 +164,8 @@ def build_tables(metadata: sa.MetaData, *, prefix: str, schema: str | None, vers
 def _type(col: ColumnSpec) -> sa.types.TypeEngine[Any]:
     if col.kind in ("key", "text"):
         return sa.String(col.length)
+    if col.kind == "doc":
+        return sa.Text()
     made: dict[str, Callable[[], sa.types.TypeEngine[Any]]] = {
         "int": sa.Integer,
         "serial": lambda: sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
@@ -227,6 +230,12 @@ def _migrate(version: int) -> Callable[[Connection, Tables], None]:
                     name = f"{table.name[: -len(spec.name)]}{index.name}"
                     found = next(i for i in table.indexes if i.name == name)
                     found.create(conn)
+        if version == 3:
+            extract = ("CAST(e.data ->> 'satisfaction' AS INTEGER)"
+                       if conn.dialect.name == "postgresql"
+                       else "json_extract(e.data, '$.satisfaction')")
+            conn.execute(sa.text(satisfaction_backfill(
+                prep.format_table(tables.complaints), prep.format_table(tables.events), extract)))
 
     return step
 

@@ -49,13 +49,12 @@ from complaintflow.store._base import (
     dead_letter_refused,
     event_from_row,
     in_complaint_order,
+    load_stored,
     outbox_event,
     outbox_item,
     outbox_items,
     received_window,
     recent_filters,
-    replay_found,
-    replay_rows,
     state_row,
     unchanged,
 )
@@ -67,6 +66,7 @@ from complaintflow.store._schema import (
     satisfaction_backfill,
     sqlite_predicate,
 )
+from complaintflow.store._snapshot import encode as encode_snapshot
 from complaintflow.store._sqlite import sqlite_error_kind
 
 try:
@@ -243,6 +243,7 @@ def _migrate(version: int) -> Callable[[Connection, Tables], None]:
 SQL_MIGRATIONS.update({n: _migrate(n) for n in range(2, LATEST + 1)})
 
 _ROW_COLS: Final = STATE_COLUMNS[1:]  # without the key, ``id``
+_ROW_END: Final = 2 + len(STATE_COLUMNS)  # a load row: snapshot, its version, the columns
 
 
 def _event_columns(ev: sa.Table) -> tuple[sa.Column[Any], ...]:
@@ -448,25 +449,51 @@ class SQLStore(Closing):
                 conn.execute(sa.update(t.schema).values(version=target))
             return LATEST
 
+    def _load_query(self) -> sa.Select[Any]:
+        """The state rows (snapshot, then columns) joined with the events from each
+        snapshot's own on (the whole history without a snapshot), in order."""
+        c, ev = self.tables.complaints, self.tables.events
+        joined = c.outerjoin(ev, sa.and_(
+            ev.c.complaint_id == c.c.id,
+            ev.c.seq >= sa.func.coalesce(c.c.snapshot_version, 1)))
+        return (sa.select(c.c.snapshot, c.c.snapshot_version, *(c.c[n] for n in STATE_COLUMNS),
+                          *_event_columns(ev))
+                .select_from(joined))
+
     def _load(self, conn: Connection, ids: Sequence[tuple[str, int]]) -> list[Complaint]:
-        ev = self.tables.events
-        events: dict[str, list[Event]] = {cid: [] for cid, _ in ids}
-        keys = list(events)
+        """Load the complaints ``ids`` (``(id, version)`` pairs), in that order, each from
+        its snapshot and the events after it (one statement per chunk, so under READ
+        COMMITTED the rows and events are of one commit)."""
+        c, ev = self.tables.complaints, self.tables.events
+        rows: dict[str, list[Any]] = {cid: [] for cid, _ in ids}
+        keys = list(rows)
         for i in range(0, len(keys), _CHUNK):
-            collect_events(events, conn.execute(
-                sa.select(ev.c.complaint_id, *_event_columns(ev))
-                .where(ev.c.complaint_id.in_(keys[i:i + _CHUNK]))
-                .order_by(ev.c.complaint_id, ev.c.seq)))
-        # Under READ COMMITTED the events may be a commit newer than the rows just read
-        # (never older): replaying them gives the newer, equally committed, complaint.
-        out = []
-        for cid, version in ids:
-            complaint = replay_rows(cid, events[cid])
-            if complaint.version < version:
-                raise IntegrityError(f"complaint {cid!r}: state row says version {version} but the "
-                                 f"history holds {complaint.version} events")
-            out.append(self._seen.remember(complaint))
-        return out
+            for r in conn.execute(self._load_query().where(c.c.id.in_(keys[i:i + _CHUNK]))
+                                  .order_by(c.c.id, ev.c.seq)):
+                rows[r[2]].append(r)
+        return [self._seen.remember(self._stored(cid, rows[cid])) for cid, _ in ids]
+
+    def _stored(self, complaint_id: str, rows: Sequence[Sequence[Any]]) -> Complaint:
+        """The complaint of the :meth:`_load_query` rows read for it (none: NotFound)."""
+        if not rows:
+            raise NotFound(complaint_id)
+        first = rows[0]
+        state = dict(zip(STATE_COLUMNS, first[2:_ROW_END], strict=True))
+        events = [event_from_row(*r[_ROW_END:]) for r in rows if r[_ROW_END] is not None]
+        return load_stored(
+            complaint_id, version=state["version"], snapshot=first[0],
+            snapshot_version=first[1], events=events,
+            prefix=lambda n: self._history(complaint_id, n),
+            row_matches=lambda found: {"id": found.id, **self._values(found)} == state)
+
+    def _history(self, complaint_id: str, upto: int) -> list[Event]:
+        """Events ``1 … upto`` of a stored complaint (a lazy history's prefix)."""
+        ev = self.tables.events
+        with self._tx("read a history") as conn:
+            return [event_from_row(*r) for r in conn.execute(
+                sa.select(*_event_columns(ev))
+                .where(ev.c.complaint_id == complaint_id, ev.c.seq <= upto)
+                .order_by(ev.c.seq))]
 
     def _append(self, conn: Connection, complaint: Complaint, events: Sequence[Event]) -> None:
         cid = complaint.id
@@ -488,13 +515,19 @@ class SQLStore(Closing):
         row = state_row(complaint)
         return {c: row[c] for c in _ROW_COLS}
 
+    @classmethod
+    def _written(cls, complaint: Complaint) -> dict[str, Any]:
+        """What a write puts in the state row: :meth:`_values` and the snapshot."""
+        return {**cls._values(complaint), "snapshot": encode_snapshot(complaint),
+                "snapshot_version": complaint.version}
+
     # -- writes ------------------------------------------------------------------------------
     def add(self, complaint: Complaint) -> Complaint:
         events = check_record(complaint, None)
         c = self.tables.complaints
         with (conflicts(sa_exc.IntegrityError, complaint, 0),
               self._tx("add a complaint") as conn):
-            conn.execute(sa.insert(c).values(id=complaint.id, **self._values(complaint)))
+            conn.execute(sa.insert(c).values(id=complaint.id, **self._written(complaint)))
             self._append(conn, complaint, events)
         return self._seen.remember(committed(complaint))
 
@@ -508,7 +541,7 @@ class SQLStore(Closing):
                 res = conn.execute(
                     sa.update(c)
                     .where(c.c.id == complaint.id, c.c.version == complaint.committed)
-                    .values(**self._values(complaint), claimed_by=None, claimed_until=None))
+                    .values(**self._written(complaint), claimed_by=None, claimed_until=None))
                 updated = res.rowcount == 1
             if not updated:
                 actual = conn.execute(
@@ -521,13 +554,11 @@ class SQLStore(Closing):
     def get(self, complaint_id: str) -> Complaint:
         if not isinstance(complaint_id, str):
             raise NotFound(complaint_id)
-        ev = self.tables.events
+        c, ev = self.tables.complaints, self.tables.events
         with self._tx("load a complaint") as conn:
-            rows = conn.execute(
-                sa.select(*_event_columns(ev))
-                .where(ev.c.complaint_id == complaint_id).order_by(ev.c.seq)).all()
-        return self._seen.remember(
-            replay_found(complaint_id, [event_from_row(*r) for r in rows]))
+            rows = conn.execute(self._load_query().where(c.c.id == complaint_id)
+                                .order_by(ev.c.seq)).all()
+        return self._seen.remember(self._stored(complaint_id, rows))
 
     def _due_query(self, now: datetime, limit: int) -> sa.Select[Any]:
         c = self.tables.complaints

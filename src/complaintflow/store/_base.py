@@ -444,6 +444,8 @@ def load_stored(
     contradicts is an :class:`IntegrityError` at once.
     """
     if snapshot is None or snapshot_version is None:
+        if events and events[0].seq > 1:  # a version without its snapshot: read the rest
+            events = (*prefix(events[0].seq - 1), *events)
         complaint = replay_rows(complaint_id, events)
     else:
         if isinstance(snapshot_version, bool) or not isinstance(snapshot_version, int) \
@@ -656,11 +658,18 @@ def conflicts(integrity_error: type[BaseException], complaint: Complaint, expect
 def consistency_problems(
     rows: Mapping[str, Any], events: Mapping[str, Sequence[Event]], outbox: Set[str],
     row_of: Callable[[Complaint], Any],
+    snapshots: Mapping[str, tuple[object, object]] | None = None,
 ) -> list[str]:
     """What ``verify`` reports, from everything a database holds: ``rows`` (the state rows
     by complaint id, each as ``row_of`` renders a complaint), ``events`` (the histories by
-    complaint id) and ``outbox`` (the outbox's event ids)."""
+    complaint id), ``outbox`` (the outbox's event ids) and ``snapshots`` (each state row's
+    snapshot and its version, checked against the replay of the events it reflects)."""
     problems: list[str] = []
+    for cid, (text, at) in sorted((snapshots or {}).items()):
+        if text is not None and cid in events:
+            problem = snapshot_problem(cid, text, at, events[cid])
+            if problem is not None:
+                problems.append(problem)
     for cid in sorted(rows.keys() - events.keys()):
         problems.append(f"{cid}: a state row without events")
     for cid in sorted(events.keys() - rows.keys()):
@@ -679,6 +688,26 @@ def consistency_problems(
     problems.extend(f"{oid}: in the outbox but not committed"
                     for oid in sorted(outbox - expected))
     return problems
+
+
+def snapshot_problem(complaint_id: str, text: object, at: object, events: Sequence[Event]
+                     ) -> str | None:
+    """What is wrong with a stored snapshot, checked against the replay of ``events`` up
+    to the version it reflects (``None``: nothing, or a snapshot of another layout)."""
+    try:
+        fields = decode_snapshot(text, complaint_id)
+        if fields is None:
+            return None
+        if isinstance(at, bool) or not isinstance(at, int) or not 1 <= at <= len(events):
+            return f"{complaint_id}: snapshot version {at!r} outside the history"
+        replayed = replay_rows(complaint_id, events[:at])
+    except StoreError as exc:
+        return str(exc)
+    differs = _fields_differ(replayed, fields)
+    if fields["version"] != at or differs is not None:
+        return (f"{complaint_id}: the snapshot differs from the replay of its history "
+                f"({differs or 'version'})")
+    return None
 
 
 class Closing:

@@ -735,6 +735,9 @@ class SQLStore(Closing):
         with self._tx("verify the database") as conn:
             rows = {r[0]: dict(r._mapping) for r in conn.execute(
                 sa.select(t.complaints.c.id, *(t.complaints.c[n] for n in _ROW_COLS)))}
+            snapshots = {r[0]: (r[1], r[2]) for r in conn.execute(
+                sa.select(t.complaints.c.id, t.complaints.c.snapshot,
+                          t.complaints.c.snapshot_version))}
             events: dict[str, list[Event]] = {}
             collect_events(events, conn.execute(
                 sa.select(ev.c.complaint_id, *_event_columns(ev))
@@ -742,4 +745,4 @@ class SQLStore(Closing):
             outbox = {r[0] for r in conn.execute(sa.select(t.outbox.c.event_id))}
         # replay_rows has checked that the replay is of ``id``
         return consistency_problems(rows, events, outbox,
-                                    lambda c: {"id": c.id, **self._values(c)})
+                                    lambda c: {"id": c.id, **self._values(c)}, snapshots)

@@ -546,8 +546,10 @@ class SQLiteStore(Closing):
         with self._tx("verify the database", write=False) as cur:
             rows = {r[0]: list(r) for r in cur.execute(
                 f"SELECT {', '.join(STATE_COLUMNS)} FROM cf_complaints")}
+            snapshots = {r[0]: (r[1], r[2]) for r in cur.execute(
+                "SELECT id, snapshot, snapshot_version FROM cf_complaints")}
             events: dict[str, list[Event]] = {}
             collect_events(events, cur.execute(f"SELECT complaint_id, {_EVENT_COLS} FROM cf_events "
                                                "ORDER BY complaint_id, seq"))
             outbox = {r[0] for r in cur.execute("SELECT event_id FROM cf_outbox")}
-        return consistency_problems(rows, events, outbox, _row_values)
+        return consistency_problems(rows, events, outbox, _row_values, snapshots)

@@ -17,6 +17,7 @@ from complaintflow._complaint import Complaint, apply, replace
 from complaintflow._events import Event
 from complaintflow._history import History, Prefix
 from complaintflow._limits import COMPLAINT_ID_ALPHABET, MAX_ID, MAX_TEXT, check_complaint_id
+from complaintflow._values import State
 from complaintflow.exceptions import (
     ConcurrencyError,
     IntegrityError,
@@ -25,6 +26,7 @@ from complaintflow.exceptions import (
     StoreError,
     ValidationError,
 )
+from complaintflow.policies._recent import RecentRow
 from complaintflow.store._snapshot import build as build_snapshot
 from complaintflow.store._snapshot import decode as decode_snapshot
 
@@ -504,6 +506,39 @@ def _from_snapshot(complaint_id: str, fields: Mapping[str, Any], at: int,
     except (ValidationError, InvalidTransition) as exc:
         raise IntegrityError(f"{where}: stored history does not replay: {exc}") from exc
     return replace(complaint, {"committed": complaint.version})
+
+
+#: The state-row columns of a :class:`~complaintflow.policies.RecentRow`, in its order.
+RECENT_COLUMNS: Final = ("id", "customer_id", "received_at", "state", "scope", "order_id",
+                         "sku", "batch", "brand", "satisfaction")
+
+_STATES: Final = {s.value: s for s in State}
+
+
+def recent_row(values: Sequence[Any]) -> RecentRow:
+    """A :class:`~complaintflow.policies.RecentRow` from the :data:`RECENT_COLUMNS` of a
+    state row, checked like any stored data (a wrong value is an :class:`IntegrityError`)."""
+    cid, at, state = values[0], values[2], values[3]
+    try:
+        when = ensure_aware(datetime.fromisoformat(at) if isinstance(at, str) else at,
+                            "received_at")
+    except (ValidationError, ValueError) as exc:
+        raise IntegrityError(f"complaint {cid!r}: state row received_at {at!r}: {exc}") from exc
+    found = _STATES.get(state) if isinstance(state, str) else None
+    if found is None:
+        raise IntegrityError(f"complaint {cid!r}: state row has an unknown state {state!r}")
+    return RecentRow(cid, values[1], when, found, *values[4:])
+
+
+def intake_rows(keys: Iterable[str], rows: Mapping[str, Iterable[Sequence[Any]]]
+                ) -> tuple[RecentRow, ...]:
+    """The newest rows of every asked key, each complaint once, newest first."""
+    out: dict[str, RecentRow] = {}
+    for key in keys:
+        for values in rows.get(key, ()):
+            if values[0] not in out:
+                out[values[0]] = recent_row(values)
+    return tuple(sorted(out.values(), key=lambda r: (r.received_at, r.id), reverse=True))
 
 
 # -- true records: what a store accepts ---------------------------------------------------------

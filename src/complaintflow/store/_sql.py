@@ -24,8 +24,16 @@ from complaintflow.exceptions import (
     StoreError,
     ValidationError,
 )
+from complaintflow.policies._recent import (
+    INTAKE_LIMIT,
+    IntakeSummary,
+    SkuCount,
+    asked,
+    check_window,
+)
 from complaintflow.store._base import (
     DEFAULT_LEASE,
+    RECENT_COLUMNS,
     STATE_COLUMNS,
     Closing,
     DeadLetter,
@@ -49,6 +57,7 @@ from complaintflow.store._base import (
     dead_letter_refused,
     event_from_row,
     in_complaint_order,
+    intake_rows,
     load_stored,
     outbox_event,
     outbox_item,
@@ -604,6 +613,43 @@ class SQLStore(Closing):
             query = query.limit(check_limit(limit))
         with self._tx("find recent complaints") as conn:
             return self._load(conn, [(r[0], r[1]) for r in conn.execute(query)])
+
+    def intake_summary(
+        self, *, since: datetime, until: datetime, customer_id: str | None = None,
+        order_id: str | None = None, sku: str | None = None, batch: str | None = None,
+        brand: str | None = None, limit: int = INTAKE_LIMIT,
+    ) -> IntakeSummary:
+        """Counts and the newest rows of the complaints received in ``[since, until]``
+        sharing each given key (see :class:`~complaintflow.policies.IntakeSummary`),
+        aggregated by the server on the state rows' covering indexes."""
+        lo, hi = check_window(since, until, limit)
+        keys = asked(customer_id=customer_id, order_id=order_id, sku=sku, batch=batch,
+                     brand=brand)
+        c = self.tables.complaints
+        counts: dict[str, int] = {}
+        rows: dict[str, list[Any]] = {}
+        skus: dict[str, SkuCount] = {}
+        lowest = None
+        with self._tx("summarize recent complaints") as conn:
+            for key, value in keys.items():
+                where = (c.c[key] == value, c.c.received_at >= lo, c.c.received_at <= hi)
+                if key == "customer_id":
+                    counts[key], lowest = conn.execute(
+                        sa.select(sa.func.count(), sa.func.min(c.c.satisfaction)).where(*where)
+                    ).one()
+                else:
+                    counts[key] = conn.execute(
+                        sa.select(sa.func.count()).select_from(c).where(*where)).scalar_one()
+                if key == "brand":
+                    marked = sa.func.max(sa.case((c.c.scope != "point", 1), else_=0))
+                    skus = {r[0]: SkuCount(int(r[1]), bool(r[2])) for r in conn.execute(
+                        sa.select(c.c.sku, sa.func.count(), marked)
+                        .where(*where, c.c.sku.is_not(None)).group_by(c.c.sku))}
+                rows[key] = list(conn.execute(
+                    sa.select(*(c.c[n] for n in RECENT_COLUMNS)).where(*where)
+                    .order_by(c.c.received_at.desc(), c.c.id.desc()).limit(limit)))
+        return IntakeSummary(lo, hi, keys, counts, intake_rows(keys, rows), skus, lowest,
+                             limit, self)
 
     def counts(self, by: str, *, since: datetime | None = None,
                until: datetime | None = None) -> dict[str | None, int]:

@@ -23,8 +23,16 @@ from complaintflow.exceptions import (
     StoreError,
     ValidationError,
 )
+from complaintflow.policies._recent import (
+    INTAKE_LIMIT,
+    IntakeSummary,
+    SkuCount,
+    asked,
+    check_window,
+)
 from complaintflow.store._base import (
     DEFAULT_LEASE,
+    RECENT_COLUMNS,
     STATE_COLUMNS,
     Closing,
     DeadLetter,
@@ -47,6 +55,7 @@ from complaintflow.store._base import (
     dead_letter_refused,
     dumps,
     event_from_row,
+    intake_rows,
     load_stored,
     outbox_event,
     outbox_item,
@@ -441,6 +450,44 @@ class SQLiteStore(Closing):
             args.append(check_limit(limit))
         with self._tx("find recent complaints", write=False) as cur:
             return self._load(cur, cur.execute(sql, args).fetchall())
+
+    def intake_summary(
+        self, *, since: datetime, until: datetime, customer_id: str | None = None,
+        order_id: str | None = None, sku: str | None = None, batch: str | None = None,
+        brand: str | None = None, limit: int = INTAKE_LIMIT,
+    ) -> IntakeSummary:
+        """Counts and the newest rows of the complaints received in ``[since, until]``
+        sharing each given key (see :class:`~complaintflow.policies.IntakeSummary`),
+        aggregated by SQLite on the state rows' covering indexes: the cost does not grow
+        with the number of complaints on a key."""
+        lo, hi = check_window(since, until, limit)
+        keys = asked(customer_id=customer_id, order_id=order_id, sku=sku, batch=batch,
+                     brand=brand)
+        window = (utc_text(lo), utc_text(hi))
+        counts: dict[str, int] = {}
+        rows: dict[str, list[Any]] = {}
+        skus: dict[str, SkuCount] = {}
+        lowest = None
+        with self._tx("summarize recent complaints", write=False) as cur:
+            for key, value in keys.items():
+                where = f"WHERE {key} = ? AND received_at >= ? AND received_at <= ?"
+                args = (value, *window)
+                if key == "customer_id":
+                    counts[key], lowest = cur.execute(
+                        f"SELECT COUNT(*), MIN(satisfaction) FROM cf_complaints {where}",
+                        args).fetchone()
+                else:
+                    (counts[key],) = cur.execute(
+                        f"SELECT COUNT(*) FROM cf_complaints {where}", args).fetchone()
+                if key == "brand":
+                    skus = {r[0]: SkuCount(r[1], bool(r[2])) for r in cur.execute(
+                        "SELECT sku, COUNT(*), MAX(scope <> 'point') FROM cf_complaints "
+                        f"{where} AND sku IS NOT NULL GROUP BY sku", args)}
+                rows[key] = cur.execute(
+                    f"SELECT {', '.join(RECENT_COLUMNS)} FROM cf_complaints {where} "
+                    "ORDER BY received_at DESC, id DESC LIMIT ?", (*args, limit)).fetchall()
+        return IntakeSummary(lo, hi, keys, counts, intake_rows(keys, rows), skus, lowest,
+                             limit, self)
 
     def counts(self, by: str, *, since: datetime | None = None,
                until: datetime | None = None) -> dict[str | None, int]:

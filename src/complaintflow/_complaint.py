@@ -28,6 +28,7 @@ from complaintflow._events import (
     pseudonym,
     register_event_name,
 )
+from complaintflow._history import extend
 from complaintflow._limits import MAX_ID, MAX_TEXT, check_customer, check_id, check_text
 from complaintflow._markets import DEFAULT_MARKET, check_market, market_currency
 from complaintflow._values import (
@@ -224,7 +225,7 @@ class Complaint:
     id: str
     state: State
     version: int
-    history: tuple[Event, ...]
+    history: Sequence[Event]
     customer_id: str
     channel: str
     received_at: datetime
@@ -255,6 +256,9 @@ class Complaint:
     finding: Finding | None = None
     offers: tuple[Offer, ...] = ()
     approvers: tuple[str | None, ...] = ()
+    #: The indices in ``offers`` of the offers the customer accepted (each followed by
+    #: ``resolved``), so what was given is known without walking the history.
+    accepted: tuple[int, ...] = ()
     declines: int = 0
     satisfaction: int | None = None
     reopens: int = 0
@@ -820,6 +824,8 @@ def _tier_changes(c: Complaint, d: Mapping[str, Any], check: bool) -> _Changes:
 @_folds("resolved")
 def _resolved(c: Complaint, e: Event, check: bool) -> _Changes:
     out: _Changes = {"resolved_at": e.at}
+    if c.offers:
+        out["accepted"] = (*c.accepted, len(c.offers) - 1)
     _replan(c, e, check, out)
     return out
 
@@ -1063,7 +1069,7 @@ def apply(complaint: Complaint | None, event: Event, *, check: bool = True) -> C
                                      clock.pauses, clock.held, clock.breached, clock.warned)
                 changes["clocks"] = MappingProxyType({**clocks, entered: stopped})
     changes["version"] = event.seq
-    changes["history"] = (*complaint.history, event)
+    changes["history"] = extend(complaint.history, event)
     return replace(complaint, changes)
 
 

@@ -47,7 +47,13 @@ from complaintflow.exceptions import (
     UnknownCommand,
     ValidationError,
 )
-from complaintflow.policies._recent import NO_HISTORY, RecentComplaints
+from complaintflow.policies._recent import (
+    NO_HISTORY,
+    IntakeSummaries,
+    IntakeSummary,
+    RecentComplaints,
+    summarize,
+)
 from complaintflow.policies.authorization import AuthorizationPolicy, TieredAuthorization
 from complaintflow.policies.classification import ClassificationPolicy, KeywordClassifier
 from complaintflow.policies.compensation import CompensationLadder, CompensationPolicy
@@ -119,6 +125,16 @@ def _channels(value: Iterable[str]) -> frozenset[str]:
     if not out:
         raise ValidationError("channels", "at least one channel is needed")
     return out
+
+
+class _Summarizing:
+    """Intake summaries for a store that only has ``recent`` (summarized in Python)."""
+
+    def __init__(self, recent: RecentComplaints) -> None:
+        self._recent = recent
+
+    def intake_summary(self, **query: Any) -> IntakeSummary:
+        return summarize(self._recent, **query)
 
 
 class Workflow:
@@ -391,32 +407,32 @@ class Workflow:
         return caught
 
     def _gather(self, draft: Complaint, now: datetime, brand_wide: bool) -> dict[str, Any]:
-        """What intake needs from the store, asked before anything is decided."""
+        """What intake needs from the store, asked before anything is decided: summaries
+        (counts and a few rows, aggregated by the store) of the customer's and the item's
+        recent complaints, never the whole complaints unless a policy asks for them."""
         recent = self._recent
         if recent is NO_HISTORY:
-            return {"same_item": [], "mine": (), "brand_wide": brand_wide}
+            empty = IntakeSummary(now, now)
+            return {"item": empty, "mine": empty, "brand_wide": brand_wide}
         related: tuple[str, ...] = ()
+        summaries: IntakeSummaries = (recent if isinstance(recent, IntakeSummaries)
+                                      else _Summarizing(recent))
         if draft.order_id:
-            mine = recent.recent(since=now - self.duplicates.window, customer_id=draft.customer_id)
-            primary = self.duplicates.find(draft, mine)
-            if primary is not None:
+            dup = summaries.intake_summary(since=now - self.duplicates.window, until=now,
+                                           customer_id=draft.customer_id)
+            found = self.duplicates.find_from(draft, dup)
+            if found is not None:
+                assert self.store is not None  # a store answered the summary
+                primary = self.store.get(found)
                 if primary.customer_id != draft.customer_id:
                     raise ValidationError("customer_id", "a duplicate must belong to the same customer")
                 return {"duplicate_of": primary}
             related = self._related(draft, now)
-        same_item: list[Complaint] = []
-        since = now - self.scope.window
-        seen: set[str] = set()
-        for key in ("sku", "batch", "brand"):
-            value = getattr(draft, key)
-            if value:
-                for c in recent.recent(since=since, **{key: value}):
-                    if c.id not in seen:
-                        seen.add(c.id)
-                        same_item.append(c)
-        mine_recent = recent.recent(since=now - self.risk.window, customer_id=draft.customer_id)
-        return {"same_item": same_item, "mine": mine_recent, "brand_wide": brand_wide,
-                "related": related}
+        item = summaries.intake_summary(since=now - self.scope.window, until=now, sku=draft.sku,
+                                        batch=draft.batch, brand=draft.brand)
+        mine = summaries.intake_summary(since=now - self.risk.window, until=now,
+                                        customer_id=draft.customer_id)
+        return {"item": item, "mine": mine, "brand_wide": brand_wide, "related": related}
 
     def _related(self, draft: Complaint, now: datetime) -> tuple[str, ...]:
         """The ids of the customer's earlier cases on the draft's order that the duplicate
@@ -443,13 +459,13 @@ class Workflow:
         classified = replace(draft, {"category": verdict.category, "dimension": verdict.dimension,
                                      "severity": verdict.severity,
                                      "evidence": tuple(verdict.evidence)})
-        same_item = facts["same_item"]
-        scope = "plane" if facts["brand_wide"] else self.scope.scope(classified, same_item)
+        item = facts["item"]
+        scope = "plane" if facts["brand_wide"] else self.scope.scope_from(classified, item)
         if scope not in ("point", "line", "plane"):
             raise ValidationError("scope", f"policy returned {scope!r}")
         if facts.get("related"):
             data["related"] = tuple(facts["related"])
-        flags = set(self.risk.assess(classified, facts["mine"]))
+        flags = set(self.risk.assess_from(classified, facts["mine"]))
         if scope != "point":
             flags.add("outreach")
         data.update(scope=scope, flags=tuple(sorted(flags)))
@@ -476,7 +492,7 @@ class Workflow:
             # a line or plane asks for proactive outreach to the other buyers
             events.append(Event(2, "outreach_requested", now, None, {
                 "scope": scope, "sku": draft.sku, "batch": draft.batch, "brand": draft.brand,
-                "related": list(self.scope.related(classified, same_item, scope)),
+                "related": list(self.scope.related_from(classified, item, scope)),
                 "policy": self._policy_stamp("scope"),
             }))
         return events

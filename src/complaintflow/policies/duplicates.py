@@ -10,11 +10,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 
 from complaintflow._complaint import Complaint
 from complaintflow.policies._checks import duration
 from complaintflow.policies._config import ConfigContext, register_section
+from complaintflow.policies._recent import IntakeSummary, RecentRow
+
+_C = TypeVar("_C", Complaint, RecentRow)
 
 __all__ = ["ChannelDuplicates", "DuplicatePolicy"]
 
@@ -46,6 +49,14 @@ class DuplicatePolicy(ABC):
                 and c.customer_id == complaint.customer_id
                 and c.order_id == complaint.order_id]
 
+    def find_from(self, complaint: Complaint, summary: IntakeSummary) -> str | None:
+        """The id of the primary case, from intake's summary of the customer's complaints
+        on the same order (their newest rows: id, state, keys, receipt time); by default
+        :meth:`find` of the whole complaints (``summary.complaints()``). The workflow
+        loads the case it names."""
+        found = self.find(complaint, summary.complaints())
+        return None if found is None else found.id
+
 
 class ChannelDuplicates(DuplicatePolicy):
     """Same customer and same order within ``window_hours`` (inclusive), on any channel.
@@ -65,7 +76,16 @@ class ChannelDuplicates(DuplicatePolicy):
         self.window = duration("window_hours", window_hours, "hours")
         self.related_window = duration("related_days", related_days, "days")
 
+    def find_from(self, complaint: Complaint, summary: IntakeSummary) -> str | None:
+        if type(self).find is not ChannelDuplicates.find:  # judged on whole complaints
+            return super().find_from(complaint, summary)
+        found = self._first(complaint, summary.rows)
+        return None if found is None else found.id
+
     def find(self, complaint: Complaint, recent: Sequence[Complaint]) -> Complaint | None:
+        return self._first(complaint, recent)
+
+    def _first(self, complaint: Complaint, recent: Sequence[_C]) -> _C | None:
         if not complaint.order_id:
             return None
         start = complaint.received_at - self.window

@@ -12,6 +12,16 @@ import attrs
 
 from complaintflow._clock import ensure_aware
 from complaintflow._complaint import Complaint
+from complaintflow.policies._recent import (
+    INTAKE_KEYS,
+    INTAKE_LIMIT,
+    IntakeSummary,
+    RecentRow,
+    asked,
+    build_summary,
+    check_window,
+    rows_in,
+)
 from complaintflow.store._base import (
     DEFAULT_LEASE,
     DeadLetter,
@@ -63,6 +73,8 @@ class MemoryStore:
         self._claims: dict[str, tuple[str, datetime]] = {}
         self._outbox_claims: dict[str, tuple[str, datetime]] = {}
         self._dead: dict[str, tuple[str, datetime]] = {}
+        #: (key, value) → ids of the complaints received with it, for intake's summaries
+        self._keyed: dict[tuple[str, str], list[str]] = {}
         self._lock = threading.Lock()
         self._batched = False
 
@@ -88,6 +100,10 @@ class MemoryStore:
             items = self._outbox_items(stored, 0)
             self._items[complaint.id] = stored
             self._outbox.update((i.id, i) for i in items)
+            for key in INTAKE_KEYS:
+                value = getattr(stored, key)
+                if value is not None:
+                    self._keyed.setdefault((key, value), []).append(stored.id)
             return stored
 
     @contextmanager
@@ -103,14 +119,15 @@ class MemoryStore:
             return
         with self._lock:
             saved = (dict(self._items), dict(self._outbox), set(self._published),
-                     dict(self._claims), dict(self._outbox_claims), dict(self._dead))
+                     dict(self._claims), dict(self._outbox_claims), dict(self._dead),
+                     {k: list(v) for k, v in self._keyed.items()})
         self._batched = True
         try:
             yield self
         except BaseException:
             with self._lock:
                 (self._items, self._outbox, self._published, self._claims,
-                 self._outbox_claims, self._dead) = saved
+                 self._outbox_claims, self._dead, self._keyed) = saved
             raise
         finally:
             self._batched = False
@@ -288,6 +305,23 @@ class MemoryStore:
         ]
         out.sort(key=lambda c: (c.received_at, c.id), reverse=True)
         return out if limit is None else out[: check_limit(limit)]
+
+    def intake_summary(
+        self, *, since: datetime, until: datetime, customer_id: str | None = None,
+        order_id: str | None = None, sku: str | None = None, batch: str | None = None,
+        brand: str | None = None, limit: int = INTAKE_LIMIT,
+    ) -> IntakeSummary:
+        """Counts and the newest rows of the complaints received in ``[since, until]``
+        sharing each given key (see :class:`~complaintflow.policies.IntakeSummary`); it
+        reads only the complaints that have the key."""
+        lo, hi = check_window(since, until, limit)
+        keys = asked(customer_id=customer_id, order_id=order_id, sku=sku, batch=batch,
+                     brand=brand)
+        with self._lock:
+            found = {k: rows_in((RecentRow.of(self._items[i])
+                                 for i in self._keyed.get((k, v), ())), lo, hi)
+                     for k, v in keys.items()}
+        return build_summary(lo, hi, keys, found, limit=limit, source=self)
 
     def counts(self, by: str, *, since: datetime | None = None,
                until: datetime | None = None) -> dict[str | None, int]:

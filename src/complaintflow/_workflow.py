@@ -427,27 +427,27 @@ class Workflow:
                 if primary.customer_id != draft.customer_id:
                     raise ValidationError("customer_id", "a duplicate must belong to the same customer")
                 return {"duplicate_of": primary}
-            related = self._related(draft, now)
+            related = self._related(summaries, draft, now)
         item = summaries.intake_summary(since=now - self.scope.window, until=now, sku=draft.sku,
                                         batch=draft.batch, brand=draft.brand)
         mine = summaries.intake_summary(since=now - self.risk.window, until=now,
                                         customer_id=draft.customer_id)
         return {"item": item, "mine": mine, "brand_wide": brand_wide, "related": related}
 
-    def _related(self, draft: Complaint, now: datetime) -> tuple[str, ...]:
+    def _related(self, summaries: IntakeSummaries, draft: Complaint, now: datetime
+                 ) -> tuple[str, ...]:
         """The ids of the customer's earlier cases on the draft's order that the duplicate
-        policy calls related (no longer open): the store's indexed query of the newest
-        few, never every complaint."""
+        policy calls related (no longer open): from the store's summary of the newest few
+        complaints on that order, never the whole complaints."""
         policy = self.duplicates
-        earlier = self._recent.recent(since=now - policy.related_window,
-                                      customer_id=draft.customer_id, order_id=draft.order_id,
-                                      limit=policy.related_limit)
-        found = []
-        for other in policy.related(draft, earlier):
-            if other.customer_id != draft.customer_id:
-                raise ValidationError("related", "a related case must belong to the same customer")
-            if other.id != draft.follow_up_of and other.id not in found:
-                found.append(other.id)
+        summary = summaries.intake_summary(since=now - policy.related_window, until=now,
+                                           order_id=draft.order_id, limit=policy.related_limit)
+        found: list[str] = []
+        for other in policy.related_from(draft, summary):
+            if not isinstance(other, str):
+                raise ValidationError("related", f"expected complaint ids, got {other!r}")
+            if other != draft.follow_up_of and other not in found:
+                found.append(other)
         return tuple(found)
 
     def _decide_intake(self, draft: Complaint, data: dict[str, Any], now: datetime,

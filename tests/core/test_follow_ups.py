@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -239,18 +240,25 @@ def test_related_cases_are_looked_for_within_the_policy_window() -> None:
 
 
 def test_related_asks_the_store_for_a_bounded_indexed_query() -> None:
-    """Intake asks for the customer's newest few cases on that order, never for all."""
+    """Intake asks for a summary of the newest few cases on that order, never for whole
+    complaints."""
     asked: list[dict[str, object]] = []
 
     class Watching(MemoryStore):
         def recent(self, **kwargs: object) -> list[cf.Complaint]:
+            raise AssertionError("intake loaded whole complaints")
+
+        def intake_summary(self, **kwargs: Any) -> Any:
             asked.append(kwargs)
-            return list(super().recent(**kwargs))  # type: ignore[arg-type]
+            return super().intake_summary(**kwargs)
 
     wf = cf.Workflow(clock=cf.FrozenClock(T0), store=Watching())
-    wf.receive("late", customer_id="C-1", channel="app", order_id="O-9")
+    _closed(wf, "C-1", "O-9")
+    asked.clear()
+    c = wf.receive("late", customer_id="C-1", channel="app", order_id="O-9")
+    assert len(c.related) == 1
     by_order = [k for k in asked if k.get("order_id") == "O-9"]
-    assert by_order == [{"since": T0 - timedelta(days=180), "customer_id": "C-1",
+    assert by_order == [{"since": T0 - timedelta(days=180), "until": T0,
                          "order_id": "O-9", "limit": 10}]
 
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any, ClassVar, Self, TypeVar
 
 from complaintflow._complaint import Complaint
+from complaintflow.exceptions import ValidationError
 from complaintflow.policies._checks import duration
 from complaintflow.policies._config import ConfigContext, register_section
 from complaintflow.policies._recent import IntakeSummary, RecentRow
@@ -48,6 +49,21 @@ class DuplicatePolicy(ABC):
         return [c for c in earlier if c.id != complaint.id and not c.is_open
                 and c.customer_id == complaint.customer_id
                 and c.order_id == complaint.order_id]
+
+    def related_from(self, complaint: Complaint, summary: IntakeSummary) -> Sequence[str]:
+        """The ids :meth:`related` would suggest, from intake's summary of the complaints on
+        ``complaint``'s order (their newest rows: id, customer, state, receipt time). A
+        subclass that overrides :meth:`related` receives the whole complaints
+        (``summary.complaints()``) instead."""
+        if type(self).related is not DuplicatePolicy.related:  # judged on whole complaints
+            found = self.related(complaint, summary.complaints())
+            if any(c.customer_id != complaint.customer_id for c in found):
+                raise ValidationError("related", "a related case must belong to the same customer")
+            return [c.id for c in found]
+        rows = sorted(summary.rows, key=lambda r: (r.received_at, r.id), reverse=True)
+        return [r.id for r in rows if r.id != complaint.id and not r.is_open
+                and r.customer_id == complaint.customer_id
+                and r.order_id == complaint.order_id]
 
     def find_from(self, complaint: Complaint, summary: IntakeSummary) -> str | None:
         """The id of the primary case, from intake's summary of the customer's complaints

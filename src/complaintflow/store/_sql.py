@@ -67,6 +67,7 @@ from complaintflow.store._base import (
     outbox_items,
     received_window,
     recent_filters,
+    replay_rows,
     state_row,
     unchanged,
 )

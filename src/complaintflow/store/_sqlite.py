@@ -65,6 +65,7 @@ from complaintflow.store._base import (
     outbox_items,
     received_window,
     recent_filters,
+    replay_found,
     state_row,
     unchanged,
     utc_text,

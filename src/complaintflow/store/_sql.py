@@ -593,7 +593,7 @@ class SQLStore(Closing):
                                                          ev.c.seq == new.seq)
                                      .values(data=new.to_dict()["data"]))
                 conn.execute(sa.update(c_).where(c_.c.id == c.id)
-                             .values(**self._values(c), claimed_by=None, claimed_until=None))
+                             .values(**self._written(c), claimed_by=None, claimed_until=None))
                 ids = [f"{c.id}:{n}" for n in range(1, stored.version + 1)]
                 for i in range(0, len(ids), _CHUNK):
                     found = conn.execute(sa.select(o.c.event_id, o.c.payload, o.c.published)

@@ -430,7 +430,7 @@ class SQLiteStore(Closing):
                 cur.executemany("UPDATE cf_events SET data = ? WHERE complaint_id = ? AND seq = ?", [
                     (dumps(new.to_dict()["data"]), c.id, new.seq)
                     for old, new in zip(stored.history, c.history, strict=False) if old != new])
-                values = _row_values(c)
+                values = _written(c)
                 cur.execute(_UPDATE_ROW, [*values[1:], c.id, stored.version])
                 if cur.rowcount != 1:
                     raise ConcurrencyError(c.id, c.committed, None)

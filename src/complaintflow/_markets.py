@@ -54,4 +54,5 @@ def check_market(value: object, field: str = "market") -> str:
 
 def market_currency(code: str) -> str:
     """The currency of market ``code`` (:class:`ValidationError` naming ``market`` if unknown)."""
-    return _CURRENCIES[check_market(code)]
+    found = _CURRENCIES.get(code)  # the common case: one lookup
+    return found if found is not None else _CURRENCIES[check_market(code)]

@@ -578,3 +578,27 @@ def test_an_offer_pays_in_the_complaints_currency_or_is_refused(
         with pytest.raises(cf.CurrencyMismatch) as info:
             wf.propose(c, actor=boss, offer=offer)
         assert offer_cur in str(info.value) and CURRENCY[code] in str(info.value)
+
+
+def test_the_kits_invariants_judge_goodwill_in_the_markets_currency() -> None:
+    import attrs
+
+    from complaintflow.testing import InvariantViolation
+    from complaintflow.testing import invariants as inv
+
+    wf = wf_at()
+    c = wf.receive("rude staff", customer_id="C-1", channel="in_store", market="US")
+    c = wf.investigate(wf.acknowledge(c, actor="a"), actor="a", finding=cf.Finding(
+        cause="service_error", party="store", evidence=("CCTV",)))
+    c = wf.propose(c, actor="a")
+    inv.check_automatic_offers_within_authority(c, workflow=wf)
+    inv.check_offers_within_authority(c, workflow=wf)
+    last = c.history[-1]
+    data = dict(last.data)
+    data["offer"] = {**data["offer"], "goodwill": {"amount": "8.00", "currency": "USD"}}
+    forged = attrs.evolve(c, history=(*c.history[:-1],
+                                      cf.Event(last.seq, last.name, last.at, last.actor, data)))
+    with pytest.raises(InvariantViolation, match="7.00 USD"):
+        inv.check_automatic_offers_within_authority(forged, workflow=wf)
+    with pytest.raises(InvariantViolation):
+        inv.check_offers_within_authority(forged, workflow=wf)

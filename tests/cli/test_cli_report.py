@@ -133,6 +133,6 @@ def test_report_command_prints_the_figures(run: Run, demo_db: Path) -> None:
         assert f"{amount} {cur}" in result.out
     for value, n in f.counts["category"].items():
         assert any(line.split() == [value, str(n)] for line in result.out.splitlines())
-    assert f"({f.reopened}/{f.revisited} revisited)" in result.out
+    assert f"({f.reopened}/{f.resolved} resolved)" in result.out
     mean = sum(f.satisfaction) / len(f.satisfaction)
     assert f"{mean:.2f}/5" in result.out

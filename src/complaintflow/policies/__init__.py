@@ -7,7 +7,15 @@ from complaintflow.policies._config import (
     register_section,
     starter_policies,
 )
-from complaintflow.policies._recent import NO_HISTORY, RecentComplaints
+from complaintflow.policies._recent import (
+    INTAKE_LIMIT,
+    NO_HISTORY,
+    IntakeSummaries,
+    IntakeSummary,
+    RecentComplaints,
+    RecentRow,
+    SkuCount,
+)
 from complaintflow.policies.authorization import (
     AuthorizationPolicy,
     OpenAuthorization,
@@ -54,6 +62,7 @@ from complaintflow.policies.risk import DefaultRisk, RiskPolicy
 from complaintflow.policies.scope import LineDetection, ScopePolicy
 
 __all__ = [
+    "INTAKE_LIMIT",
     "MARKETS",
     "NO_HISTORY",
     "Approval",
@@ -75,6 +84,8 @@ __all__ = [
     "Given",
     "GoodwillLayer",
     "HybridClassifier",
+    "IntakeSummaries",
+    "IntakeSummary",
     "KeywordClassifier",
     "LegalFloor",
     "LineDetection",
@@ -84,9 +95,11 @@ __all__ = [
     "OpenAuthorization",
     "Period",
     "RecentComplaints",
+    "RecentRow",
     "RegulatoryProfile",
     "RiskPolicy",
     "ScopePolicy",
+    "SkuCount",
     "StageClock",
     "TextModel",
     "TieredAuthorization",

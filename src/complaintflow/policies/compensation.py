@@ -317,17 +317,13 @@ def given(complaint: Complaint) -> Given:
     if not complaint.offers:  # nothing was ever offered (every first proposal)
         return Given(_ZERO, _ZERO, _ZERO, currency)
     goodwill = statutory = value = _ZERO
-    proposed = 0
-    for event in complaint.history:
-        if event.name == "proposed":
-            proposed += 1
-        elif event.name == "resolved" and 0 < proposed <= len(complaint.offers):
-            offer = complaint.offers[proposed - 1]
-            goodwill += offer.goodwill.amount
-            statutory += offer.statutory.amount
-            value += offer.remedy_value.amount
-            if offer.total.amount:
-                currency = offer.currency
+    for index in complaint.accepted:  # kept by the fold: no walk over the history
+        offer = complaint.offers[index]
+        goodwill += offer.goodwill.amount
+        statutory += offer.statutory.amount
+        value += offer.remedy_value.amount
+        if offer.total.amount:
+            currency = offer.currency
     return Given(goodwill, statutory, value, currency)
 
 

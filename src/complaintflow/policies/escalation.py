@@ -30,6 +30,7 @@ from typing import Any, ClassVar, Final
 from complaintflow._complaint import Complaint, StageClock
 from complaintflow._values import STAGES, State, Tier
 from complaintflow.exceptions import ValidationError
+from complaintflow.policies._checks import duration
 from complaintflow.policies._config import ConfigContext, default_text, register_section
 from complaintflow.policies.calendar import BusinessCalendar
 from complaintflow.policies.markets import Market, market_of
@@ -59,6 +60,9 @@ class EscalationPolicy(ABC):
     version: ClassVar[str] = "1"
     #: Fraction of a stage's time after which a warning is recorded.
     warning_ratio: float = 0.8
+    #: How long after its resolution a case may still be reopened (the brief's follow-ups:
+    #: 30 days); later, the customer's message opens a new complaint linked to it.
+    reopen_window: timedelta = timedelta(days=30)
 
     @abstractmethod
     def deadlines(self, complaint: Complaint, start: datetime | None = None) -> Mapping[State, datetime]:
@@ -100,6 +104,11 @@ class EscalationPolicy(ABC):
     def pause_limit(self, complaint: Complaint, paused_at: datetime) -> datetime:
         """The latest moment a wait for the customer lasts before the clocks run again."""
         return paused_at + timedelta(hours=72)
+
+    def reopen_until(self, complaint: Complaint, resolved_at: datetime) -> datetime:
+        """The last moment a case resolved at ``resolved_at`` may be reopened (or take a
+        message): :attr:`reopen_window` after it, on the wall clock."""
+        return resolved_at + self.reopen_window
 
     def on_breach(self, complaint: Complaint, stage: State) -> Tier | None:
         """The tier a breach of ``stage`` hands the case to (``None``: no escalation)."""
@@ -147,7 +156,7 @@ class TieredEscalation(EscalationPolicy):
     calendar or table applies to deadlines set afterwards only.
     """
 
-    version: ClassVar[str] = "2"
+    version: ClassVar[str] = "3"
 
     #: severity → (owner tier, {stage: hours from receipt})
     DEFAULT_TABLE: ClassVar[Table] = {
@@ -171,6 +180,7 @@ class TieredEscalation(EscalationPolicy):
         pause_limit_hours: float = 72,
         market_calendars: bool = False,
         market_regulators: bool = True,
+        reopen_window_days: float = 30,
     ) -> None:
         self.table = _table(table if table is not None else self.DEFAULT_TABLE)
         if isinstance(follow_up_hours, bool) or not isinstance(follow_up_hours, int | float) or (
@@ -201,6 +211,7 @@ class TieredEscalation(EscalationPolicy):
         self.market_calendars = market_calendars
         self.market_regulators = market_regulators
         self._by_market: dict[str, tuple[Market, tuple[RegulatoryProfile, ...]]] = {}
+        self.reopen_window = duration("reopen_window_days", reopen_window_days, "days")
 
     @staticmethod
     def _profile(value: str | RegulatoryProfile) -> RegulatoryProfile:
@@ -376,7 +387,7 @@ def stage_clocks(complaint: Complaint) -> dict[State, StageClock]:
 
 _KEYS: Final = frozenset({"table", "follow_up_hours", "warning_ratio", "pause_limit_hours",
                           "wall_clock_severities", "calendar", "regulators", "profiles",
-                          "market_calendars", "market_regulators"})
+                          "market_calendars", "market_regulators", "reopen_window_days"})
 _ROW_KEYS: Final = frozenset({"owner", *(s.value for s in _TABLE_STAGES)})
 
 
@@ -415,6 +426,8 @@ def escalation_from_config(table: Mapping[str, Any], ctx: ConfigContext) -> Tier
     for key in ("follow_up_hours", "pause_limit_hours"):
         if key in table:
             kwargs[key] = ctx.positive(table, key, 1)
+    if "reopen_window_days" in table:
+        kwargs["reopen_window_days"] = ctx.get(table, "reopen_window_days", (int, float))
     if "warning_ratio" in table:
         ratio = ctx.get(table, "warning_ratio", (int, float))
         if not 0 < ratio < 1:

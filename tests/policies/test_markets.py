@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import complaintflow as cf
+import complaintflow.policies.markets as markets_module
 from complaintflow.policies import (
     MARKETS,
     Classification,
@@ -21,13 +23,26 @@ from complaintflow.policies import (
     TieredEscalation,
     bundled_profiles,
     market_of,
-    markets,
     parse_policies,
     register_market,
 )
 from complaintflow.testing import complaints
 from complaintflow.testing import markets as market_codes
 from complaintflow.testing.invariants import check_single_currency
+
+
+@pytest.fixture(autouse=True)
+def _markets_restored() -> Iterator[None]:
+    """Markets a test defines are forgotten after it (the registry is the process's)."""
+    from complaintflow import _markets
+
+    codes = dict(_markets.MARKET_CURRENCIES)
+    profiles = dict(markets_module.MARKETS)
+    yield
+    for registry, saved in ((_markets._CURRENCIES, codes), (markets_module._REGISTRY, profiles)):
+        registry.clear()
+        registry.update(saved)  # type: ignore[arg-type]
+
 
 S = cf.State
 T = cf.Tier
@@ -56,8 +71,8 @@ class Fixed(ClassificationPolicy):
 # -- the registry -------------------------------------------------------------------------------
 
 def test_the_bundled_markets_and_their_currencies() -> None:
-    assert {code: m.currency for code, m in MARKETS.items()} == CURRENCY
-    assert markets() is MARKETS
+    assert {code: MARKETS[code].currency for code in CURRENCY} == CURRENCY
+    assert markets_module.markets() is MARKETS
     for code, market in MARKETS.items():
         assert market.code == code and market.name
         assert market.floors_note and market.regulators_note and market.calendar_note
@@ -602,3 +617,10 @@ def test_the_kits_invariants_judge_goodwill_in_the_markets_currency() -> None:
         inv.check_automatic_offers_within_authority(forged, workflow=wf)
     with pytest.raises(InvariantViolation):
         inv.check_offers_within_authority(forged, workflow=wf)
+
+
+def test_module_examples_run() -> None:
+    import doctest
+
+    failed, tried = doctest.testmod(markets_module)  # type: ignore[arg-type]
+    assert tried > 0 and failed == 0

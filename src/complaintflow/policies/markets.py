@@ -16,8 +16,8 @@ calendar, and notes on what its law gives. The policies choose by the complaint'
 The bundled markets are data, ``policies/data/markets.toml``, in the schema a user's
 ``policies.toml`` uses (``[markets.<CODE>]``):
 
->>> sorted(MARKETS)
-['CN', 'EU', 'GB', 'HK', 'US']
+>>> [MARKETS[code].currency for code in ("CN", "HK", "GB", "EU", "US")]
+['CNY', 'HKD', 'GBP', 'EUR', 'USD']
 >>> us = MARKETS["US"]
 >>> us.currency, us.calendar.timezone, [p.name for p in us.regulators]
 ('USD', 'America/New_York', ['us_cfpb'])
@@ -131,7 +131,9 @@ def register_market(market: Market, *, replace: bool = False) -> Market:
     if not isinstance(market, Market):
         raise ValidationError("market", f"expected a Market, got {type(market).__name__}")
     known = _REGISTRY.get(market.code)
-    if known is not None and known != market and not replace:
+    if known is not None and known == market:
+        return known  # the same data again (the starter file read back): nothing changes
+    if known is not None and not replace:
         raise ValidationError(f"markets.{market.code}", "is already defined with other data; "
                                                         "pass replace=True to change it")
     register_market_code(market.code, market.currency)

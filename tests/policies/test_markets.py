@@ -624,3 +624,25 @@ def test_module_examples_run() -> None:
 
     failed, tried = doctest.testmod(markets_module)  # type: ignore[arg-type]
     assert tried > 0 and failed == 0
+
+
+def test_every_bundled_calendar_loads() -> None:
+    # the bundled markets and profiles load their holidays lazily: check the data here
+    calendars = [m.calendar for m in MARKETS.values()]
+    calendars += [p.calendar for m in MARKETS.values() for p in m.regulators]
+    calendars += [p.calendar for p in bundled_profiles().values()]
+    for cal in calendars:
+        assert cal.is_working_day(date(2026, 1, 5)) or cal.holidays_code == "HK"
+        assert cal.weekend
+
+
+def test_a_lazy_calendar_loads_on_first_use_and_equals_its_eager_twin() -> None:
+    lazy = cf.BusinessCalendar(holidays="GB", subdivision="Atlantis", lazy=True)
+    with pytest.raises(cf.ValidationError) as info:
+        lazy.is_working_day(date(2026, 1, 5))
+    assert info.value.field == "holidays"
+    with pytest.raises(cf.ValidationError):
+        cf.BusinessCalendar(holidays="GB", subdivision="Atlantis")
+    us = cf.BusinessCalendar(holidays="US", lazy=True)
+    assert us == cf.BusinessCalendar(holidays="US")
+    assert not us.is_working_day(date(2026, 7, 3)) and us.weekend == frozenset({5, 6})

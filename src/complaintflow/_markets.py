@@ -16,7 +16,7 @@ from typing import Final
 from complaintflow._values import Money
 from complaintflow.exceptions import ValidationError
 
-__all__ = ["DEFAULT_MARKET", "MARKET_CURRENCIES", "check_market", "market_currency",
+__all__ = ["BUNDLED_MARKETS", "DEFAULT_MARKET", "MARKET_CURRENCIES", "check_market", "market_currency",
            "register_market_code"]
 
 #: The market of a complaint whose history names none (every history written before
@@ -25,6 +25,8 @@ DEFAULT_MARKET: Final = "CN"
 _CODE: Final = re.compile(r"[A-Z][A-Z0-9_-]{1,15}")
 
 _CURRENCIES: dict[str, str] = {"CN": "CNY", "HK": "HKD", "GB": "GBP", "EU": "EUR", "US": "USD"}
+#: The markets complaintflow ships (their profiles: ``policies/data/markets.toml``).
+BUNDLED_MARKETS: Final = tuple(_CURRENCIES)
 #: Market code → ISO 4217 currency, for every market defined (bundled and registered).
 MARKET_CURRENCIES: Final = MappingProxyType(_CURRENCIES)
 
@@ -54,4 +56,5 @@ def check_market(value: object, field: str = "market") -> str:
 
 def market_currency(code: str) -> str:
     """The currency of market ``code`` (:class:`ValidationError` naming ``market`` if unknown)."""
-    return _CURRENCIES[check_market(code)]
+    found = _CURRENCIES.get(code)  # the common case: one lookup
+    return found if found is not None else _CURRENCIES[check_market(code)]

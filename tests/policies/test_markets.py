@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import complaintflow as cf
+import complaintflow.policies.markets as markets_module
 from complaintflow.policies import (
     MARKETS,
     Classification,
@@ -21,13 +23,26 @@ from complaintflow.policies import (
     TieredEscalation,
     bundled_profiles,
     market_of,
-    markets,
     parse_policies,
     register_market,
 )
 from complaintflow.testing import complaints
 from complaintflow.testing import markets as market_codes
 from complaintflow.testing.invariants import check_single_currency
+
+
+@pytest.fixture(autouse=True)
+def _markets_restored() -> Iterator[None]:
+    """Markets a test defines are forgotten after it (the registry is the process's)."""
+    from complaintflow import _markets
+
+    codes = dict(_markets.MARKET_CURRENCIES)
+    profiles = dict(markets_module.MARKETS)
+    yield
+    for registry, saved in ((_markets._CURRENCIES, codes), (markets_module._REGISTRY, profiles)):
+        registry.clear()
+        registry.update(saved)  # type: ignore[arg-type]
+
 
 S = cf.State
 T = cf.Tier
@@ -56,8 +71,8 @@ class Fixed(ClassificationPolicy):
 # -- the registry -------------------------------------------------------------------------------
 
 def test_the_bundled_markets_and_their_currencies() -> None:
-    assert {code: m.currency for code, m in MARKETS.items()} == CURRENCY
-    assert markets() is MARKETS
+    assert {code: MARKETS[code].currency for code in CURRENCY} == CURRENCY
+    assert markets_module.markets() is MARKETS
     for code, market in MARKETS.items():
         assert market.code == code and market.name
         assert market.floors_note and market.regulators_note and market.calendar_note
@@ -578,3 +593,56 @@ def test_an_offer_pays_in_the_complaints_currency_or_is_refused(
         with pytest.raises(cf.CurrencyMismatch) as info:
             wf.propose(c, actor=boss, offer=offer)
         assert offer_cur in str(info.value) and CURRENCY[code] in str(info.value)
+
+
+def test_the_kits_invariants_judge_goodwill_in_the_markets_currency() -> None:
+    import attrs
+
+    from complaintflow.testing import InvariantViolation
+    from complaintflow.testing import invariants as inv
+
+    wf = wf_at()
+    c = wf.receive("rude staff", customer_id="C-1", channel="in_store", market="US")
+    c = wf.investigate(wf.acknowledge(c, actor="a"), actor="a", finding=cf.Finding(
+        cause="service_error", party="store", evidence=("CCTV",)))
+    c = wf.propose(c, actor="a")
+    inv.check_automatic_offers_within_authority(c, workflow=wf)
+    inv.check_offers_within_authority(c, workflow=wf)
+    last = c.history[-1]
+    data = dict(last.data)
+    data["offer"] = {**data["offer"], "goodwill": {"amount": "8.00", "currency": "USD"}}
+    forged = attrs.evolve(c, history=(*c.history[:-1],
+                                      cf.Event(last.seq, last.name, last.at, last.actor, data)))
+    with pytest.raises(InvariantViolation, match="7.00 USD"):
+        inv.check_automatic_offers_within_authority(forged, workflow=wf)
+    with pytest.raises(InvariantViolation):
+        inv.check_offers_within_authority(forged, workflow=wf)
+
+
+def test_module_examples_run() -> None:
+    import doctest
+
+    failed, tried = doctest.testmod(markets_module)  # type: ignore[arg-type]
+    assert tried > 0 and failed == 0
+
+
+def test_every_bundled_calendar_loads() -> None:
+    # the bundled markets and profiles load their holidays lazily: check the data here
+    calendars = [m.calendar for m in MARKETS.values()]
+    calendars += [p.calendar for m in MARKETS.values() for p in m.regulators]
+    calendars += [p.calendar for p in bundled_profiles().values()]
+    for cal in calendars:
+        assert cal.is_working_day(date(2026, 1, 5)) or cal.holidays_code == "HK"
+        assert cal.weekend
+
+
+def test_a_lazy_calendar_loads_on_first_use_and_equals_its_eager_twin() -> None:
+    lazy = cf.BusinessCalendar(holidays="GB", subdivision="Atlantis", lazy=True)
+    with pytest.raises(cf.ValidationError) as info:
+        lazy.is_working_day(date(2026, 1, 5))
+    assert info.value.field == "holidays"
+    with pytest.raises(cf.ValidationError):
+        cf.BusinessCalendar(holidays="GB", subdivision="Atlantis")
+    us = cf.BusinessCalendar(holidays="US", lazy=True)
+    assert us == cf.BusinessCalendar(holidays="US")
+    assert not us.is_working_day(date(2026, 7, 3)) and us.weekend == frozenset({5, 6})

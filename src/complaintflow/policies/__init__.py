@@ -56,7 +56,7 @@ from complaintflow.policies.hybrid import (
     evaluate_classifier,
     train_classifier,
 )
-from complaintflow.policies.markets import MARKETS, Market, market_of, markets, register_market
+from complaintflow.policies.markets import MARKETS, Market, market_of, register_market
 from complaintflow.policies.regulatory import Period, RegulatoryProfile, Window, bundled_profiles
 from complaintflow.policies.risk import DefaultRisk, RiskPolicy
 from complaintflow.policies.scope import LineDetection, ScopePolicy
@@ -111,7 +111,6 @@ __all__ = [
     "judge_recorded_offers",
     "load_policies",
     "market_of",
-    "markets",
     "parse_policies",
     "register_market",
     "register_section",

@@ -33,7 +33,7 @@ from complaintflow.exceptions import ValidationError
 from complaintflow.policies._checks import duration
 from complaintflow.policies._config import ConfigContext, default_text, register_section
 from complaintflow.policies.calendar import BusinessCalendar
-from complaintflow.policies.markets import market_of
+from complaintflow.policies.markets import Market, market_of
 from complaintflow.policies.regulatory import (
     RegulatoryProfile,
     bundled_profiles,
@@ -210,6 +210,7 @@ class TieredEscalation(EscalationPolicy):
                 raise ValidationError(name, f"expected True or False, got {flag!r}")
         self.market_calendars = market_calendars
         self.market_regulators = market_regulators
+        self._by_market: dict[str, tuple[Market, tuple[RegulatoryProfile, ...]]] = {}
         self.reopen_window = duration("reopen_window_days", reopen_window_days, "days")
 
     @staticmethod
@@ -238,11 +239,14 @@ class TieredEscalation(EscalationPolicy):
         ``market_regulators``, its market's (each still judged by :meth:`RegulatoryProfile.applies`)."""
         if not self.market_regulators:
             return self.regulators
-        own = market_of(complaint).regulators
-        if not own:
-            return self.regulators
+        market = market_of(complaint)
+        cached = self._by_market.get(market.code)
+        if cached is not None and cached[0] is market:
+            return cached[1]
         names = {p.name for p in self.regulators}
-        return self.regulators + tuple(p for p in own if p.name not in names)
+        found = self.regulators + tuple(p for p in market.regulators if p.name not in names)
+        self._by_market[market.code] = (market, found)
+        return found
 
     def after(self, complaint: Complaint, start: datetime, span: timedelta) -> datetime:
         """``span`` of SLA time after ``start`` (working time when a calendar applies)."""
@@ -275,7 +279,7 @@ class TieredEscalation(EscalationPolicy):
         base = complaint.received_at if start is None else start
         out: dict[State, tuple[datetime, str]] = {}
         for profile in self.regulators_for(complaint):
-            if not profile.applies(complaint):
+            if not profile.deadlines or not profile.applies(complaint):
                 continue
             for stage, when in profile.deadlines_from(base).items():
                 if stage not in out or when < out[stage][0]:

@@ -16,8 +16,8 @@ calendar, and notes on what its law gives. The policies choose by the complaint'
 The bundled markets are data, ``policies/data/markets.toml``, in the schema a user's
 ``policies.toml`` uses (``[markets.<CODE>]``):
 
->>> sorted(MARKETS)
-['CN', 'EU', 'GB', 'HK', 'US']
+>>> [MARKETS[code].currency for code in ("CN", "HK", "GB", "EU", "US")]
+['CNY', 'HKD', 'GBP', 'EUR', 'USD']
 >>> us = MARKETS["US"]
 >>> us.currency, us.calendar.timezone, [p.name for p in us.regulators]
 ('USD', 'America/New_York', ['us_cfpb'])
@@ -131,7 +131,9 @@ def register_market(market: Market, *, replace: bool = False) -> Market:
     if not isinstance(market, Market):
         raise ValidationError("market", f"expected a Market, got {type(market).__name__}")
     known = _REGISTRY.get(market.code)
-    if known is not None and known != market and not replace:
+    if known is not None and known == market:
+        return known  # the same data again (the starter file read back): nothing changes
+    if known is not None and not replace:
         raise ValidationError(f"markets.{market.code}", "is already defined with other data; "
                                                         "pass replace=True to change it")
     register_market_code(market.code, market.currency)
@@ -169,7 +171,8 @@ def _regulators_from(raw: object, ctx: ConfigContext) -> tuple[RegulatoryProfile
     return tuple(out)
 
 
-def market_from_config(code: str, table: Mapping[str, Any], ctx: ConfigContext) -> Market:
+def market_from_config(code: str, table: Mapping[str, Any], ctx: ConfigContext, *,
+                       lazy: bool = False) -> Market:
     """A :class:`Market` from its ``[markets.<CODE>]`` table; a bundled code's table changes
     only the keys it gives (its currency stays)."""
     if not isinstance(table, Mapping):
@@ -196,20 +199,21 @@ def market_from_config(code: str, table: Mapping[str, Any], ctx: ConfigContext) 
             kwargs[key] = mc.get(table, key, str)
     calendar = {k: table[k] for k in CALENDAR_KEYS if k in table}
     if calendar:
-        kwargs["calendar"] = calendar_from_config(calendar, mc)
+        kwargs["calendar"] = calendar_from_config(calendar, mc, lazy=lazy)
     if "regulators" in table:
         kwargs["regulators"] = _regulators_from(table["regulators"], mc)
     return mc.build(Market, **kwargs)
 
 
-def markets_from_config(table: Mapping[str, Any], ctx: ConfigContext) -> str | None:
+def markets_from_config(table: Mapping[str, Any], ctx: ConfigContext, *,
+                        lazy: bool = False) -> str | None:
     """Define every ``[markets.<CODE>]`` table (:func:`register_market`) and return the
     ``default`` market, the Workflow's ``market`` (``None`` when not given)."""
     default: str | None = ctx.get(table, "default", str)
     for code, sub in table.items():
         if code == "default":
             continue
-        market = market_from_config(code, sub, ctx)
+        market = market_from_config(code, sub, ctx, lazy=lazy)
         try:
             register_market(market)
         except ValidationError as exc:
@@ -230,8 +234,9 @@ def default_markets_text() -> str:
 def _load_bundled() -> None:
     text = default_markets_text()
     data = tomllib.loads(text)
+    # lazy calendars: the holidays of a country load when a day is first asked
     markets_from_config(data["markets"], ConfigContext(
-        text, "complaintflow/policies/data/markets.toml").sub("markets"))
+        text, "complaintflow/policies/data/markets.toml").sub("markets"), lazy=True)
 
 
 _load_bundled()

@@ -237,9 +237,10 @@ CALENDAR_KEYS: Final = frozenset({"timezone", "hours", "holidays", "subdivision"
                                   "holiday_categories"})
 
 
-def _calendar_from(table: Mapping[str, Any], ctx: ConfigContext) -> BusinessCalendar:
+def _calendar_from(table: Mapping[str, Any], ctx: ConfigContext, *,
+                   lazy: bool = False) -> BusinessCalendar:
     ctx.unknown(table, CALENDAR_KEYS)
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"lazy": lazy}
     for key, kind in (("timezone", str), ("holidays", str), ("subdivision", str)):
         value = ctx.get(table, key, kind)
         if value is not None:
@@ -257,10 +258,11 @@ def _calendar_from(table: Mapping[str, Any], ctx: ConfigContext) -> BusinessCale
         ctx.error("holiday_categories" if key == "categories" else key, str(exc))
 
 
-def calendar_from_config(table: Mapping[str, Any], ctx: ConfigContext) -> BusinessCalendar:
+def calendar_from_config(table: Mapping[str, Any], ctx: ConfigContext, *,
+                         lazy: bool = False) -> BusinessCalendar:
     """A :class:`BusinessCalendar` from a TOML table (``timezone``, ``hours``, ``holidays``,
-    ``subdivision``, ``weekend``, ``holiday_categories``)."""
-    return _calendar_from(table, ctx)
+    ``subdivision``, ``weekend``, ``holiday_categories``); ``lazy`` for bundled data."""
+    return _calendar_from(table, ctx, lazy=lazy)
 
 
 def _periods(table: object, ctx: ConfigContext, key: str) -> dict[State, Period]:
@@ -306,7 +308,8 @@ def _windows_from(table: object, ctx: ConfigContext) -> dict[str, Window]:
     return out
 
 
-def profile_from_config(name: str, table: Mapping[str, Any], ctx: ConfigContext) -> RegulatoryProfile:
+def profile_from_config(name: str, table: Mapping[str, Any], ctx: ConfigContext, *,
+                        lazy: bool = False) -> RegulatoryProfile:
     """A :class:`RegulatoryProfile` from its TOML table ``[escalation.profiles.<name>]``."""
     ctx.unknown(table, _PROFILE_KEYS)
     title = ctx.get(table, "title", str, name)
@@ -327,22 +330,24 @@ def profile_from_config(name: str, table: Mapping[str, Any], ctx: ConfigContext)
             check_market(code)
         except ValidationError as exc:
             ctx.error("markets", str(exc).split(": ", 1)[-1])
-    cal = _calendar_from({k: table[k] for k in CALENDAR_KEYS if k in table}, ctx)
+    cal = _calendar_from({k: table[k] for k in CALENDAR_KEYS if k in table}, ctx, lazy=lazy)
     return RegulatoryProfile(name=name, title=title, rule=rule, deadlines=deadlines, limits=limits,
                              calendar=cal, categories=frozenset(categories),
                              markets=frozenset(markets),
                              url=ctx.get(table, "url", str, ""), windows=windows)
 
 
-def profiles_from_config(table: object, ctx: ConfigContext) -> dict[str, RegulatoryProfile]:
-    """Every ``[escalation.profiles.<name>]`` table of ``table``."""
+def profiles_from_config(table: object, ctx: ConfigContext, *,
+                         lazy: bool = False) -> dict[str, RegulatoryProfile]:
+    """Every ``[escalation.profiles.<name>]`` table of ``table`` (``lazy``: their
+    calendars load their holidays on first use, for bundled data)."""
     if not isinstance(table, Mapping):
         ctx.error("", "expected a table of profiles")
     out: dict[str, RegulatoryProfile] = {}
     for name, sub in table.items():
         if not isinstance(sub, Mapping):
             ctx.error(name, "expected a table")
-        out[name] = profile_from_config(name, sub, ctx.sub(name))
+        out[name] = profile_from_config(name, sub, ctx.sub(name), lazy=lazy)
     return out
 
 
@@ -356,5 +361,5 @@ def bundled_profiles() -> Mapping[str, RegulatoryProfile]:
     data = tomllib.loads(text)
     ctx = ConfigContext(text, "complaintflow/policies/data/regulatory.toml")
     profiles = profiles_from_config(data["escalation"]["profiles"],
-                                    ctx.sub("escalation").sub("profiles"))
+                                    ctx.sub("escalation").sub("profiles"), lazy=True)
     return MappingProxyType(profiles)

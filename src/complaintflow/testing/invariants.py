@@ -655,9 +655,16 @@ def _offers_of(complaint: Complaint) -> Iterable[tuple[Event, Offer]]:
             yield event, Offer.from_dict(event.data["offer"])
 
 
-def _limit_of(workflow: Workflow, raw: object) -> tuple[Tier, Money | None] | None:
+def _limit_of(workflow: Workflow, raw: object, currency: str) -> tuple[Tier, Money | None] | None:
+    """The tier ``raw`` names and its limit in ``currency`` (``None`` for an unknown tier or
+    one without a limit in the currency: ``single_currency`` reports those)."""
     tier = _tier_of(raw)
-    return None if tier is None else (tier, workflow.compensation.limit(tier))
+    if tier is None:
+        return None
+    try:
+        return tier, workflow.compensation.limit_in(tier, currency)
+    except NotAuthorized:
+        return None
 
 
 def check_automatic_offers_within_authority(complaint: Complaint, *, workflow: Workflow) -> None:
@@ -666,7 +673,7 @@ def check_automatic_offers_within_authority(complaint: Complaint, *, workflow: W
     for event, offer in _offers_of(complaint):
         if event.data.get("automatic") is not True:
             continue
-        found = _limit_of(workflow, event.data.get("actor_tier"))
+        found = _limit_of(workflow, event.data.get("actor_tier"), complaint.currency)
         if found is None or not offer.goodwill.amount:
             continue
         tier, limit = found
@@ -707,7 +714,7 @@ def check_statutory_within_floor(complaint: Complaint, *, workflow: Workflow) ->
         raw = [event.data.get("actor_tier")]
         if event.data.get("approved_by") is not None:
             raw.append(event.data.get("approver_tier"))
-        limits = [_limit_of(workflow, r) for r in raw]
+        limits = [_limit_of(workflow, r, complaint.currency) for r in raw]
         if any(found is None or found[1] is None for found in limits):
             continue  # an unknown tier (offers_within_authority) or an unlimited signer
         amounts = [found[1] for found in limits if found is not None and found[1] is not None]
@@ -774,7 +781,7 @@ def check_lifetime_goodwill(complaint: Complaint, *, workflow: Workflow) -> None
         if event.data.get("approved_by") is not None:
             raw.append(event.data.get("approver_tier"))
         amounts: list[Decimal] = []
-        for found in (_limit_of(workflow, r) for r in raw):
+        for found in (_limit_of(workflow, r, complaint.currency) for r in raw):
             if found is None or found[1] is None or found[1].currency != goodwill.currency:
                 break
             amounts.append(found[1].amount)

@@ -201,11 +201,12 @@ def findings(*, causes: SearchStrategy[str] | None = None,
 
 @_checked_at_test_time
 def markets(*, codes: Collection[str] | None = None) -> SearchStrategy[str]:
-    """Market codes for ``receive(market=...)``: every market defined
-    (:data:`complaintflow.policies.MARKETS`), or those of ``codes``."""
-    from complaintflow._markets import MARKET_CURRENCIES
+    """Market codes for ``receive(market=...)``: the bundled markets (CN, EU, GB, HK, US,
+    which the default policies trade in), or ``codes``, any markets defined
+    (:data:`complaintflow.policies.MARKETS`)."""
+    from complaintflow._markets import BUNDLED_MARKETS, MARKET_CURRENCIES
 
-    chosen = tuple(codes) if codes is not None else tuple(sorted(MARKET_CURRENCIES))
+    chosen = tuple(codes) if codes is not None else tuple(sorted(BUNDLED_MARKETS))
     unknown = sorted(set(chosen) - set(MARKET_CURRENCIES))
     if unknown or not chosen:
         raise ValueError(f"unknown market codes {unknown!r}" if unknown else "codes must not be empty")
@@ -425,7 +426,7 @@ def complaints(
 ) -> SearchStrategy[Complaint]:
     """Complaints in any state reachable from receipt (or one of ``states``).
 
-    Each belongs to a market drawn from ``markets`` (default: every market defined) and,
+    Each belongs to a market drawn from ``markets`` (default: the bundled ones) and,
     with ``prices``, often carries the price paid, in that market's currency.
 
     Each is received by a fresh workflow (``factory(clock)``, default policies by default)

@@ -37,6 +37,7 @@ from complaintflow.policies.compensation import (
     Given,
     GoodwillLayer,
     LegalFloor,
+    LocalMoney,
     NoReasonReturnFloor,
     judge_offer,
     judge_recorded_offers,
@@ -55,12 +56,14 @@ from complaintflow.policies.hybrid import (
     evaluate_classifier,
     train_classifier,
 )
+from complaintflow.policies.markets import MARKETS, Market, market_of, markets, register_market
 from complaintflow.policies.regulatory import Period, RegulatoryProfile, Window, bundled_profiles
 from complaintflow.policies.risk import DefaultRisk, RiskPolicy
 from complaintflow.policies.scope import LineDetection, ScopePolicy
 
 __all__ = [
     "INTAKE_LIMIT",
+    "MARKETS",
     "NO_HISTORY",
     "Approval",
     "AuthorizationPolicy",
@@ -86,6 +89,8 @@ __all__ = [
     "KeywordClassifier",
     "LegalFloor",
     "LineDetection",
+    "LocalMoney",
+    "Market",
     "NoReasonReturnFloor",
     "OpenAuthorization",
     "Period",
@@ -105,7 +110,10 @@ __all__ = [
     "judge_offer",
     "judge_recorded_offers",
     "load_policies",
+    "market_of",
+    "markets",
     "parse_policies",
+    "register_market",
     "register_section",
     "stage_clocks",
     "starter_policies",

@@ -14,7 +14,7 @@ import attrs
 
 from complaintflow._clock import SystemClock, ensure_aware
 from complaintflow._complaint import Complaint, apply, replace
-from complaintflow._events import Event
+from complaintflow._events import Event, public_data, scrub
 from complaintflow._history import History, Prefix
 from complaintflow._limits import COMPLAINT_ID_ALPHABET, MAX_ID, MAX_TEXT, check_complaint_id
 from complaintflow._values import State
@@ -41,6 +41,7 @@ __all__ = [
     "NotFound",
     "OutboxItem",
     "Store",
+    "check_erasure",
     "check_record",
 ]
 
@@ -164,6 +165,19 @@ class Store(Protocol):
     def counts(self, by: str, *, since: datetime | None = None,
                until: datetime | None = None) -> dict[str | None, int]:
         """How many complaints (received in ``[since, until)``) share each value of ``by``."""
+
+    def erase(self, complaints: Sequence[Complaint], *, published: bool = True
+              ) -> Sequence[Complaint]:
+        """Commit erasures (``Workflow.erase`` makes them), all in one transaction.
+
+        Each complaint is a stored one with its personal data erased: its first
+        ``committed`` events are the stored ones scrubbed, then come the events since (the
+        last an ``erased`` event); :func:`check_erasure` checks exactly that. The stored
+        events are overwritten by the scrubbed ones, the new events appended, the state
+        row updated, and every outbox payload of those complaints not yet published
+        rewritten from the scrubbed events (``published=True``: the published ones too).
+        Returns the complaints as committed; raises ``ConcurrencyError`` (and writes
+        nothing) when one changed since it was loaded."""
 
 
 # -- helpers shared by the backends ------------------------------------------------------------
@@ -308,23 +322,77 @@ def event_id(complaint_id: str, seq: int) -> str:
     return f"{complaint_id}:{seq}"
 
 
-def outbox_event(event: Event, *, include_personal: bool) -> Event:
-    """The event as the outbox carries it: without ``data["personal"]`` unless allowed."""
-    if include_personal or "personal" not in event.data:
+def outbox_event(event: Event, *, include_personal: bool, key: bytes | None = None) -> Event:
+    """The event as the outbox carries it: unless allowed, without personal data (see
+    :func:`complaintflow._events.public_data`; the customer id a pseudonym under ``key``)."""
+    if include_personal:
         return event
-    data = {k: v for k, v in event.data.items() if k != "personal"}
-    return attrs.evolve(event, data=data)
+    data = public_data(event.name, event.data, key)
+    return event if data is event.data else attrs.evolve(event, data=data)
 
 
 def outbox_items(complaint_id: str, events: Iterable[Event], *, include_personal: bool,
-                 prepare: Callable[..., Event]) -> list[OutboxItem]:
+                 prepare: Callable[..., Event], key: bytes | None = None) -> list[OutboxItem]:
     """The outbox items for ``events``; ``prepare`` is :func:`outbox_event` as each backend
     module names it (the one place a write can be made to fail half-way through)."""
+    if key is None:
+        return [
+            OutboxItem(event_id(complaint_id, e.seq), complaint_id,
+                       prepare(e, include_personal=include_personal))
+            for e in events
+        ]
     return [
         OutboxItem(event_id(complaint_id, e.seq), complaint_id,
-                   prepare(e, include_personal=include_personal))
+                   prepare(e, include_personal=include_personal, key=key))
         for e in events
     ]
+
+
+def check_erasure(stored: Complaint, erased: Complaint) -> tuple[Event, ...]:
+    """Check that ``erased`` is ``stored`` with its personal data erased, and return the
+    events an erasure appends (after ``erased.committed``).
+
+    ``stored`` is the complaint as the store holds it. ``erased.committed`` must be its
+    version (else :class:`ConcurrencyError`); the first ``committed`` events of
+    ``erased`` must be the stored ones scrubbed by its last event, an ``erased`` event
+    (:func:`complaintflow._events.scrub`), and ``erased`` must be the fold of its whole
+    history (:func:`check_record`), else :class:`IntegrityError`: an erasure changes
+    nothing but personal data. A store of your own calls it in its ``erase``."""
+    check_complaint(erased)
+    if erased.id != stored.id:
+        raise ValidationError("complaints", f"{erased.id!r} is not {stored.id!r}")
+    if stored.version != erased.committed:
+        raise stale(erased, stored.version)
+    n = stored.version
+    if erased.version <= n or erased.history[-1].name != "erased":
+        raise ValidationError("complaints", f"complaint {erased.id!r}: an erasure ends with "
+                                            "an 'erased' event")
+    by = erased.version
+    if erased.history[:n] != tuple(scrub(e, by) for e in stored.history):
+        raise IntegrityError(f"complaint {erased.id!r}: the erasure changes more than the "
+                             "personal data of its stored events")
+    return check_record(erased, None)
+
+
+def check_erasures_given(complaints: object) -> list[Complaint]:
+    """The ``complaints`` argument of ``erase``: a sequence of complaints, each id once."""
+    if isinstance(complaints, Complaint) or not isinstance(complaints, Sequence | Set):
+        raise ValidationError("complaints", "expected a sequence of complaints")
+    out = [check_complaint(c) for c in complaints]
+    if len({c.id for c in out}) != len(out):
+        raise ValidationError("complaints", "a complaint appears twice")
+    return out
+
+
+def erased_outbox(complaint: Complaint, item: OutboxItem, *, include_personal: bool,
+                  key: bytes | None = None) -> OutboxItem | None:
+    """``item`` (an outbox item of ``complaint``, which an erasure just committed) as it
+    must be stored now, or None when it carries nothing to erase."""
+    seq = item.event.seq
+    if not 1 <= seq <= complaint.version:
+        return None
+    event = outbox_event(complaint.history[seq - 1], include_personal=include_personal, key=key)
+    return None if event == item.event else attrs.evolve(item, event=event)
 
 
 def outbox_item(payload: Mapping[str, Any]) -> OutboxItem:

@@ -30,6 +30,8 @@ from complaintflow.store._base import (
     Waiting,
     check_by,
     check_complaint,
+    check_erasure,
+    check_erasures_given,
     check_ids,
     check_lease,
     check_limit,
@@ -39,6 +41,7 @@ from complaintflow.store._base import (
     check_worker,
     clock_now,
     dead_letter_refused,
+    erased_outbox,
     in_complaint_order,
     new_events,
     outbox_event,
@@ -55,11 +58,15 @@ class MemoryStore:
     """Keeps complaints in a dict, with the same optimistic checks as the durable stores.
 
     ``include_personal=False`` leaves the customer's personal data (``data["personal"]``:
-    complaint text, contact fields) out of the outbox.
+    complaint text, contact fields; the order id and evidence quoted from the text) out of
+    the outbox, and writes the customer id as its pseudonym under ``pseudonym_key``
+    (:func:`complaintflow.store.pseudonym`).
     """
 
-    def __init__(self, *, include_personal: bool = True) -> None:
+    def __init__(self, *, include_personal: bool = True,
+                 pseudonym_key: bytes | None = None) -> None:
         self.include_personal = include_personal
+        self.pseudonym_key = pseudonym_key
         self._items: dict[str, Complaint] = {}
         self._outbox: dict[str, OutboxItem] = {}  # insertion order is commit order
         self._published: set[str] = set()
@@ -80,7 +87,8 @@ class MemoryStore:
     def _outbox_items(self, complaint: Complaint, start: int) -> list[OutboxItem]:
         """Built before anything changes, so a failure leaves the store as it was."""
         return outbox_items(complaint.id, complaint.history[start:],
-                            include_personal=self.include_personal, prepare=outbox_event)
+                            include_personal=self.include_personal, prepare=outbox_event,
+                            key=self.pseudonym_key)
 
     def add(self, complaint: Complaint) -> Complaint:
         check_record(complaint, None)
@@ -149,6 +157,38 @@ class MemoryStore:
             self._items[complaint.id] = stored
             self._claims.pop(complaint.id, None)
             self._outbox.update((i.id, i) for i in items)
+            return stored
+
+    def erase(self, complaints: Sequence[Complaint], *, published: bool = True
+              ) -> Sequence[Complaint]:
+        given = check_erasures_given(complaints)
+        with self._lock:
+            stored: list[Complaint] = []
+            changed: dict[str, OutboxItem] = {}
+            added: list[OutboxItem] = []
+            for c in given:
+                current = self._items.get(c.id)
+                if current is None:
+                    raise NotFound(c.id)
+                check_erasure(current, c)
+                done = attrs.evolve(c, committed=c.version)
+                for seq in range(1, current.version + 1):
+                    oid = f"{c.id}:{seq}"
+                    item = self._outbox.get(oid)
+                    if item is None or (oid in self._published and not published):
+                        continue
+                    fresh = erased_outbox(done, item, include_personal=self.include_personal,
+                                          key=self.pseudonym_key)
+                    if fresh is not None:
+                        changed[oid] = fresh
+                added.extend(self._outbox_items(done, current.version))
+                stored.append(done)
+            # everything is checked and built: now the store changes, all at once
+            for done in stored:
+                self._items[done.id] = done
+                self._claims.pop(done.id, None)
+            self._outbox.update(changed)
+            self._outbox.update((i.id, i) for i in added)
             return stored
 
     def _due(self, now: datetime) -> list[Complaint]:

@@ -43,6 +43,8 @@ from complaintflow.store._base import (
     Waiting,
     check_by,
     check_claim,
+    check_erasure,
+    check_erasures_given,
     check_ids,
     check_limit,
     check_outbox_claim,
@@ -55,6 +57,7 @@ from complaintflow.store._base import (
     conflicts,
     consistency_problems,
     dead_letter_refused,
+    erased_outbox,
     event_from_row,
     in_complaint_order,
     intake_rows,
@@ -64,6 +67,7 @@ from complaintflow.store._base import (
     outbox_items,
     received_window,
     recent_filters,
+    replay_rows,
     state_row,
     unchanged,
 )
@@ -329,14 +333,20 @@ class SQLStore(Closing):
     version the complaint was loaded at (the optimistic check), the new events (unique on
     ``(complaint_id, seq)``) and their outbox rows. ``claim_due`` uses
     ``SELECT ... FOR UPDATE SKIP LOCKED`` so several workers share one sweep.
+
+    ``include_personal=False`` and ``pseudonym_key`` shape the outbox payloads as on
+    :class:`~complaintflow.store.MemoryStore`. :meth:`erase` overwrites personal data in
+    place; on PostgreSQL the old row versions stay in the table's files, invisible to
+    every query, until ``VACUUM`` (autovacuum, or run it after erasures) reclaims them.
     """
 
     def __init__(self, url_or_engine: str | Engine, *, metadata: sa.MetaData | None = None,
                  prefix: str = "cf_", schema: str | None = None, create: bool = True,
-                 include_personal: bool = True) -> None:
+                 include_personal: bool = True, pseudonym_key: bytes | None = None) -> None:
         self.engine = _engine_for(url_or_engine)
         self._owns_engine = not isinstance(url_or_engine, Engine)
         self.include_personal = include_personal
+        self.pseudonym_key = pseudonym_key
         self._seen = Seen()
         self._local = threading.local()
         self.metadata = metadata if metadata is not None else sa.MetaData()
@@ -512,7 +522,7 @@ class SQLStore(Closing):
             for e in events
         ])
         items = outbox_items(cid, events, include_personal=self.include_personal,
-                             prepare=outbox_event)
+                             prepare=outbox_event, key=self.pseudonym_key)
         conn.execute(sa.insert(self.tables.outbox), [
             {"event_id": i.id, "complaint_id": cid, "seq": i.event.seq, "payload": i.to_dict(),
              "created_at": i.event.at}
@@ -558,6 +568,50 @@ class SQLStore(Closing):
                 return unchanged(complaint, actual)
             self._append(conn, complaint, events)
         return self._seen.remember(committed(complaint))
+
+    def erase(self, complaints: Sequence[Complaint], *, published: bool = True
+              ) -> Sequence[Complaint]:
+        given = check_erasures_given(complaints)
+        t = self.tables
+        c_, ev, o = t.complaints, t.events, t.outbox
+        out: list[Complaint] = []
+        with self._tx("erase personal data") as conn:
+            for c in given:
+                # the state row's lock keeps every other write of this complaint out
+                locked = conn.execute(sa.select(c_.c.version).where(c_.c.id == c.id)
+                                      .with_for_update()).scalar_one_or_none()
+                if locked is None:
+                    raise NotFound(c.id)
+                rows = conn.execute(sa.select(*_event_columns(ev))
+                                    .where(ev.c.complaint_id == c.id).order_by(ev.c.seq)).all()
+                stored = replay_rows(c.id, [event_from_row(*r) for r in rows], locked)
+                events = check_erasure(stored, c)
+                done = committed(c)
+                for old, new in zip(stored.history, c.history, strict=False):
+                    if old != new:
+                        conn.execute(sa.update(ev).where(ev.c.complaint_id == c.id,
+                                                         ev.c.seq == new.seq)
+                                     .values(data=new.to_dict()["data"]))
+                conn.execute(sa.update(c_).where(c_.c.id == c.id)
+                             .values(**self._written(c), claimed_by=None, claimed_until=None))
+                ids = [f"{c.id}:{n}" for n in range(1, stored.version + 1)]
+                for i in range(0, len(ids), _CHUNK):
+                    found = conn.execute(sa.select(o.c.event_id, o.c.payload, o.c.published)
+                                         .where(o.c.event_id.in_(ids[i:i + _CHUNK]))).all()
+                    for oid, payload, was_published in found:
+                        if was_published and not published:
+                            continue
+                        fresh = erased_outbox(done, outbox_item(payload),
+                                              include_personal=self.include_personal,
+                                              key=self.pseudonym_key)
+                        if fresh is not None:
+                            conn.execute(sa.update(o).where(o.c.event_id == oid)
+                                         .values(payload=fresh.to_dict()))
+                self._append(conn, c, events)
+                out.append(done)
+        for done in out:
+            self._seen.remember(done)
+        return out
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, complaint_id: str) -> Complaint:

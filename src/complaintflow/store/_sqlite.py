@@ -41,6 +41,8 @@ from complaintflow.store._base import (
     Seen,
     check_by,
     check_claim,
+    check_erasure,
+    check_erasures_given,
     check_ids,
     check_limit,
     check_outbox_claim,
@@ -54,6 +56,7 @@ from complaintflow.store._base import (
     consistency_problems,
     dead_letter_refused,
     dumps,
+    erased_outbox,
     event_from_row,
     intake_rows,
     load_stored,
@@ -62,6 +65,7 @@ from complaintflow.store._base import (
     outbox_items,
     received_window,
     recent_filters,
+    replay_found,
     state_row,
     unchanged,
     utc_text,
@@ -168,17 +172,23 @@ class SQLiteStore(Closing):
     loss, ``"NORMAL"`` only against a crash of the process, at a lower cost.
 
     ``include_personal=False`` leaves ``data["personal"]`` (the complaint text and contact
-    fields) out of the outbox payloads; the events table always keeps it.
+    fields), the order id and the evidence quoted from the text out of the outbox payloads
+    and writes the customer id as its pseudonym under ``pseudonym_key``
+    (:func:`complaintflow.store.pseudonym`); the events table always keeps them until
+    :meth:`erase`. The connection runs with ``PRAGMA secure_delete = ON``, so bytes a
+    write replaces or deletes are overwritten with zeros, not left in free pages.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, include_personal: bool = True,
-                 synchronous: str = "FULL", timeout: float = 30.0) -> None:
+                 synchronous: str = "FULL", timeout: float = 30.0,
+                 pseudonym_key: bytes | None = None) -> None:
         if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
             raise ValidationError("synchronous", f"expected FULL, NORMAL or EXTRA, got {synchronous!r}")
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0:
             raise ValidationError("timeout", f"expected seconds >= 0, got {timeout!r}")
         self.path = os.fspath(path)
         self.include_personal = include_personal
+        self.pseudonym_key = pseudonym_key
         self._seen = Seen()
         self._lock = threading.RLock()
         self._batched = False
@@ -193,6 +203,8 @@ class SQLiteStore(Closing):
                 self._conn.execute("PRAGMA journal_mode = WAL").fetchone()
                 self._conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
                 self._conn.execute("PRAGMA foreign_keys = ON")
+                # erased personal data must not linger in free pages or unused cell space
+                self._conn.execute("PRAGMA secure_delete = ON")
                 self.schema_version = self._open_schema()
         except BaseException:
             self._conn.close()
@@ -364,7 +376,7 @@ class SQLiteStore(Closing):
             for e in events
         ])
         items = outbox_items(cid, events, include_personal=self.include_personal,
-                             prepare=outbox_event)
+                             prepare=outbox_event, key=self.pseudonym_key)
         cur.executemany(_INSERT_OUTBOX, [
             (i.id, cid, i.event.seq, dumps(i.to_dict()), utc_text(i.event.at)) for i in items
         ])
@@ -397,6 +409,60 @@ class SQLiteStore(Closing):
                 return unchanged(complaint, None if row is None else row[0])
             self._append(cur, complaint, events)
         return self._seen.remember(committed(complaint))
+
+    def erase(self, complaints: Sequence[Complaint], *, published: bool = True
+              ) -> Sequence[Complaint]:
+        """Commit erasures (see :meth:`complaintflow.store.Store.erase`) in one transaction,
+        then checkpoint the WAL (``TRUNCATE``) so the replaced pages leave the ``-wal``
+        file too. Inside :meth:`batch` the checkpoint waits for a later erasure or
+        :meth:`checkpoint`; a reader holding an old snapshot can also keep it from
+        completing (it then reports ``False``)."""
+        given = check_erasures_given(complaints)
+        out: list[Complaint] = []
+        # BEGIN IMMEDIATE holds the write lock from the start: the versions read are final
+        with self._tx("erase personal data", write=True) as cur:
+            for c in given:
+                rows = cur.execute(f"SELECT {_EVENT_COLS} FROM cf_events WHERE complaint_id = ? "
+                                   "ORDER BY seq", (c.id,)).fetchall()
+                stored = replay_found(c.id, [event_from_row(*r) for r in rows])
+                events = check_erasure(stored, c)
+                done = committed(c)
+                cur.executemany("UPDATE cf_events SET data = ? WHERE complaint_id = ? AND seq = ?", [
+                    (dumps(new.to_dict()["data"]), c.id, new.seq)
+                    for old, new in zip(stored.history, c.history, strict=False) if old != new])
+                values = _written(c)
+                cur.execute(_UPDATE_ROW, [*values[1:], c.id, stored.version])
+                if cur.rowcount != 1:
+                    raise ConcurrencyError(c.id, c.committed, None)
+                ids = [f"{c.id}:{n}" for n in range(1, stored.version + 1)]
+                for i in range(0, len(ids), _CHUNK):
+                    chunk = ids[i:i + _CHUNK]
+                    marks = ", ".join("?" for _ in chunk)
+                    for payload, was_published in cur.execute(
+                            f"SELECT payload, published FROM cf_outbox WHERE event_id IN ({marks})",
+                            chunk).fetchall():
+                        if was_published and not published:
+                            continue
+                        fresh = erased_outbox(done, outbox_item(json.loads(payload)),
+                                              include_personal=self.include_personal,
+                                              key=self.pseudonym_key)
+                        if fresh is not None:
+                            cur.execute("UPDATE cf_outbox SET payload = ? WHERE event_id = ?",
+                                        (dumps(fresh.to_dict()), fresh.id))
+                self._append(cur, c, events)
+                out.append(done)
+        for done in out:
+            self._seen.remember(done)
+        if not self._batched:
+            self.checkpoint()
+        return out
+
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the database file and truncate it (``PRAGMA
+        wal_checkpoint(TRUNCATE)``); ``False`` when a reader kept it from completing."""
+        with self._lock, self._errors("checkpoint the WAL"):
+            row = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return row is None or row[0] == 0
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, complaint_id: str) -> Complaint:

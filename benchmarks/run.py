@@ -792,6 +792,7 @@ def _pg_open(store: Any, n: int) -> None:
             for _, event in _open_rows(n):
                 ce.write_row(event)
         cur.execute(f'ANALYZE "{t.complaints.name}"')
+        cur.execute(f'ANALYZE "{t.events.name}"')
 
 
 def _sweep_row(label: str, big: Any, small: Any, *, n_big: int, n_small: int, calls: int,

@@ -92,6 +92,15 @@ _STEPS = st.lists(st.tuples(commands(actors=st.just(cf.Actor("exec-1", cf.Tier.E
 def test_a_load_through_the_snapshot_is_the_replay_of_the_history(
     backend: Callable[[], tuple[Any, Callable[[], Any]]], steps: list[tuple[Command, int]]
 ) -> None:
+    try:
+        _run_and_reload(backend, steps)
+    finally:  # each example's stores, not only the test's: servers limit connections
+        while _opened:
+            _opened.pop().close()
+
+
+def _run_and_reload(backend: Callable[[], tuple[Any, Callable[[], Any]]],
+                    steps: list[tuple[Command, int]]) -> None:
     store, reopen = backend()
     wf, clock = workflow(store)
     c = receive(wf, 1, order_id="O-1")

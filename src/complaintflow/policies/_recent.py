@@ -39,7 +39,7 @@ __all__ = [
 INTAKE_KEYS: Final = ("customer_id", "order_id", "sku", "batch", "brand")
 
 #: How many rows per key a summary carries by default (the newest in the window).
-INTAKE_LIMIT: Final = 50
+INTAKE_LIMIT: Final = 20
 
 
 @runtime_checkable

@@ -84,7 +84,7 @@ class LineDetection(ScopePolicy):
     Complaints received after this one (a back-dated intake) do not count. From intake's
     summary (:meth:`scope_from`) the counts come from the store's aggregates, and an
     outreach names the newest related complaints the summary carries (at most its
-    ``limit`` per key; ``INTAKE_LIMIT``, 50, by default). A subclass that overrides
+    ``limit`` per key; ``INTAKE_LIMIT``, 20, by default). A subclass that overrides
     :meth:`scope` or :meth:`related` is given the whole complaints instead.
     """
 

@@ -468,27 +468,39 @@ class SQLStore(Closing):
                 conn.execute(sa.update(t.schema).values(version=target))
             return LATEST
 
-    def _load_query(self) -> sa.Select[Any]:
+    def _load_query(self) -> tuple[sa.Select[Any], sa.ColumnElement[Any]]:
         """The state rows (snapshot, then columns) joined with the events from each
-        snapshot's own on (the whole history without a snapshot), in order."""
+        snapshot's own on (the whole history without a snapshot), and the events' ``seq``
+        to order by. On PostgreSQL the events are a ``LATERAL`` subquery, so each state
+        row reads its few events through the primary key whatever the planner's
+        statistics say (a hash join would scan every event)."""
         c, ev = self.tables.complaints, self.tables.events
-        joined = c.outerjoin(ev, sa.and_(
-            ev.c.complaint_id == c.c.id,
-            ev.c.seq >= sa.func.coalesce(c.c.snapshot_version, 1)))
-        return (sa.select(c.c.snapshot, c.c.snapshot_version, *(c.c[n] for n in STATE_COLUMNS),
-                          *_event_columns(ev))
-                .select_from(joined))
+        after = sa.and_(ev.c.complaint_id == c.c.id,
+                        ev.c.seq >= sa.func.coalesce(c.c.snapshot_version, 1))
+        if self.engine.dialect.name == "postgresql":
+            # OFFSET 0 keeps the planner from pulling the subquery up into a plain join
+            mine = sa.select(*_event_columns(ev)).where(after).offset(0).lateral("e")
+            cols: tuple[Any, ...] = (mine.c.seq, mine.c.name, mine.c.v, mine.c.at, mine.c.actor,
+                                     mine.c.data)
+            joined = c.outerjoin(mine, sa.true())
+        else:
+            cols = _event_columns(ev)
+            joined = c.outerjoin(ev, after)
+        query = (sa.select(c.c.snapshot, c.c.snapshot_version, *(c.c[n] for n in STATE_COLUMNS),
+                           *cols).select_from(joined))
+        return query, cols[0]
 
     def _load(self, conn: Connection, ids: Sequence[tuple[str, int]]) -> list[Complaint]:
         """Load the complaints ``ids`` (``(id, version)`` pairs), in that order, each from
         its snapshot and the events after it (one statement per chunk, so under READ
         COMMITTED the rows and events are of one commit)."""
-        c, ev = self.tables.complaints, self.tables.events
+        c = self.tables.complaints
+        query, seq = self._load_query()
         rows: dict[str, list[Any]] = {cid: [] for cid, _ in ids}
         keys = list(rows)
         for i in range(0, len(keys), _CHUNK):
-            for r in conn.execute(self._load_query().where(c.c.id.in_(keys[i:i + _CHUNK]))
-                                  .order_by(c.c.id, ev.c.seq)):
+            for r in conn.execute(query.where(c.c.id.in_(keys[i:i + _CHUNK]))
+                                  .order_by(c.c.id, seq)):
                 rows[r[2]].append(r)
         return [self._seen.remember(self._stored(cid, rows[cid])) for cid, _ in ids]
 
@@ -617,10 +629,10 @@ class SQLStore(Closing):
     def get(self, complaint_id: str) -> Complaint:
         if not isinstance(complaint_id, str):
             raise NotFound(complaint_id)
-        c, ev = self.tables.complaints, self.tables.events
+        c = self.tables.complaints
+        query, seq = self._load_query()
         with self._tx("load a complaint") as conn:
-            rows = conn.execute(self._load_query().where(c.c.id == complaint_id)
-                                .order_by(ev.c.seq)).all()
+            rows = conn.execute(query.where(c.c.id == complaint_id).order_by(seq)).all()
         return self._seen.remember(self._stored(complaint_id, rows))
 
     def _due_query(self, now: datetime, limit: int) -> sa.Select[Any]:

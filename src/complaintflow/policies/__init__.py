@@ -43,6 +43,7 @@ from complaintflow.policies.escalation import (
 from complaintflow.policies.hybrid import (
     ClassifierScore,
     HybridClassifier,
+    LogisticTextModel,
     TextModel,
     evaluate_classifier,
     train_classifier,
@@ -75,6 +76,7 @@ __all__ = [
     "KeywordClassifier",
     "LegalFloor",
     "LineDetection",
+    "LogisticTextModel",
     "NoReasonReturnFloor",
     "OpenAuthorization",
     "Period",

@@ -52,6 +52,7 @@ from complaintflow.policies.escalation import (
 from complaintflow.policies.hybrid import (
     ClassifierScore,
     HybridClassifier,
+    LogisticTextModel,
     TextModel,
     evaluate_classifier,
     train_classifier,
@@ -90,6 +91,7 @@ __all__ = [
     "LegalFloor",
     "LineDetection",
     "LocalMoney",
+    "LogisticTextModel",
     "Market",
     "NoReasonReturnFloor",
     "OpenAuthorization",

@@ -219,6 +219,28 @@ class Event:
         return cls(seq=seq, name=name, at=at, actor=data.get("actor"), data=payload, v=v)
 
 
+#: Events the workflow decided itself from checked input (its built-in deciders, the
+#: clocks' catch-up), by ``id``; each is held while listed, so an id never names another
+#: object. A store folds these onto the complaint it saves without checking their data
+#: again (the record is still refolded and compared); any other event is checked. Bounded:
+#: a save follows its command at once, and an event forgotten is merely checked again.
+_VOUCHED: dict[int, Event] = {}
+_VOUCHED_MAX: Final = 1024
+
+
+def vouch(event: Event) -> Event:
+    """Note ``event`` as decided by the workflow from checked input."""
+    if len(_VOUCHED) >= _VOUCHED_MAX:
+        _VOUCHED.clear()
+    _VOUCHED[id(event)] = event
+    return event
+
+
+def vouched(event: Event) -> bool:
+    """Whether :func:`vouch` noted this very event object (and has not forgotten it)."""
+    return _VOUCHED.get(id(event)) is event
+
+
 _UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 

@@ -28,6 +28,7 @@ from complaintflow.store._base import (
     check_record,
     check_worker,
     clock_now,
+    committed,
     dead_letter_refused,
     in_complaint_order,
     new_events,
@@ -83,7 +84,7 @@ class MemoryStore:
             if complaint.id in self._items:
                 raise stale(attrs.evolve(complaint, committed=0),
                             self._items[complaint.id].version)
-            stored = attrs.evolve(complaint, committed=complaint.version)
+            stored = committed(complaint)
             items = self._outbox_items(stored, 0)
             self._items[complaint.id] = stored
             self._outbox.update((i.id, i) for i in items)
@@ -138,7 +139,7 @@ class MemoryStore:
             check_record(complaint, current)
             if complaint.version == current.version:
                 return current
-            stored = attrs.evolve(complaint, committed=complaint.version)
+            stored = committed(complaint)
             items = self._outbox_items(stored, current.version)
             self._items[complaint.id] = stored
             self._claims.pop(complaint.id, None)

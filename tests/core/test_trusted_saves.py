@@ -10,7 +10,6 @@ decider are still checked.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -62,16 +61,8 @@ def _long_life(store: object) -> list[cf.Complaint]:
     return out
 
 
-@pytest.fixture
-def distrust(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Stores ignore the workflow's notes: every save takes the checked path."""
-    monkeypatch.setattr(store_base, "vouched", lambda event: False)
-    monkeypatch.setattr(store_base, "attested", lambda complaint: False)
-    yield
-
-
 def _records(store: MemoryStore) -> tuple[list[dict[str, object]], list[object]]:
-    complaints = [{k: v for k, v in vars(c).items()} for c in store.all()]
+    complaints = [dict(vars(c)) for c in store.all()]
     return complaints, [i.to_dict() for i in store.pending(10_000)]
 
 

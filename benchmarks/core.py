@@ -1,7 +1,7 @@
 """The core rows of ``benchmarks/run.py``: a complaint's lifecycle, its memory, replay and the
 commit cycle through SQLite and PostgreSQL, each beside baselines doing the same work.
 
-The lifecycle is the one ``benchmarks/bench_lifecycle.py`` has always measured: receive,
+The lifecycle is the one ``benchmarks/bench_lifecycle.py`` used to measure: receive,
 acknowledge, investigate, propose, resolve, revisit, archive, with the default policies and
 a :class:`~complaintflow.FrozenClock` moved forward between the steps (20 minutes, 2 hours,
 1 hour, 24 hours: no deadline is missed). complaintflow runs it through a

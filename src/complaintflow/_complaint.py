@@ -116,7 +116,7 @@ def stage_times_to_data(times: Mapping[State, datetime]) -> dict[str, str]:
     workflow's own event takes them instead of parsing the ISO strings back (what
     ``datetime.fromisoformat`` would give: equal, and UTC): that saves about 1 µs per
     planned time, 8 times per receive and twice per resolve (measured on
-    ``benchmarks/bench_lifecycle.py``)."""
+    the lifecycle row of ``benchmarks/run.py``)."""
     data: dict[str, str] = {}
     ordered: dict[State, datetime] = {}
     utc = True
@@ -935,7 +935,7 @@ def apply(complaint: Complaint | None, event: Event, *, check: bool = True) -> C
     With ``check`` (the default) the event must follow the lifecycle graph and its data
     must be what a command could have written. The workflow folds the events it has just
     decided from checked input with ``check=False``: that skips re-reading the data it built
-    (about a tenth of a command's time in ``benchmarks/bench_lifecycle.py``); the graph is
+    (about a tenth of a command's time in the lifecycle row of ``benchmarks/run.py``); the graph is
     checked either way.
     """
     if complaint is None:
@@ -993,7 +993,7 @@ def apply_received(draft: Complaint, event: Event) -> Complaint:
     ``event``'s extends only with the classification and the plan. The receipt fields
     (id, customer, text, references, amount) are taken from ``draft`` instead of read
     again: that folding takes about 13 µs instead of 20 µs (measured on the receipt of
-    ``benchmarks/bench_lifecycle.py``)."""
+    the lifecycle row of ``benchmarks/run.py``)."""
     return _start(event, False, draft)
 
 

@@ -80,7 +80,7 @@ class Built(FrozenDict):
     instead of parsing the data back: that saves ``Offer.from_dict`` in the fold of every
     ``proposed`` event (about 13 → 7 µs) and ``Finding.from_dict`` in that of every
     ``investigated`` event (about 12 → 6 µs), measured on the events of
-    ``benchmarks/bench_lifecycle.py``. A loaded history (``check=True``) is always parsed
+    the lifecycle row of ``benchmarks/run.py``. A loaded history (``check=True``) is always parsed
     and checked."""
 
     __slots__ = ("value",)

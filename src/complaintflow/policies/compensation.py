@@ -120,7 +120,7 @@ class CompensationPolicy(ABC):
         """:meth:`floor` and :meth:`given` of ``complaint``. One propose asks them up to
         four times (next offer, fitting, check, judge) of one immutable complaint, so the
         last answer is kept for that complaint object: this saves about a tenth of a
-        propose (``benchmarks/bench_lifecycle.py``). One entry per policy, replaced whole,
+        propose (the lifecycle row of ``benchmarks/run.py``). One entry per policy, replaced whole,
         so a workflow shared by threads stays consistent."""
         memo: tuple[Complaint, Floor | None, Given] | None = getattr(self, "_memo", None)
         if memo is not None and memo[0] is complaint:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple, TypeAlias
 
@@ -51,6 +52,7 @@ __all__ = [
 _EMPTY: Final[Mapping[State, datetime]] = MappingProxyType({})
 _NO_CUSTOMER: Final[Mapping[str, str]] = MappingProxyType({})
 _ZERO: Final = timedelta(0)
+_ZERO_MONEY: Final = Decimal(0)
 #: The scopes of a complaint: one customer, a product line or batch, brand-wide.
 SCOPES: Final = ("point", "line", "plane")
 
@@ -247,6 +249,12 @@ class Complaint:
     finding: Finding | None = None
     offers: tuple[Offer, ...] = ()
     approvers: tuple[str | None, ...] = ()
+    #: The money of the offers the customer accepted (each followed by ``resolved``) over
+    #: the complaint's life: goodwill, statutory, remedy value, and the currency of the
+    #: last that paid anything (``None`` while none has). Kept by the fold, so judging an
+    #: offer never walks the history.
+    accepted: tuple[Decimal, Decimal, Decimal, str | None] = (_ZERO_MONEY, _ZERO_MONEY,
+                                                              _ZERO_MONEY, None)
     declines: int = 0
     satisfaction: int | None = None
     reopens: int = 0
@@ -779,6 +787,12 @@ def _tier_changes(c: Complaint, d: Mapping[str, Any], check: bool) -> _Changes:
 def _resolved(c: Complaint, e: Event, check: bool) -> _Changes:
     out: _Changes = {}
     _replan(c, e, check, out)
+    if c.offers:  # the customer accepted the latest offer
+        offer = c.offers[-1]
+        goodwill, statutory, value, currency = c.accepted
+        out["accepted"] = (goodwill + offer.goodwill.amount, statutory + offer.statutory.amount,
+                           value + offer.remedy_value.amount,
+                           offer.currency if offer.total.amount else currency)
     return out
 
 

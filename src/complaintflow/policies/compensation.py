@@ -294,22 +294,11 @@ class Given:
 
 def given(complaint: Complaint) -> Given:
     """The money the customer accepted on ``complaint`` so far: the sum over the offers
-    that were followed by ``resolved`` (declined offers paid nothing)."""
-    currency = complaint.amount.currency if complaint.amount is not None else "CNY"
-    if not complaint.offers:  # nothing was ever offered (every first proposal)
-        return Given(_ZERO, _ZERO, _ZERO, currency)
-    goodwill = statutory = value = _ZERO
-    proposed = 0
-    for event in complaint.history:
-        if event.name == "proposed":
-            proposed += 1
-        elif event.name == "resolved" and 0 < proposed <= len(complaint.offers):
-            offer = complaint.offers[proposed - 1]
-            goodwill += offer.goodwill.amount
-            statutory += offer.statutory.amount
-            value += offer.remedy_value.amount
-            if offer.total.amount:
-                currency = offer.currency
+    that were followed by ``resolved`` (declined offers paid nothing), as the fold keeps
+    it (``complaint.accepted``)."""
+    goodwill, statutory, value, currency = complaint.accepted
+    if currency is None:
+        currency = complaint.amount.currency if complaint.amount is not None else "CNY"
     return Given(goodwill, statutory, value, currency)
 
 

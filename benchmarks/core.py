@@ -132,6 +132,10 @@ class Case:
         self.finding: cf.Finding | None = None
         self.offers: list[cf.Offer] = []
         self.approvers: list[str | None] = []
+        #: the accepted offers' money (what the compensation rules read): goodwill,
+        #: statutory, remedy value, currency
+        self.accepted: tuple[Decimal, Decimal, Decimal, str | None] = (
+            Decimal(0), Decimal(0), Decimal(0), None)
         self.declines = 0
         self.reopens = 0
         self.satisfaction: int | None = None
@@ -273,6 +277,11 @@ class Hand:
                 c, now, times).items() if s in times}  # type: ignore[arg-type]
             c.deadlines[_S.REVISITED] = due
             c.warnings.update(warns)
+            offer = c.offers[-1]
+            goodwill, statutory, value, currency = c.accepted
+            c.accepted = (goodwill + offer.goodwill.amount, statutory + offer.statutory.amount,
+                          value + offer.remedy_value.amount,
+                          offer.currency if offer.total.amount else currency)
             data = {"deadlines": _times(times), "warnings": _times(warns)}
         elif command == "revisit":
             c.satisfaction = args["satisfaction"]
@@ -605,7 +614,7 @@ def pg_commit(url: str, complaints: int, cycles: int, repeats: int) -> tuple[flo
         store.close()
     ctx = multiprocessing.get_context("spawn")
     best_four = 0.0
-    for _ in range(repeats):
+    for _ in range(min(repeats, 2)):  # four processes seeding their own complaints: slow
         gate, out = ctx.Barrier(4), ctx.Queue()
         workers = [ctx.Process(target=_pg_worker, args=(url, complaints, cycles, gate, out))
                    for _ in range(4)]

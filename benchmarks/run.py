@@ -691,7 +691,7 @@ def bench_pg_commit(sizes: Sizes) -> list[Row]:
         psycopg.connect(url.replace("+psycopg", ""), connect_timeout=5).close()
     except Exception as exc:
         raise Skipped(f"no PostgreSQL server at {url} ({type(exc).__name__})") from None
-    complaints, cycles = (8, 20) if sizes.quick else (400, 1_000)
+    complaints, cycles = (8, 20) if sizes.quick else (200, 600)
     one, raw, four = core.pg_commit(url, complaints, cycles, sizes.repeats)
     return [
         row("pg_commit (1 worker)", one, "cycles/s", "raw psycopg, same statements", raw,

@@ -42,7 +42,7 @@ def known_event(name: str) -> bool:
     return name in _KNOWN
 
 
-_SCALARS: Final = (str, int, bool, type(None))
+_SCALARS: Final = frozenset({str, int, bool, type(None)})
 
 
 class FrozenDict(dict[str, Any]):
@@ -102,12 +102,12 @@ def freeze(value: object, field: str = "data") -> Any:
     if kind in _SCALARS or kind is FrozenDict or kind is Built:
         return value
     if kind is dict or (kind is not list and kind is not tuple and isinstance(value, Mapping)):
-        out: dict[str, Any] = {}
-        for k, v in value.items():  # type: ignore[attr-defined]
+        for k in value:  # type: ignore[attr-defined]
             if type(k) is not str:
                 raise ValidationError(field, f"keys must be strings, got {k!r}")
-            out[k] = v if type(v) in _SCALARS else freeze(v, field)
-        return FrozenDict(out)
+        scalars = _SCALARS
+        return FrozenDict({k: v if type(v) in scalars else freeze(v, field)
+                           for k, v in value.items()})  # type: ignore[attr-defined]
     if kind is list or kind is tuple or isinstance(value, list | tuple):
         return tuple(v if type(v) in _SCALARS else freeze(v, field) for v in value)  # type: ignore[attr-defined]
     if isinstance(value, float):

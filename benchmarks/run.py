@@ -840,6 +840,108 @@ def bench_sweep_growth(sizes: Sizes) -> list[Row]:
     return out
 
 
+# -- core: the lifecycle, its memory, replay, the commit cycle (benchmarks/core.py) -----------
+
+def _core() -> Any:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import core
+
+    return core
+
+
+@benchmark("lifecycle")
+def bench_lifecycle(sizes: Sizes) -> list[Row]:
+    """Complaints/s through the whole happy path against three baselines doing the same
+    policy calls and building the same records (see ``benchmarks/core.py``)."""
+    core = _core()
+    count = 20 if sizes.quick else 2_000
+    best = core.rates({"ours": core.workflow_life(), "hand": core.hand_life(),
+                       "transitions": core.transitions_life(),
+                       "statemachine": core.statemachine_life()},
+                      count, sizes.repeats if sizes.quick else max(sizes.repeats, 5))
+    ours = best["ours"]
+    return [
+        row("lifecycle vs hand-rolled", ours, "complaints/s",
+            "dict state table, same policies and records", best["hand"], target="≥ 0.5×"),
+        row("lifecycle vs transitions", ours, "complaints/s",
+            "transitions.Machine per complaint, same policies", best["transitions"],
+            target="≥ 3×"),
+        row("lifecycle vs python-statemachine", ours, "complaints/s",
+            "python-statemachine per complaint, same policies", best["statemachine"],
+            target="≥ 5×"),
+    ]
+
+
+@benchmark("memory")
+def bench_memory(sizes: Sizes) -> list[Row]:
+    """Bytes an archived complaint keeps alive with its history (tracemalloc)."""
+    core = _core()
+    count = 50 if sizes.quick else 2_000
+    ours = core.bytes_per(core.workflow_life(None), count)
+    hand = core.bytes_per(core.hand_life(), count)
+    return [row("memory", ours, "bytes/complaint", "hand-rolled record and event tuples", hand,
+                target="≤ 2×")]
+
+
+@benchmark("replay")
+def bench_replay(sizes: Sizes) -> list[Row]:
+    """Events/s rebuilding complaints from their stored event dicts (``Event.from_dict``
+    and ``Complaint.replay``, every event checked) against the hand-rolled lifecycle's
+    events/s."""
+    core = _core()
+    total = 200 if sizes.quick else 100_000
+    life = core.workflow_life(None)
+    stored = [[e.to_dict() for e in life(i).history] for i in range(min(total, 2_000))]
+    hand = core.hand_life()
+    base = 0.0
+    best = 0.0
+    for _ in range(sizes.repeats):
+        base = max(base, core.rates({"hand": hand}, min(total, 2_000), 1)["hand"]
+                   * core.EVENTS_PER_LIFE)
+        events = 0
+        start = time.perf_counter()
+        for i in range(total):
+            history = stored[i % len(stored)]
+            cf.Complaint.replay([cf.Event.from_dict(d) for d in history])
+            events += len(history)
+        best = max(best, events / (time.perf_counter() - start))
+    return [row(f"replay ({total} complaints)", best, "events/s",
+                "hand-rolled lifecycle, events/s", base, target="≥ 1×")]
+
+
+@benchmark("sqlite_commit")
+def bench_sqlite_commit(sizes: Sizes) -> list[Row]:
+    """Load → command → save cycles/s through SQLiteStore (WAL, synchronous NORMAL)
+    against the same statements through ``sqlite3``, one transaction each."""
+    core = _core()
+    complaints, cycles = (20, 60) if sizes.quick else (1_000, 3_000)
+    ours, raw = core.sqlite_commit(complaints, cycles, sizes.repeats)
+    return [row("sqlite_commit", ours, "cycles/s", "raw sqlite3, same statements", raw,
+                target="≥ 0.5×")]
+
+
+@benchmark("pg_commit")
+def bench_pg_commit(sizes: Sizes) -> list[Row]:
+    """The same cycle on PostgreSQL (SQLStore) with 1 and 4 worker processes, against the
+    same statements through psycopg."""
+    core = _core()
+    url = os.environ.get("COMPLAINTFLOW_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+    try:
+        import psycopg
+
+        psycopg.connect(url.replace("+psycopg", ""), connect_timeout=5).close()
+    except Exception as exc:
+        raise Skipped(f"no PostgreSQL server at {url} ({type(exc).__name__})") from None
+    complaints, cycles = (8, 20) if sizes.quick else (200, 600)
+    one, raw, four = core.pg_commit(url, complaints, cycles, sizes.repeats)
+    return [
+        row("pg_commit (1 worker)", one, "cycles/s", "raw psycopg, same statements", raw,
+            target="≥ 0.5×"),
+        row("pg_commit (4 workers)", four, "cycles/s", "pg_commit with 1 worker", one,
+            target="≥ 1.5×"),
+    ]
+
+
 def table(rows: list[Row]) -> str:
     head = ("benchmark", "value", "unit", "baseline", "baseline value", "ratio", "target")
     cells = [head] + [(r.name, f"{r.value:,.1f}", r.unit, r.baseline, f"{r.baseline_value:,.1f}",

@@ -24,12 +24,14 @@ from complaintflow._complaint import (
     Complaint,
     apply,
     apply_received,
+    attest,
+    attested,
     replace,
     stage_times_to_data,
 )
 from complaintflow._engine import Engine, default_engine
 from complaintflow._erasure import Erasure, erase_complaint, holds_personal_data
-from complaintflow._events import Event, FrozenDict
+from complaintflow._events import Event, FrozenDict, vouch, vouched
 from complaintflow._limits import (
     MAX_ID,
     check_complaint_id,
@@ -137,6 +139,20 @@ class _Summarizing:
         return summarize(self._recent, **query)
 
 
+def _labels_fit(dimension: object, category: object, evidence: Sequence[object],
+                flags: Sequence[object]) -> bool:
+    """Whether the policies' words for a new complaint pass the fold's checks of a loaded
+    ``received`` event (then its event is the workflow's own: see ``vouch``)."""
+    try:
+        check_text("dimension", dimension, limit=MAX_ID)
+        check_text("category", category, limit=MAX_ID)
+        for item in (*evidence, *flags):
+            check_text("evidence", item)
+    except ValidationError:
+        return False
+    return True
+
+
 class Workflow:
     """Carries complaints through their lifecycle.
 
@@ -182,6 +198,7 @@ class Workflow:
         self._ids = ids if ids is not None else _random_id
         self._listeners: list[Listener] = list(listeners)
         self._stamps: dict[tuple[object, ...], FrozenDict] = {}
+        self._recent_of: tuple[Store | None, RecentComplaints] | None = None
         self._commands: dict[str, Command] = dict(COMMANDS)
         self._engine = engine
         given: set[str] = set()
@@ -244,9 +261,12 @@ class Workflow:
     @property
     def _recent(self) -> RecentComplaints:
         store = self.store
-        if store is not None and isinstance(store, RecentComplaints):
-            return store
-        return NO_HISTORY
+        known = self._recent_of
+        if known is not None and known[0] is store:
+            return known[1]  # a Protocol isinstance check costs more than the lookups
+        found = store if store is not None and isinstance(store, RecentComplaints) else NO_HISTORY
+        self._recent_of = (store, found)
+        return found
 
     # -- intake -------------------------------------------------------------------------------
     def receive(
@@ -364,6 +384,8 @@ class Workflow:
         linked: _Folded = []
         if self.store is not None:
             # the new complaint and the link on the earlier one: one transaction
+            if all(vouched(e) for e, _ in folded):
+                attest(complaint)
             with self._together(earlier is not None):
                 complaint = self.store.add(complaint)
                 folded[-1] = (folded[-1][0], complaint)
@@ -488,6 +510,8 @@ class Workflow:
             policy=self._stamp(),
         )
         events = [Event._trusted(1, "received", now, None, FrozenDict(data))]
+        if _labels_fit(verdict.dimension, verdict.category, data["evidence"], data["flags"]):
+            vouch(events[0])  # every other field was checked as input or built here
         if scope != "point":
             # a line or plane asks for proactive outreach to the other buyers
             events.append(Event(2, "outreach_requested", now, None, {
@@ -556,8 +580,9 @@ class Workflow:
             if refused is not None:
                 raise refused
             replanned = False
+            own = self._own(spec)
             for decided in spec.run(self, work, who, now, args):
-                work = self._fold(work, decided, now, folded)
+                work = self._fold(work, decided, now, folded, own=own)
                 replanned = replanned or "deadlines" in decided[1] or "warnings" in decided[1]
             if replanned:
                 # a deadline planned again may already be due now
@@ -567,10 +592,23 @@ class Workflow:
                                          "for the deadlines it plans") from None
         return self._commit(complaint, folded)
 
+    def _own(self, spec: Command) -> bool:
+        """Whether ``spec``'s events are the workflow's own decisions, made from checked
+        input: a built-in command's decider (and, for an offer, the compensation rules'
+        own judgement, which the fold of a loaded offer applies too)."""
+        if COMMANDS.get(spec.name) is not spec:
+            return False
+        return spec.name != "propose" or (
+            type(self.compensation).judge is CompensationPolicy.judge)
+
     def _fold(self, work: Complaint, decided: tuple[str, Mapping[str, Any], str | None],
-              now: datetime, folded: _Folded) -> Complaint:
+              now: datetime, folded: _Folded, *, own: bool = True) -> Complaint:
+        """Record one decided event and fold it; ``own``: the workflow decided it from
+        checked input, so a store need not check its data again (see ``vouch``)."""
         name, data, who = decided
         event = Event._trusted(work.version + 1, name, now, who, data)
+        if own:
+            vouch(event)
         work = apply(work, event, check=False)
         folded.append((event, work))
         return work
@@ -628,6 +666,8 @@ class Workflow:
             return complaint
         current = folded[-1][1]
         if self.store is not None:
+            if attested(complaint) and all(vouched(e) for e, _ in folded):
+                attest(current)  # the store need not fold the events again
             current = self.store.save(current)
             folded[-1] = (folded[-1][0], current)
         self._notify(folded)

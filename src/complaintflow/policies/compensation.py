@@ -137,7 +137,7 @@ class CompensationPolicy(ABC):
         """:meth:`floor` and :meth:`given` of ``complaint``. One propose asks them up to
         four times (next offer, fitting, check, judge) of one immutable complaint, so the
         last answer is kept for that complaint object: this saves about a tenth of a
-        propose (``benchmarks/bench_lifecycle.py``). One entry per policy, replaced whole,
+        propose (the lifecycle row of ``benchmarks/run.py``). One entry per policy, replaced whole,
         so a workflow shared by threads stays consistent."""
         memo: tuple[Complaint, Floor | None, Given] | None = getattr(self, "_memo", None)
         if memo is not None and memo[0] is complaint:
@@ -519,8 +519,47 @@ def recorded_policy(data: Mapping[str, Any], fallback: CompensationPolicy) -> Co
     """The policy a loaded ``proposed`` event (its ``data``) is judged by: the limits and
     the legal floor it recorded, ``fallback`` for what it did not record. Its
     :meth:`~CompensationPolicy.judge` refuses a history whose offers broke the money rules
-    under the very numbers the deciding policy used."""
-    return _RecordedPolicy(data, fallback)
+    under the very numbers the deciding policy used.
+
+    A replayed history asks this for every ``proposed`` event, and most record the same
+    few limits: a policy already built for the same recorded numbers (and ``fallback``)
+    is shared (it keeps no state but the numbers)."""
+    key = _recorded_key(data, fallback)
+    if key is None:
+        return _RecordedPolicy(data, fallback)
+    found = _RECORDED.get(key)
+    if found is None:
+        found = _RecordedPolicy(data, fallback)
+        if len(_RECORDED) >= 256:
+            _RECORDED.clear()
+        _RECORDED[key] = found
+    return found
+
+
+_RECORDED: dict[tuple[Any, ...], _RecordedPolicy] = {}
+
+
+def _recorded_key(data: Mapping[str, Any], fallback: CompensationPolicy) -> tuple[Any, ...] | None:
+    """What :class:`_RecordedPolicy` reads from ``data``, as a hashable key (``None`` when
+    it is not plain data: such a policy is built afresh, and refuses what it must)."""
+    authority = data.get("authority")
+    parts: list[Any] = [fallback, data.get("actor_tier"), data.get("approver_tier")]
+    if authority is not None:
+        if not isinstance(authority, Mapping):
+            return None
+        for name in ("actor_limit", "approver_limit", "floor_owed", "currency", "floor_rules"):
+            value = authority.get(name, _MISSING)
+            if isinstance(value, Mapping):
+                value = tuple(sorted(value.items()))
+            parts.append(value)
+    try:
+        hash(tuple(parts))
+    except TypeError:
+        return None
+    return tuple(parts)
+
+
+_MISSING: Final = object()
 
 
 # -- legal floors -----------------------------------------------------------------------------

@@ -13,8 +13,8 @@ from typing import Any, Final, Protocol, Self, runtime_checkable
 import attrs
 
 from complaintflow._clock import SystemClock, ensure_aware
-from complaintflow._complaint import Complaint, apply, replace
-from complaintflow._events import Event, public_data, scrub
+from complaintflow._complaint import Complaint, apply, attest, attested, replace
+from complaintflow._events import Built, Event, public_data, scrub, vouched
 from complaintflow._history import History, Prefix
 from complaintflow._limits import COMPLAINT_ID_ALPHABET, MAX_ID, MAX_TEXT, check_complaint_id
 from complaintflow._values import State
@@ -475,7 +475,7 @@ def replay_rows(complaint_id: str, events: Sequence[Event], expected_version: in
     if expected_version is not None and complaint.version != expected_version:
         raise IntegrityError(f"complaint {complaint_id!r}: state row says version {expected_version} "
                          f"but the history holds {complaint.version} events")
-    return attrs.evolve(complaint, committed=complaint.version)
+    return attest(replace(complaint, {"committed": complaint.version}))
 
 
 def replay_found(complaint_id: str, events: Sequence[Event]) -> Complaint:
@@ -633,8 +633,41 @@ def _check_key(field: str, value: object) -> None:
         raise ValidationError(field, f"{value!r} holds control characters")
 
 
+def _texts_fit(value: object) -> bool:
+    """Whether every string in ``value`` is within :data:`MAX_TEXT_LENGTH` (one walk that
+    builds no field names: :func:`_check_texts` names the field once one is too long)."""
+    stack: list[Any] = [value]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str:
+            if len(item) > MAX_TEXT_LENGTH:
+                return False
+        elif kind in _SCALARS:
+            continue
+        elif kind is Built and type(item.value) is dict:
+            continue  # a plan of stage times: ISO 8601 strings (see stage_times_to_data)
+        elif isinstance(item, dict):
+            extend(item.values())
+        elif kind is tuple or kind is list:
+            extend(item)
+        elif isinstance(item, Mapping):
+            extend(item.values())
+        elif isinstance(item, list | tuple):
+            extend(item)
+        elif isinstance(item, str) and len(item) > MAX_TEXT_LENGTH:
+            return False
+    return True
+
+
+_SCALARS: Final = frozenset({int, bool, float, type(None)})
+
+
 def _check_texts(field: str, value: object) -> None:
     """Every string in an event's data within :data:`MAX_TEXT_LENGTH`."""
+    if _texts_fit(value):
+        return
     if isinstance(value, str):
         if len(value) > MAX_TEXT_LENGTH:
             raise ValidationError(field, f"{len(value)} characters; at most {MAX_TEXT_LENGTH}")
@@ -665,9 +698,12 @@ def check_record(complaint: Complaint, base: Complaint | None = None) -> tuple[E
     complaint) is :class:`IntegrityError`.
     """
     check_complaint(complaint)
-    check_id(complaint.id)
+    if base is None or base.id != complaint.id:
+        check_id(complaint.id)
     for name in _KEY_FIELDS:
-        _check_key(f"complaint.{name}", getattr(complaint, name))
+        value = getattr(complaint, name)
+        if base is None or value is not getattr(base, name):  # the base's were checked
+            _check_key(f"complaint.{name}", value)
     start = 0 if base is None else base.version
     events = new_events(complaint, start=start)
     for e in events:
@@ -676,15 +712,21 @@ def check_record(complaint: Complaint, base: Complaint | None = None) -> tuple[E
     if complaint.version != len(complaint.history):
         raise IntegrityError(f"complaint {complaint.id!r}: version {complaint.version} but "
                              f"{len(complaint.history)} events")
+    if attested(complaint) and (base is None or complaint.history[:base.version] == base.history):
+        # the fold of its own history, made so by the workflow or a replay: no refold
+        return complaint.history[complaint.committed:]
     try:
-        folded = Complaint.replay(events) if base is None else base
-        if base is not None:
-            for e in events:
-                folded = apply(folded, e)
+        if base is None and not events:
+            Complaint.replay(events)  # raises: a history starts with its receipt
+        folded: Complaint | None = base
+        for e in events:
+            # the workflow's own decisions were checked as command input; others are checked
+            folded = apply(folded, e, check=not vouched(e))
     except (ValidationError, InvalidTransition) as exc:
         raise IntegrityError(f"complaint {complaint.id!r}: its history does not fold: {exc}"
                              ) from exc
     if folded != complaint:
+        assert folded is not None  # a history of no events raised above
         raise IntegrityError(
             f"complaint {complaint.id!r} is not the fold of its history "
             f"({_differs(folded, complaint)} differs); it was not made by a workflow")
@@ -732,7 +774,7 @@ def stale(complaint: Complaint, actual: int | None) -> ConcurrencyError:
 
 def committed(complaint: Complaint) -> Complaint:
     """``complaint`` as a write returns it: every event committed."""
-    return replace(complaint, {"committed": complaint.version})
+    return attest(replace(complaint, {"committed": complaint.version}))
 
 
 def unchanged(complaint: Complaint, actual: int | None) -> Complaint:

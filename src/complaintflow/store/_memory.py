@@ -40,6 +40,7 @@ from complaintflow.store._base import (
     check_record,
     check_worker,
     clock_now,
+    committed,
     dead_letter_refused,
     erased_outbox,
     in_complaint_order,
@@ -52,6 +53,9 @@ from complaintflow.store._base import (
 )
 
 __all__ = ["MemoryStore"]
+
+#: The fields ``recent`` filters on (fixed at receipt), indexed.
+_INDEXED = ("customer_id", "sku", "batch", "order_id", "brand")
 
 
 class MemoryStore:
@@ -77,6 +81,10 @@ class MemoryStore:
         self._keyed: dict[tuple[str, str], list[str]] = {}
         self._lock = threading.Lock()
         self._batched = False
+        #: ``recent``'s equality filters → the ids received with that value (intake asks
+        #: them on every receive: a look-up, not a scan). A rolled-back batch may leave ids
+        #: behind; ``recent`` reads the items themselves, so those are skipped.
+        self._index: dict[tuple[str, str], dict[str, None]] = {}
 
     def __len__(self) -> int:
         return len(self._items)
@@ -96,7 +104,7 @@ class MemoryStore:
             if complaint.id in self._items:
                 raise stale(attrs.evolve(complaint, committed=0),
                             self._items[complaint.id].version)
-            stored = attrs.evolve(complaint, committed=complaint.version)
+            stored = committed(complaint)
             items = self._outbox_items(stored, 0)
             self._items[complaint.id] = stored
             self._outbox.update((i.id, i) for i in items)
@@ -104,6 +112,10 @@ class MemoryStore:
                 value = getattr(stored, key)
                 if value is not None:
                     self._keyed.setdefault((key, value), []).append(stored.id)
+            for key in _INDEXED:
+                value = getattr(stored, key)
+                if value is not None:
+                    self._index.setdefault((key, value), {})[stored.id] = None
             return stored
 
     @contextmanager
@@ -152,7 +164,7 @@ class MemoryStore:
             check_record(complaint, current)
             if complaint.version == current.version:
                 return current
-            stored = attrs.evolve(complaint, committed=complaint.version)
+            stored = committed(complaint)
             items = self._outbox_items(stored, current.version)
             self._items[complaint.id] = stored
             self._claims.pop(complaint.id, None)
@@ -299,10 +311,14 @@ class MemoryStore:
         since = ensure_aware(since, "since")
         wanted = recent_filters(customer_id=customer_id, sku=sku, batch=batch, order_id=order_id,
                                 brand=brand)
-        out = [
-            c for c in self._items.values()
-            if c.received_at >= since and all(getattr(c, k) == v for k, v in wanted)
-        ]
+        if wanted:
+            items = self._items
+            found = (items.get(cid) for cid in tuple(self._index.get(wanted[0], ())))
+            pool = [c for c in found if c is not None]
+        else:
+            pool = list(self._items.values())
+        out = [c for c in pool
+               if c.received_at >= since and all(getattr(c, k) == v for k, v in wanted)]
         out.sort(key=lambda c: (c.received_at, c.id), reverse=True)
         return out if limit is None else out[: check_limit(limit)]
 

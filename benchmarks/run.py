@@ -504,14 +504,17 @@ def _report_db(n: int) -> Path:
     rows: list[tuple[Any, ...]] = []
     evs: list[tuple[Any, ...]] = []
     marks = ", ".join("?" for _ in range(22))
+    cols = ("id, state, version, customer_id, channel, received_at, order_id, sku, batch, "
+            "store, region, brand, category, dimension, severity, scope, tier, is_open, "
+            "next_due, updated_at, claimed_by, claimed_until")
     for state_row, events in lives():
         rows.append(state_row)
         evs.extend(events)
         if len(rows) >= 20_000:
-            con.executemany(f"INSERT INTO cf_complaints VALUES ({marks})", rows)
+            con.executemany(f"INSERT INTO cf_complaints ({cols}) VALUES ({marks})", rows)
             con.executemany("INSERT INTO cf_events VALUES (?, ?, ?, ?, ?, ?, ?)", evs)
             rows, evs = [], []
-    con.executemany(f"INSERT INTO cf_complaints VALUES ({marks})", rows)
+    con.executemany(f"INSERT INTO cf_complaints ({cols}) VALUES ({marks})", rows)
     con.executemany("INSERT INTO cf_events VALUES (?, ?, ?, ?, ?, ?, ?)", evs)
     con.execute("COMMIT")
     con.execute("ANALYZE")
@@ -597,6 +600,346 @@ def bench_report(sizes: Sizes) -> list[Row]:
         raw.append(time.perf_counter() - start)
     return [row(f"report ({n} complaints)", min(ours) * 1000, "ms",
                 "raw SQL GROUP BY query set", min(raw) * 1000, target="≤ 3×")]
+
+
+# -- flat costs: loading, intake and the sweep as the data grows --------------------------------
+
+_BENCH_PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _bench_pg_url() -> str:
+    """The PostgreSQL database of the PostgreSQL rows (``COMPLAINTFLOW_BENCH_POSTGRES``)."""
+    url = os.environ.get("COMPLAINTFLOW_BENCH_POSTGRES", _BENCH_PG_DEFAULT)
+    if not _reachable(url.replace("postgresql+psycopg://", "postgresql://")):
+        raise Skipped(f"no PostgreSQL server at {url}")
+    return url
+
+
+@contextmanager
+def _pg_store(prefix: str) -> Iterator[Any]:
+    """An ``SQLStore`` on fresh tables named ``prefix…``, dropped afterwards."""
+    from complaintflow.store import SQLStore
+
+    url = _bench_pg_url()
+    store = SQLStore(url, prefix=prefix)
+    try:
+        yield store
+    finally:
+        store.metadata.drop_all(store.engine)
+        store.close()
+
+
+def _per_call(fn: Callable[[], object], calls: int) -> float:
+    """Microseconds per call of ``fn`` (CPU and wait: wall time), over ``calls`` calls."""
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls * 1e6
+
+
+def _best_pair(a: Callable[[], float], b: Callable[[], float], repeats: int
+               ) -> tuple[float, float]:
+    """The best (lowest) of ``repeats`` runs of each, interleaved a, b, a, b …"""
+    best_a = best_b = float("inf")
+    for _ in range(max(repeats, 3)):
+        best_a = min(best_a, a())
+        best_b = min(best_b, b())
+    return best_a, best_b
+
+
+def _grown(store: Any, events: int, cid: str) -> None:
+    """A complaint of ``events`` events in ``store``: received, acknowledged, messages."""
+    wf = cf.Workflow(store=store, clock=cf.FrozenClock(T0))
+    with store.batch():
+        c = wf.acknowledge(wf.receive("the kettle leaks", customer_id="C-1", channel="hotline",
+                                      complaint_id=cid), actor="agent-7")
+        for i in range(events - c.version):
+            c = wf.message(c, text=f"any news? ({i})")
+
+
+def _load_rows(store: Any, label: str, calls: int, repeats: int) -> Row:
+    _grown(store, 400, "CF-LONG")
+    _grown(store, 10, "CF-SHORT")
+    assert store.get("CF-LONG").version == 400
+    long_us, short_us = _best_pair(lambda: _per_call(lambda: store.get("CF-LONG"), calls),
+                                   lambda: _per_call(lambda: store.get("CF-SHORT"), calls),
+                                   repeats)
+    return row(f"load_growth {label} (get, 400 events)", long_us, "µs",
+               "get of a 10-event complaint", short_us, target="≤ 1.5×")
+
+
+@benchmark("load_growth")
+def bench_load_growth(sizes: Sizes) -> list[Row]:
+    """``store.get`` of a 400-event complaint against a 10-event one: a load reads the
+    snapshot and the events after it, never the whole history."""
+    calls = 50 if sizes.quick else 500
+    out = []
+    with _tmp() as tmp, SQLiteStore(tmp / "load.sqlite", synchronous="NORMAL") as store:
+        out.append(_load_rows(store, "SQLite", calls, sizes.repeats))
+    try:
+        with _pg_store(f"bench_load_{uuid.uuid4().hex[:8]}_") as pg:
+            out.append(_load_rows(pg, "PostgreSQL", calls, sizes.repeats))
+    except Skipped as exc:
+        print(f"skipped load_growth PostgreSQL: {exc}", file=sys.stderr)
+    return out
+
+
+@benchmark("intake_growth")
+def bench_intake_growth(sizes: Sizes) -> list[Row]:
+    """``receive`` on a SKU with 1,000 complaints in the scope window against one on a SKU
+    with none (same store, same customer history): intake asks for counts, not complaints.
+    Both are scoped by the default policies (the busy SKU's complaint is a line, with its
+    outreach event)."""
+    recent = 100 if sizes.quick else 1_000
+    calls = 20 if sizes.quick else 100
+    with _tmp() as tmp, SQLiteStore(tmp / "intake.sqlite", synchronous="NORMAL") as store:
+        clock = cf.FrozenClock(T0)
+        wf = cf.Workflow(store=store, clock=clock)
+        with store.batch():
+            for i in range(recent):
+                wf.receive("the kettle leaks", customer_id=f"C-{i}", channel="hotline",
+                           sku="KT-HOT", order_id=f"O-{i}")
+        n = iter(range(10**9))
+
+        def receive(sku: Callable[[int], str]) -> float:
+            def one() -> None:
+                i = next(n)
+                wf.receive("the kettle leaks", customer_id=f"N-{i}", channel="hotline",
+                           sku=sku(i), order_id=f"P-{i}")
+            return _per_call(one, calls)
+
+        hot, cold = _best_pair(lambda: receive(lambda i: "KT-HOT"),
+                               lambda: receive(lambda i: f"KT-COLD-{i}"), sizes.repeats)
+    return [row(f"intake_growth (receive, {recent} recent on the SKU)", hot, "µs",
+                "receive on a SKU with none", cold, target="≤ 1.5×")]
+
+
+def _template() -> tuple[str, list[Any], str]:
+    """One open complaint as the store writes it: its id, its state row values and its
+    ``received`` event's data (JSON), to copy with other ids."""
+    from complaintflow.store._base import STATE_COLUMNS, state_row
+
+    c = cf.Workflow(clock=cf.FrozenClock(T0)).receive(
+        "the kettle leaks", customer_id="C-1", channel="hotline", complaint_id="CF-TEMPLATE00")
+    values = state_row(c)
+    return c.id, [values[k] for k in STATE_COLUMNS], json.dumps(
+        c.history[0].to_dict()["data"], ensure_ascii=False, separators=(",", ":"))
+
+
+def _open_rows(n: int) -> Iterator[tuple[list[Any], tuple[Any, ...]]]:
+    """``n`` open complaints (state row, ``received`` event), copies of one real complaint
+    under other ids (all due at the same moment: the sweep orders them by id)."""
+    from complaintflow.store._base import STATE_COLUMNS
+
+    tid, values, data = _template()
+    id_at = STATE_COLUMNS.index("id")
+    for i in range(n):
+        cid = f"CF-{i:010d}"
+        row_ = list(values)
+        row_[id_at] = cid
+        yield row_, (cid, 1, "received", 1, T0, None, data.replace(tid, cid))
+
+
+def _sqlite_open(path: Path, n: int) -> None:
+    """An SQLite store of ``n`` open complaints, written with bulk SQL inserts."""
+    import sqlite3
+
+    from complaintflow.store._base import STATE_COLUMNS, utc_text
+
+    SQLiteStore(path).close()  # the layout
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode = OFF")
+    con.execute("PRAGMA synchronous = OFF")
+    con.execute("BEGIN")
+    cols = ", ".join(STATE_COLUMNS)
+    marks = ", ".join("?" for _ in STATE_COLUMNS)
+
+    def text(v: Any) -> Any:
+        return utc_text(v) if isinstance(v, datetime) else (int(v) if isinstance(v, bool) else v)
+
+    rows, evs = [], []
+    for state, event in _open_rows(n):
+        rows.append([text(v) for v in state])
+        evs.append(tuple(text(v) for v in event))
+        if len(rows) >= 50_000:
+            con.executemany(f"INSERT INTO cf_complaints ({cols}) VALUES ({marks})", rows)
+            con.executemany("INSERT INTO cf_events (complaint_id, seq, name, v, at, actor, data) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?)", evs)
+            rows, evs = [], []
+    con.executemany(f"INSERT INTO cf_complaints ({cols}) VALUES ({marks})", rows)
+    con.executemany("INSERT INTO cf_events (complaint_id, seq, name, v, at, actor, data) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)", evs)
+    con.execute("COMMIT")
+    con.execute("ANALYZE")
+    con.close()
+
+
+def _pg_open(store: Any, n: int) -> None:
+    """``n`` open complaints in a PostgreSQL store's tables, written with COPY."""
+    import psycopg
+
+    from complaintflow.store._base import STATE_COLUMNS
+
+    t = store.tables
+    url = store.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        # one COPY at a time on a connection: the state rows, then their events
+        with cur.copy(f'COPY "{t.complaints.name}" ({", ".join(STATE_COLUMNS)}) FROM STDIN') as cp:
+            for state, _ in _open_rows(n):
+                cp.write_row(state)
+        with cur.copy(f'COPY "{t.events.name}" (complaint_id, seq, name, v, at, actor, data) '
+                      "FROM STDIN") as ce:
+            for _, event in _open_rows(n):
+                ce.write_row(event)
+        cur.execute(f'ANALYZE "{t.complaints.name}"')
+        cur.execute(f'ANALYZE "{t.events.name}"')
+
+
+def _sweep_row(label: str, big: Any, small: Any, *, n_big: int, n_small: int, calls: int,
+               repeats: int) -> Row:
+    from datetime import timedelta
+
+    later = T0 + timedelta(days=3650)  # everything is due
+    worker = iter(range(10**9))
+
+    def claims(store: Any) -> float:
+        def one() -> None:
+            got = store.claim_due(later, 100, f"w{next(worker)}")
+            if len(got) != 100:
+                raise RuntimeError(f"claim_due returned {len(got)} complaints, not 100")
+        return _per_call(one, calls)
+
+    big_us, small_us = _best_pair(lambda: claims(big), lambda: claims(small), repeats)
+    return row(f"sweep_growth {label} (claim_due 100 of {n_big:,} open)", big_us, "µs",
+               f"claim_due 100 of {n_small:,} open", small_us, target="≤ 3×")
+
+
+@benchmark("sweep_growth")
+def bench_sweep_growth(sizes: Sizes) -> list[Row]:
+    """``claim_due(now, 100)`` with a million open complaints due against ten thousand:
+    the sweep walks the ``(next_due, id)`` index. The rows are written with bulk SQL."""
+    n_big, n_small = (20_000, 2_000) if sizes.quick else (1_000_000, 10_000)
+    calls = 3 if sizes.quick else 5
+    out = []
+    with _tmp() as tmp:
+        _sqlite_open(tmp / "big.sqlite", n_big)
+        _sqlite_open(tmp / "small.sqlite", n_small)
+        with SQLiteStore(tmp / "big.sqlite") as big, SQLiteStore(tmp / "small.sqlite") as small:
+            out.append(_sweep_row("SQLite", big, small, n_big=n_big, n_small=n_small,
+                                  calls=calls, repeats=sizes.repeats))
+    try:
+        tag = uuid.uuid4().hex[:8]
+        with _pg_store(f"bench_sweep_{tag}_big_") as big, \
+                _pg_store(f"bench_sweep_{tag}_small_") as small:
+            _pg_open(big, n_big)
+            _pg_open(small, n_small)
+            out.append(_sweep_row("PostgreSQL", big, small, n_big=n_big, n_small=n_small,
+                                  calls=calls, repeats=sizes.repeats))
+    except Skipped as exc:
+        print(f"skipped sweep_growth PostgreSQL: {exc}", file=sys.stderr)
+    return out
+
+
+# -- core: the lifecycle, its memory, replay, the commit cycle (benchmarks/core.py) -----------
+
+def _core() -> Any:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import core
+
+    return core
+
+
+@benchmark("lifecycle")
+def bench_lifecycle(sizes: Sizes) -> list[Row]:
+    """Complaints/s through the whole happy path against three baselines doing the same
+    policy calls and building the same records (see ``benchmarks/core.py``)."""
+    core = _core()
+    count = 20 if sizes.quick else 2_000
+    best = core.rates({"ours": core.workflow_life(), "hand": core.hand_life(),
+                       "transitions": core.transitions_life(),
+                       "statemachine": core.statemachine_life()},
+                      count, sizes.repeats if sizes.quick else max(sizes.repeats, 5))
+    ours = best["ours"]
+    return [
+        row("lifecycle vs hand-rolled", ours, "complaints/s",
+            "dict state table, same policies and records", best["hand"], target="≥ 0.5×"),
+        row("lifecycle vs transitions", ours, "complaints/s",
+            "transitions.Machine per complaint, same policies", best["transitions"],
+            target="≥ 3×"),
+        row("lifecycle vs python-statemachine", ours, "complaints/s",
+            "python-statemachine per complaint, same policies", best["statemachine"],
+            target="≥ 5×"),
+    ]
+
+
+@benchmark("memory")
+def bench_memory(sizes: Sizes) -> list[Row]:
+    """Bytes an archived complaint keeps alive with its history (tracemalloc)."""
+    core = _core()
+    count = 50 if sizes.quick else 2_000
+    ours = core.bytes_per(core.workflow_life(None), count)
+    hand = core.bytes_per(core.hand_life(), count)
+    return [row("memory", ours, "bytes/complaint", "hand-rolled record and event tuples", hand,
+                target="≤ 2×")]
+
+
+@benchmark("replay")
+def bench_replay(sizes: Sizes) -> list[Row]:
+    """Events/s rebuilding complaints from their stored event dicts (``Event.from_dict``
+    and ``Complaint.replay``, every event checked) against the hand-rolled lifecycle's
+    events/s."""
+    core = _core()
+    total = 200 if sizes.quick else 100_000
+    life = core.workflow_life(None)
+    stored = [[e.to_dict() for e in life(i).history] for i in range(min(total, 2_000))]
+    hand = core.hand_life()
+    base = 0.0
+    best = 0.0
+    for _ in range(sizes.repeats):
+        base = max(base, core.rates({"hand": hand}, min(total, 2_000), 1)["hand"]
+                   * core.EVENTS_PER_LIFE)
+        events = 0
+        start = time.perf_counter()
+        for i in range(total):
+            history = stored[i % len(stored)]
+            cf.Complaint.replay([cf.Event.from_dict(d) for d in history])
+            events += len(history)
+        best = max(best, events / (time.perf_counter() - start))
+    return [row(f"replay ({total} complaints)", best, "events/s",
+                "hand-rolled lifecycle, events/s", base, target="≥ 1×")]
+
+
+@benchmark("sqlite_commit")
+def bench_sqlite_commit(sizes: Sizes) -> list[Row]:
+    """Load → command → save cycles/s through SQLiteStore (WAL, synchronous NORMAL)
+    against the same statements through ``sqlite3``, one transaction each."""
+    core = _core()
+    complaints, cycles = (20, 60) if sizes.quick else (1_000, 3_000)
+    ours, raw = core.sqlite_commit(complaints, cycles, sizes.repeats)
+    return [row("sqlite_commit", ours, "cycles/s", "raw sqlite3, same statements", raw,
+                target="≥ 0.5×")]
+
+
+@benchmark("pg_commit")
+def bench_pg_commit(sizes: Sizes) -> list[Row]:
+    """The same cycle on PostgreSQL (SQLStore) with 1 and 4 worker processes, against the
+    same statements through psycopg."""
+    core = _core()
+    url = os.environ.get("COMPLAINTFLOW_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+    try:
+        import psycopg
+
+        psycopg.connect(url.replace("+psycopg", ""), connect_timeout=5).close()
+    except Exception as exc:
+        raise Skipped(f"no PostgreSQL server at {url} ({type(exc).__name__})") from None
+    complaints, cycles = (8, 20) if sizes.quick else (200, 600)
+    one, raw, four = core.pg_commit(url, complaints, cycles, sizes.repeats)
+    return [
+        row("pg_commit (1 worker)", one, "cycles/s", "raw psycopg, same statements", raw,
+            target="≥ 0.5×"),
+        row("pg_commit (4 workers)", four, "cycles/s", "pg_commit with 1 worker", one,
+            target="≥ 1.5×"),
+    ]
 
 
 def table(rows: list[Row]) -> str:

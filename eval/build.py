@@ -1,6 +1,10 @@
-"""Join the drawn sample with the hand labels into eval/reviews.jsonl (run after editing labels).
+"""Join the drawn samples with their hand labels (run after editing labels).
 
     python eval/build.py
+
+``sample.jsonl`` + ``labels.txt`` → ``reviews.jsonl`` (the evaluation set: tuning and
+held-out parts); ``extra_sample.jsonl`` + ``extra_labels.txt`` → ``extra.jsonl`` (more
+tuning texts, all of split ``tune``).
 """
 
 import json
@@ -18,14 +22,15 @@ CODES = {
 }
 
 
-def main() -> None:
+def build(sample: str, label_file: str, prefix: str, target: str) -> None:
     labels = {}
-    for line in (HERE / "labels.txt").read_text(encoding="utf-8").splitlines():
+    for line in (HERE / label_file).read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             rid, first, *rest = line.split()
-            labels["r" + rid] = (first, rest)
+            assert first not in rest and len(set(rest)) == len(rest), f"{rid}: repeated code"
+            labels[prefix + rid] = (first, rest)
     out = []
-    for line in (HERE / "sample.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in (HERE / sample).read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         first, rest = labels.pop(row["id"])
         category, dimension, severity = CODES[first]
@@ -34,9 +39,14 @@ def main() -> None:
                     "row": row["row"], "text": row["text"], "category": category,
                     "dimension": dimension, "severity": severity, "accept": accept})
     assert not labels, f"labels without a text: {sorted(labels)[:5]}"
-    with open(HERE / "reviews.jsonl", "w", encoding="utf-8") as f:
+    with open(HERE / target, "w", encoding="utf-8") as f:
         for row in out:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def main() -> None:
+    build("sample.jsonl", "labels.txt", "r", "reviews.jsonl")
+    build("extra_sample.jsonl", "extra_labels.txt", "x", "extra.jsonl")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple, TypeAlias
 
@@ -28,7 +29,9 @@ from complaintflow._events import (
     pseudonym,
     register_event_name,
 )
+from complaintflow._history import extend
 from complaintflow._limits import MAX_ID, MAX_TEXT, check_customer, check_id, check_text
+from complaintflow._markets import DEFAULT_MARKET, check_market, market_currency
 from complaintflow._values import (
     FINAL_STATES,
     OPEN_STATES,
@@ -48,6 +51,8 @@ __all__ = [
     "StageClock",
     "apply",
     "apply_received",
+    "attest",
+    "attested",
     "check_erasures",
     "register_edge",
     "register_fold",
@@ -58,6 +63,7 @@ __all__ = [
 _EMPTY: Final[Mapping[State, datetime]] = MappingProxyType({})
 _NO_CUSTOMER: Final[Mapping[str, str]] = MappingProxyType({})
 _ZERO: Final = timedelta(0)
+_ZERO_MONEY: Final = Decimal(0)
 #: The scopes of a complaint: one customer, a product line or batch, brand-wide.
 SCOPES: Final = ("point", "line", "plane")
 
@@ -123,7 +129,7 @@ def stage_times_to_data(times: Mapping[State, datetime]) -> dict[str, str]:
     workflow's own event takes them instead of parsing the ISO strings back (what
     ``datetime.fromisoformat`` would give: equal, and UTC): that saves about 1 µs per
     planned time, 8 times per receive and twice per resolve (measured on
-    ``benchmarks/bench_lifecycle.py``)."""
+    the lifecycle row of ``benchmarks/run.py``)."""
     data: dict[str, str] = {}
     ordered: dict[State, datetime] = {}
     utc = True
@@ -223,7 +229,7 @@ class Complaint:
     id: str
     state: State
     version: int
-    history: tuple[Event, ...]
+    history: Sequence[Event]
     customer_id: str
     channel: str
     received_at: datetime
@@ -254,6 +260,9 @@ class Complaint:
     finding: Finding | None = None
     offers: tuple[Offer, ...] = ()
     approvers: tuple[str | None, ...] = ()
+    #: The indices in ``offers`` of the offers the customer accepted (each followed by
+    #: ``resolved``), so what was given is known without walking the history.
+    accepted: tuple[int, ...] = ()
     declines: int = 0
     satisfaction: int | None = None
     reopens: int = 0
@@ -272,6 +281,14 @@ class Complaint:
     follow_up_of: str | None = None
     #: The later complaints that follow this one up, in order.
     follow_ups: tuple[str, ...] = ()
+    #: The market the complaint belongs to (``"CN"``, ``"US"`` …): its money is in the
+    #: market's currency and the market's laws, regulators and calendar apply.
+    market: str = DEFAULT_MARKET
+    #: When the case was last resolved (the reopen window runs from it), or None.
+    resolved_at: datetime | None = None
+    #: Earlier cases of the same customer on the same order, no longer open, that intake
+    #: found (a suggested link; see ``Workflow.receive``).
+    related: tuple[str, ...] = ()
     #: The version this complaint was loaded from or last committed to a store at.
     committed: int = attrs.field(default=0, eq=False, repr=False)
 
@@ -296,6 +313,11 @@ class Complaint:
         """The last thing recorded was a duplicate merged into this case: what
         :meth:`Workflow.receive` returns when it merged instead of opening a complaint."""
         return self.history[-1].name == "merged"
+
+    @property
+    def currency(self) -> str:
+        """The currency of the complaint's market: every amount on it is in this currency."""
+        return market_currency(self.market)
 
     @property
     def offer(self) -> Offer | None:
@@ -360,7 +382,7 @@ class Complaint:
         if complaint is None:
             raise ValidationError("events", "a history needs at least its 'received' event")
         check_erasures(complaint.history)
-        return complaint
+        return attest(complaint)
 
     def to_dict(self, *, personal: bool = True, key: bytes | None = None) -> dict[str, Any]:
         """A JSON-compatible dict: a snapshot of the fields for readers plus the history.
@@ -379,6 +401,7 @@ class Complaint:
             "version": self.version,
             "customer_id": self.customer_id if personal else pseudonym(self.customer_id, key),
             "channel": self.channel,
+            "market": self.market,
             "received_at": _iso(self.received_at),
             "category": self.category,
             "dimension": self.dimension,
@@ -559,6 +582,8 @@ def _received(e: Event, check: bool, draft: Complaint | None = None) -> Complain
         _scope(d.get("scope", "point"))
         _str_list(d.get("evidence", ()), "evidence")
         _str_list(d.get("flags", ()), "flags")
+        if "market" in d:
+            _market_money(d)
     deadlines = _planned(e, "deadlines", check)
     warnings = _planned(e, "warnings", check)
     clocks = {s: StageClock(s, e.at, when) for s, when in deadlines.items()}
@@ -577,6 +602,8 @@ def _received(e: Event, check: bool, draft: Complaint | None = None) -> Complain
         "deadlines": MappingProxyType(deadlines),
         "warnings": MappingProxyType(warnings),
         "clocks": MappingProxyType(clocks),
+        "related": (_str_list(d["related"], "related") if check else tuple(d["related"]))
+        if d.get("related") else (),
     }
     if draft is not None:
         return replace(draft, plan)
@@ -599,8 +626,20 @@ def _received(e: Event, check: bool, draft: Complaint | None = None) -> Complain
         "customer": _customer_of(personal, check),
         "follow_up_of": check_id("follow_up_of", d["follow_up_of"]) if check and d.get(
             "follow_up_of") is not None else d.get("follow_up_of"),
+        "market": d.get("market", DEFAULT_MARKET),
         **plan,
     })
+
+
+def _market_money(d: Mapping[str, Any]) -> None:
+    """A recorded market must be known, and the price paid in its currency."""
+    code = check_market(d["market"])
+    amount = d.get("amount")
+    if amount is not None:
+        price = Money.from_dict(amount, "amount")
+        if price.currency != market_currency(code):
+            raise ValidationError("amount.currency", f"{price.currency} on a complaint of market "
+                                                     f"{code}, which trades in {market_currency(code)}")
 
 
 def _customer_of(personal: Mapping[str, Any], check: bool) -> Mapping[str, str]:
@@ -788,7 +827,9 @@ def _tier_changes(c: Complaint, d: Mapping[str, Any], check: bool) -> _Changes:
 
 @_folds("resolved")
 def _resolved(c: Complaint, e: Event, check: bool) -> _Changes:
-    out: _Changes = {}
+    out: _Changes = {"resolved_at": e.at}
+    if c.offers:
+        out["accepted"] = (*c.accepted, len(c.offers) - 1)
     _replan(c, e, check, out)
     return out
 
@@ -995,7 +1036,7 @@ def apply(complaint: Complaint | None, event: Event, *, check: bool = True) -> C
     With ``check`` (the default) the event must follow the lifecycle graph and its data
     must be what a command could have written. The workflow folds the events it has just
     decided from checked input with ``check=False``: that skips re-reading the data it built
-    (about a tenth of a command's time in ``benchmarks/bench_lifecycle.py``); the graph is
+    (about a tenth of a command's time in the lifecycle row of ``benchmarks/run.py``); the graph is
     checked either way.
     """
     if complaint is None:
@@ -1034,7 +1075,7 @@ def apply(complaint: Complaint | None, event: Event, *, check: bool = True) -> C
                                      clock.pauses, clock.held, clock.breached, clock.warned)
                 changes["clocks"] = MappingProxyType({**clocks, entered: stopped})
     changes["version"] = event.seq
-    changes["history"] = (*complaint.history, event)
+    changes["history"] = extend(complaint.history, event)
     return replace(complaint, changes)
 
 
@@ -1057,8 +1098,31 @@ def apply_received(draft: Complaint, event: Event) -> Complaint:
     ``event``'s extends only with the classification and the plan. The receipt fields
     (id, customer, text, references, amount) are taken from ``draft`` instead of read
     again: that folding takes about 13 µs instead of 20 µs (measured on the receipt of
-    ``benchmarks/bench_lifecycle.py``)."""
+    the lifecycle row of ``benchmarks/run.py``)."""
     return _start(event, False, draft)
+
+
+#: Complaint objects known to be the fold of their own history (a replay's result, what
+#: the workflow folded from such a complaint with its own decisions, what a store returned
+#: after checking), by ``id``; each is held while listed, so an id never names another
+#: object. A store that meets one saves it without folding its new events again; any other
+#: complaint (one changed by hand, say) is refolded and compared. Bounded: a save follows
+#: its command at once, and a complaint forgotten is merely refolded.
+_ATTESTED: dict[int, Complaint] = {}
+_ATTESTED_MAX: Final = 512
+
+
+def attest(complaint: Complaint) -> Complaint:
+    """Note ``complaint`` as the fold of its history (see :data:`_ATTESTED`)."""
+    if len(_ATTESTED) >= _ATTESTED_MAX:
+        _ATTESTED.clear()
+    _ATTESTED[id(complaint)] = complaint
+    return complaint
+
+
+def attested(complaint: Complaint) -> bool:
+    """Whether :func:`attest` noted this very object (and has not forgotten it)."""
+    return _ATTESTED.get(id(complaint)) is complaint
 
 
 def replace(complaint: Complaint, changes: Mapping[str, Any]) -> Complaint:

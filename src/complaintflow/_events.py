@@ -14,9 +14,9 @@ import attrs
 from complaintflow._clock import ensure_aware
 from complaintflow.exceptions import ValidationError
 
-__all__ = ["EVENT_NAMES", "SCHEMA_VERSION", "Event", "FrozenDict", "erased_by", "freeze",
-           "known_event", "pseudonym", "public_data", "register_event_name", "register_upcaster",
-           "scrub", "thaw"]
+__all__ = ["EVENT_NAMES", "SCHEMA_VERSION", "Event", "FrozenDict", "current_version", "erased_by",
+           "freeze", "known_event", "pseudonym", "public_data", "register_event_name",
+           "register_upcaster", "scrub", "thaw", "upcast"]
 
 #: Version of the dict layout written by ``to_dict``; ``from_dict`` reads this and older ones.
 SCHEMA_VERSION: Final = 1
@@ -31,6 +31,15 @@ EVENT_NAMES: Final = frozenset({
 #: Every event name a history may hold: the built-in ones plus those registered for
 #: integrators' own commands (:func:`register_event_name`).
 _KNOWN: set[str] = set(EVENT_NAMES)
+#: The data layout version events of each type are written in today, when not 1: one more
+#: than the newest layout an upcaster reads (:func:`register_upcaster`).
+_CURRENT: dict[str, int] = {}
+
+
+def current_version(name: str) -> int:
+    """The data layout version new events named ``name`` are written in (1 until an
+    upcaster to a later layout is registered)."""
+    return _CURRENT.get(name, 1)
 
 
 def register_event_name(name: str) -> None:
@@ -45,7 +54,7 @@ def known_event(name: str) -> bool:
     return name in _KNOWN
 
 
-_SCALARS: Final = (str, int, bool, type(None))
+_SCALARS: Final = frozenset({str, int, bool, type(None)})
 
 
 class FrozenDict(dict[str, Any]):
@@ -83,7 +92,7 @@ class Built(FrozenDict):
     instead of parsing the data back: that saves ``Offer.from_dict`` in the fold of every
     ``proposed`` event (about 13 → 7 µs) and ``Finding.from_dict`` in that of every
     ``investigated`` event (about 12 → 6 µs), measured on the events of
-    ``benchmarks/bench_lifecycle.py``. A loaded history (``check=True``) is always parsed
+    the lifecycle row of ``benchmarks/run.py``. A loaded history (``check=True``) is always parsed
     and checked."""
 
     __slots__ = ("value",)
@@ -105,12 +114,12 @@ def freeze(value: object, field: str = "data") -> Any:
     if kind in _SCALARS or kind is FrozenDict or kind is Built:
         return value
     if kind is dict or (kind is not list and kind is not tuple and isinstance(value, Mapping)):
-        out: dict[str, Any] = {}
-        for k, v in value.items():  # type: ignore[attr-defined]
+        for k in value:  # type: ignore[attr-defined]
             if type(k) is not str:
                 raise ValidationError(field, f"keys must be strings, got {k!r}")
-            out[k] = v if type(v) in _SCALARS else freeze(v, field)
-        return FrozenDict(out)
+        scalars = _SCALARS
+        return FrozenDict({k: v if type(v) in scalars else freeze(v, field)
+                           for k, v in value.items()})  # type: ignore[attr-defined]
     if kind is list or kind is tuple or isinstance(value, list | tuple):
         return tuple(v if type(v) in _SCALARS else freeze(v, field) for v in value)  # type: ignore[attr-defined]
     if isinstance(value, float):
@@ -149,15 +158,24 @@ class Event:
     at: datetime = attrs.field(converter=_event_at)
     actor: str | None = None
     data: Mapping[str, Any] = attrs.field(factory=dict, converter=freeze)
-    v: int = 1
+    v: int = attrs.field(default=attrs.Factory(lambda self: current_version(self.name),
+                                               takes_self=True))
 
     def __attrs_post_init__(self) -> None:
         if isinstance(self.seq, bool) or not isinstance(self.seq, int) or self.seq < 1:
             raise ValidationError("event.seq", f"expected an integer >= 1, got {self.seq!r}")
         if not isinstance(self.name, str) or self.name not in _KNOWN:
             raise ValidationError("event.name", f"unknown event {self.name!r}")
+        if isinstance(self.v, bool) or not isinstance(self.v, int) or self.v < 0:
+            raise ValidationError("event.v", f"expected a layout version >= 0, got {self.v!r}")
         if self.actor is not None and not isinstance(self.actor, str):
             raise ValidationError("event.actor", f"expected a string or None, got {self.actor!r}")
+
+    @staticmethod
+    def current_version(name: str) -> int:
+        """The data layout version new events named ``name`` are written in: 1, or one
+        past the newest layout a registered upcaster reads."""
+        return current_version(name)
 
     @classmethod
     def _trusted(cls, seq: int, name: str, at: datetime, actor: str | None,
@@ -171,7 +189,7 @@ class Event:
         put(event, "at", at)
         put(event, "actor", actor)
         put(event, "data", data if type(data) is FrozenDict else freeze(data))
-        put(event, "v", 1)
+        put(event, "v", _CURRENT.get(name, 1))
         return event
 
     def to_dict(self, *, personal: bool = True, key: bytes | None = None) -> dict[str, Any]:
@@ -196,7 +214,10 @@ class Event:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Event:
-        """Read an event dict written by this or an older complaintflow (upcasting old layouts)."""
+        """Read an event dict written by this or an older complaintflow: an event in an
+        older data layout (``v``) is passed through the upcasters registered for its type,
+        one layout at a time, up to today's (:func:`register_upcaster`); a layout newer
+        than this complaintflow reads is refused."""
         if not isinstance(data, Mapping):
             raise ValidationError("event", f"expected a mapping, got {type(data).__name__}")
         schema = data.get("schema", 1)
@@ -217,10 +238,34 @@ class Event:
             at = datetime.fromisoformat(at_raw)
         except ValueError:
             raise ValidationError("event.at", f"{at_raw!r} is not an ISO 8601 datetime") from None
-        while (name, v) in _UPCASTERS:
-            payload = _UPCASTERS[name, v](thaw(payload))
-            v += 1
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise ValidationError("event.v", f"expected a layout version >= 0, got {v!r}")
+        if isinstance(name, str):
+            payload, v = upcast(name, v, payload)
         return cls(seq=seq, name=name, at=at, actor=data.get("actor"), data=payload, v=v)
+
+
+def upcast(name: str, v: int, data: Any) -> tuple[Any, int]:
+    """``data`` of an event ``name`` written in layout ``v``, brought to today's layout by
+    the registered upcasters, and that layout's version. A layout newer than today's, or
+    an older one no upcaster reads, is refused naming ``event.v``."""
+    target = _CURRENT.get(name, 1)
+    if v > target:
+        raise ValidationError("event.v", f"{name!r} layout v{v} is newer than this "
+                                         f"complaintflow reads (v{target})")
+    while v < target:
+        step = _UPCASTERS.get((name, v))
+        if step is None:
+            raise ValidationError("event.v", f"no upcaster reads {name!r} layout v{v} "
+                                             f"(today's is v{target})")
+        if not isinstance(data, Mapping):
+            raise ValidationError("event.data", f"expected a mapping, got {data!r}")
+        data = step(thaw(data))
+        if not isinstance(data, Mapping):
+            raise ValidationError("event.data", f"the upcaster of {name!r} v{v} returned "
+                                                f"{type(data).__name__}, not a mapping")
+        v += 1
+    return data, v
 
 
 # -- personal data: erasure and exports without it ---------------------------------------------
@@ -296,16 +341,51 @@ def public_data(name: str, data: Mapping[str, Any], key: bytes | None = None) ->
     return FrozenDict(out)
 
 
+#: Events the workflow decided itself from checked input (its built-in deciders, the
+#: clocks' catch-up), by ``id``; each is held while listed, so an id never names another
+#: object. A store folds these onto the complaint it saves without checking their data
+#: again (the record is still refolded and compared); any other event is checked. Bounded:
+#: a save follows its command at once, and an event forgotten is merely checked again.
+_VOUCHED: dict[int, Event] = {}
+_VOUCHED_MAX: Final = 1024
+
+
+def vouch(event: Event) -> Event:
+    """Note ``event`` as decided by the workflow from checked input."""
+    if len(_VOUCHED) >= _VOUCHED_MAX:
+        _VOUCHED.clear()
+    _VOUCHED[id(event)] = event
+    return event
+
+
+def vouched(event: Event) -> bool:
+    """Whether :func:`vouch` noted this very event object (and has not forgotten it)."""
+    return _VOUCHED.get(id(event)) is event
+
+
 _UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
-def register_upcaster(
-    name: str, v: int
-) -> Callable[[Callable[[dict[str, Any]], dict[str, Any]]], Callable[[dict[str, Any]], dict[str, Any]]]:
-    """Register a function that turns event ``name`` data of layout ``v`` into layout ``v + 1``."""
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
-    def deco(fn: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+
+def register_upcaster(name: str, v: int) -> Callable[[Upcaster], Upcaster]:
+    """Register a function that turns event ``name`` data of layout ``v`` into layout
+    ``v + 1`` (a decorator). Layout ``v + 1`` becomes the one new ``name`` events are
+    written in, unless a later one is registered too; every reader
+    (:meth:`Event.from_dict`, the stores, the relay) brings older events up to it. The
+    fold of ``name`` (:func:`complaintflow.register_fold`) reads today's layout only.
+    """
+    if not isinstance(name, str) or not name.isidentifier() or not name.islower():
+        raise ValidationError("event.name", f"{name!r} is not a lower-case identifier")
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        raise ValidationError("v", f"expected a layout version >= 0, got {v!r}")
+
+    def deco(fn: Upcaster) -> Upcaster:
+        if not callable(fn):
+            raise ValidationError("upcaster", f"expected a function, got {fn!r}")
         _UPCASTERS[name, v] = fn
+        _CURRENT[name] = max(_CURRENT.get(name, 1), v + 1)
         return fn
 
     return deco

@@ -2,10 +2,11 @@
 
 The evaluation set (``eval/reviews.jsonl``) holds 1,200 negative reviews drawn at random
 from public corpora and labelled by hand; it was split once into a tuning part and a
-held-out part. The bundled model is trained on the tuning part and the phrasing examples
-only (a test below retrains it and compares), so the held-out figures measure something.
-The floors are the figures measured when the model was trained, minus a small margin
-(none for safety: one more missed safety text fails).
+held-out part. ``eval/extra.jsonl`` holds 1,563 more, drawn later from the same sources
+and labelled the same way, all for tuning. The bundled model is trained on the tuning
+texts and the phrasing examples only (a test below retrains it and compares), so the
+held-out figures measure something. The floors are the figures measured when the model
+was trained, rounded down: one more miss fails.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import complaintflow as cf
 from complaintflow.policies import (
     HybridClassifier,
     KeywordClassifier,
+    LogisticTextModel,
     TextModel,
     evaluate_classifier,
     train_classifier,
@@ -32,12 +34,13 @@ from complaintflow.policies.train import main as train_main
 
 EVAL = pathlib.Path(__file__).resolve().parents[2] / "eval"
 
-#: measured on the held-out part: category 75.3 %, dimension 82.1 %, safety recall 75 %
-#: (12 of 16), non-safety texts made severity 1: 1.75 % (8 of 458)
-CATEGORY_FLOOR = 0.73
-DIMENSION_FLOOR = 0.80
-SAFETY_RECALL_FLOOR = 0.75
-FALSE_SEVERITY_1_CEILING = 0.025
+#: measured on the held-out part (once, after the model and the rules were fixed on the
+#: tuning texts): category 85.9 % (427 of 497), dimension 88.7 % (441), safety recall
+#: 81.25 % (13 of 16), non-safety texts made severity 1: 1.97 % (9 of 458)
+CATEGORY_FLOOR = 427 / 497
+DIMENSION_FLOOR = 441 / 497
+SAFETY_RECALL_FLOOR = 13 / 16
+FALSE_SEVERITY_1_CEILING = 9 / 458
 
 
 def rows(name: str = "reviews.jsonl", split: str | None = None) -> list[dict[str, Any]]:
@@ -75,11 +78,36 @@ def test_the_evaluation_set_is_what_the_docs_say() -> None:
     assert 0.35 <= len(held) / len(every) <= 0.45
 
 
+def _squeeze(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def test_the_extra_tuning_texts_are_new_and_labelled_alike() -> None:
+    extra = rows("extra.jsonl")
+    assert len(extra) == 1563
+    assert {r["split"] for r in extra} == {"tune"}
+    assert len({r["id"] for r in extra}) == len(extra)
+    assert {r["source"] for r in extra} == {"waimai_10k", "online_shopping_10_cats",
+                                           "amazon_review_full"}
+    evaluation = {_squeeze(r["text"]) for r in rows()}
+    assert not any(_squeeze(r["text"]) in evaluation for r in extra)
+    kw = KeywordClassifier()
+    known = set(kw.categories) | {"other"}
+    for r in extra:
+        assert r["category"] in known and set(r["accept"]) <= known
+        assert r["category"] not in r["accept"]
+        assert r["dimension"] == (kw.dimension_of(r["category"]) or "other")
+
+
+def training_rows() -> list[dict[str, Any]]:
+    return rows(split="tune") + rows("extra.jsonl") + rows("phrasing.jsonl")
+
+
 def test_the_bundled_model_never_saw_the_held_out_part() -> None:
-    # retraining on the tuning part and the phrasing examples gives the bundled model exactly
-    train = rows(split="tune") + rows("phrasing.jsonl")
-    again = train_classifier(train).model
+    # retraining on the tuning texts and the phrasing examples gives the bundled model exactly
+    again = train_classifier(training_rows()).model
     shipped = bundled_model()
+    assert isinstance(shipped, LogisticTextModel)
     assert again.to_dict() == shipped.to_dict()
 
 
@@ -98,8 +126,8 @@ def test_held_out_scores_stay_above_their_floors(hybrid: HybridClassifier) -> No
 def test_the_hybrid_beats_the_keywords_on_the_held_out_part(hybrid: HybridClassifier) -> None:
     held = rows(split="held_out")
     mixed, keywords = evaluate_classifier(hybrid, held), evaluate_classifier(KeywordClassifier(), held)
-    assert mixed.category > keywords.category + 0.2
-    assert mixed.dimension > keywords.dimension + 0.2
+    assert mixed.category > keywords.category + 0.4
+    assert mixed.dimension > keywords.dimension + 0.4
     assert mixed.safety_recall >= keywords.safety_recall
     assert mixed.false_severity_1 <= keywords.false_severity_1
 
@@ -132,6 +160,32 @@ def test_negation_and_product_type_keep_a_text_out_of_safety(hybrid: HybridClass
                                                               text: str) -> None:
     verdict = hybrid.decide(text)
     assert verdict.dimension != "safety" and verdict.severity != 1
+
+
+@pytest.mark.parametrize("text", [
+    "差点摔倒，地上全是水", "差一点被烫到", "汤洒了一塑料袋", "送餐比蜗牛还慢",
+    "饿的有点胃疼，两个小时才送到", "烧开水的壶有股味", "手机背部划伤了",
+    "the charger smelled like burnt rubber",
+])
+def test_near_misses_and_figures_of_speech_are_not_safety(hybrid: HybridClassifier,
+                                                          text: str) -> None:
+    assert hybrid.decide(text).severity != 1
+
+
+@pytest.mark.parametrize("text", [
+    "用的是地沟油做的东西", "肥肉里面还有瘤子", "鱼头的地方还带着血", "一打开好大一股农药味",
+    "吃一次，拉一次肚子", "饭里竟然有瓜子壳", "排骨极其不新鲜", "床上有小东西咬人",
+])
+def test_safety_words_customers_use(hybrid: HybridClassifier, text: str) -> None:
+    assert hybrid.decide(text).severity == 1
+
+
+def test_every_safety_text_of_the_tuning_texts_is_severity_1(hybrid: HybridClassifier) -> None:
+    tuning = rows(split="tune") + rows("extra.jsonl")
+    safety = [r for r in tuning if r["severity"] == 1]
+    assert len(safety) >= 70
+    missed = [r["id"] for r in safety if hybrid.decide(r["text"]).severity != 1]
+    assert missed == []
 
 
 @pytest.mark.parametrize("text", ["京东的东西质量太差", "实体店买的裤子有个洞", "网上买的鞋开胶了"])
@@ -245,6 +299,33 @@ def test_a_file_that_is_not_a_model_is_refused(tmp_path: pathlib.Path) -> None:
     with pytest.raises(cf.ValidationError, match="malformed"):
         TextModel.from_dict({"format": 1, "categories": ["a"], "docs": [], "alpha": 0.1,
                              "counts": {}})
+
+
+def test_a_malformed_logistic_model_is_refused() -> None:
+    good = {"format": 2, "categories": ["a", "b"], "bias": [0, 0], "idf": {"w:fine": 1.0},
+            "weights": {"w:fine": [0.5, -0.5]}}
+    model = LogisticTextModel.from_dict(good)
+    assert model.probabilities("fine")["a"] > 0.5 > model.probabilities("else")["b"] - 1e-9
+    assert model.top_features("fine", "a") == ["fine"]
+    for bad in ({**good, "weights": {"w:fine": [0.5]}}, {**good, "idf": {}},
+                {**good, "bias": [0, "nan"]}, {**good, "categories": []},
+                {**good, "format": 3}, {k: v for k, v in good.items() if k != "bias"}):
+        with pytest.raises(cf.ValidationError):
+            LogisticTextModel.from_dict(bad)
+
+
+def test_naive_bayes_still_trains_and_loads(tmp_path: pathlib.Path) -> None:
+    bayes = train_classifier(SMALL, kind="bayes")
+    assert isinstance(bayes.model, TextModel)
+    bayes.save(tmp_path / "nb.json.gz")
+    loaded = HybridClassifier.load(tmp_path / "nb.json.gz")
+    assert loaded.decide("还没送到，太慢").category == "delivery_delay"
+    with pytest.raises(cf.ValidationError) as info:
+        train_classifier(SMALL, kind="svm")
+    assert info.value.field == "kind"
+    with pytest.raises(cf.ValidationError) as info:
+        train_classifier(SMALL, accept_weight=-1)
+    assert info.value.field == "accept_weight"
 
 
 @pytest.mark.parametrize("options", [{"keyword_weight": -1}, {"weak_safety": 2},

@@ -89,6 +89,25 @@ def test_a_changed_ladder_changes_the_spend_as_computed_by_hand(tmp_path: Path) 
     assert bt.replayed.sla == bt.actual.sla
 
 
+def test_a_backtest_keeps_each_complaints_market(tmp_path: Path) -> None:
+    db = tmp_path / "markets.sqlite"
+    with SQLiteStore(db) as store:
+        clock = cf.FrozenClock(datetime(2026, 6, 18, 1, tzinfo=UTC))
+        wf = cf.Workflow(store=store, clock=clock)
+        for n, (market, price) in enumerate((("US", "40"), ("GB", "30"), ("CN", "129"))):
+            c = wf.receive("The staff at the store were slow to help me.", customer_id=f"C-{n}",
+                           channel="in_store", amount=Decimal(price), market=market)
+            c = wf.acknowledge(c, actor=AGENT)
+            c = wf.investigate(c, actor=AGENT, finding=cf.Finding(
+                cause="service_error", party="store", evidence=("CCTV",)))
+            wf.resolve(wf.propose(c, actor=AGENT), actor=AGENT)
+    bt = backtest(db, {})
+    # the goodwill layer capped at the front line's limit in each market's currency
+    assert bt.actual.spend == bt.replayed.spend == {
+        "USD": Decimal("7.00"), "GBP": Decimal("5.00"), "CNY": Decimal("50.00")}
+    assert bt.changes == ()
+
+
 def test_the_backtest_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "three.sqlite"
     _three_declined_offers(db)

@@ -19,6 +19,7 @@ from complaintflow.testing import (
     commands,
     complaints,
     findings,
+    markets,
     offers,
     texts,
 )
@@ -196,3 +197,19 @@ def test_bad_arguments_raise_when_the_strategy_is_used(make: object, error: type
     strategy = make()  # defining it is fine, e.g. at import time of a test module
     with pytest.raises(error):
         strategy.validate()
+
+
+@given(code=markets())
+def test_markets_draws_the_bundled_markets(code: str) -> None:
+    assert code in ("CN", "EU", "GB", "HK", "US")
+
+
+def test_markets_refuses_unknown_codes_when_used() -> None:
+    bad = markets(codes=["ZZ"])  # built lazily: the error comes when the test draws
+
+    @given(bad)
+    def draws(code: str) -> None:
+        pass
+
+    with pytest.raises(ValueError, match="ZZ"):
+        draws()

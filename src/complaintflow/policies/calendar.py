@@ -43,6 +43,8 @@ _WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
 
 Interval = tuple[datetime, datetime]
+#: A lazy calendar's holidays before they are loaded.
+_PENDING: Final[Any] = object()
 
 
 def _minutes(value: object, field: str) -> int:
@@ -98,15 +100,21 @@ class BusinessCalendar:
     ``"US"`` …, with an optional ``subdivision``), a ready ``holidays.HolidayBase``, or
     ``None`` for weekends only. ``weekend`` defaults to the country's own weekend
     (Saturday and Sunday without a country). Make-up working days the country declares
-    (China's 调休) are working days even on a weekend.
+    (China's 调休) are working days even on a weekend. ``categories`` chooses which of
+    the country's holiday categories close the office (default: the library's default,
+    its public holidays); Hong Kong's general holidays, on which banks and offices close,
+    are ``("public", "optional")``. ``lazy=True`` loads the country's holidays when a day
+    is first asked rather than at once (a bad ``subdivision`` or ``categories`` is then
+    refused at that first use): the bundled markets and regulatory profiles use it, so that
+    importing complaintflow does not load the holidays of every country.
 
     A calendar is immutable in effect: deadlines computed with it are stored on the
     complaint when they are set, so changing the calendar later only affects deadlines
     set afterwards.
     """
 
-    __slots__ = ("_days", "_holidays", "_shifts", "_tz", "_weekend", "_workdays",
-                 "holidays_code", "hours", "subdivision", "timezone")
+    __slots__ = ("_days", "_holidays", "_shifts", "_tz", "_weekend", "_weekend_given", "_workdays",
+                 "categories", "holidays_code", "hours", "subdivision", "timezone")
 
     def __init__(
         self,
@@ -116,6 +124,8 @@ class BusinessCalendar:
         *,
         subdivision: str | None = None,
         weekend: Iterable[int | str] | None = None,
+        categories: Iterable[str] | None = None,
+        lazy: bool = False,
     ) -> None:
         if not isinstance(timezone, str):
             raise ValidationError("timezone", f"expected an IANA time zone name, got {timezone!r}")
@@ -128,18 +138,23 @@ class BusinessCalendar:
         self.hours = tuple((f"{a // 60:02d}:{a % 60:02d}", f"{b // 60:02d}:{b % 60:02d}")
                            for a, b in self._shifts)
         self.subdivision = subdivision
+        if categories is not None:
+            if isinstance(categories, str) or not all(isinstance(c, str) and c for c in categories):
+                raise ValidationError("categories", f"expected a list of holiday categories, got "
+                                      f"{categories!r}")
+            if holidays is None or not isinstance(holidays, str):
+                raise ValidationError("categories", "holiday categories need a country code")
+            self.categories: tuple[str, ...] | None = tuple(sorted(set(categories)))
+        else:
+            self.categories = None
         if holidays is None:
             self._holidays: Any = None
             self.holidays_code: str | None = None
         elif isinstance(holidays, str):
-            try:
-                self._holidays = _holidays.country_holidays(holidays, subdiv=subdivision)
-            except NotImplementedError:
-                raise ValidationError(
-                    "holidays", f"no public holidays known for {holidays!r} "
-                    f"(subdivision {subdivision!r}); use an ISO country code like 'CN'"
-                ) from None
             self.holidays_code = holidays
+            self._holidays = _PENDING
+            if not lazy:
+                self._load()
         elif isinstance(holidays, _holidays.HolidayBase):
             self._holidays = holidays
             self.holidays_code = getattr(holidays, "country", None)
@@ -148,17 +163,39 @@ class BusinessCalendar:
         if weekend is not None:
             if isinstance(weekend, str):
                 raise ValidationError("weekend", "expected a list of weekdays")
-            self._weekend = _weekdays(weekend, "weekend")
-        elif self._holidays is not None:
-            self._weekend = frozenset(getattr(self._holidays, "weekend", {5, 6}))
+            self._weekend_given: frozenset[int] | None = _weekdays(weekend, "weekend")
+            self._weekend = self._weekend_given
         else:
-            self._weekend = frozenset({5, 6})
+            self._weekend_given = None
+            self._weekend = frozenset(getattr(self._holidays, "weekend", {5, 6})) if (
+                self._holidays is not _PENDING and self._holidays is not None) else frozenset({5, 6})
         self._workdays: dict[date, bool] = {}
         self._days: dict[date, tuple[Interval, ...]] = {}
 
+    def _load(self) -> Any:
+        """The country's holidays object, loaded now (once)."""
+        extra: dict[str, Any] = {} if self.categories is None else {"categories": self.categories}
+        code = self.holidays_code
+        assert code is not None  # only a calendar given a country code loads
+        try:
+            loaded = _holidays.country_holidays(code, subdiv=self.subdivision, **extra)
+        except NotImplementedError:
+            raise ValidationError(
+                "holidays", f"no public holidays known for {code!r} "
+                f"(subdivision {self.subdivision!r}); use an ISO country code like 'CN'"
+            ) from None
+        except ValueError as exc:
+            raise ValidationError("categories", f"{exc} (country {code!r})") from None
+        if getattr(self, "_weekend_given", None) is None:
+            self._weekend = frozenset(getattr(loaded, "weekend", {5, 6}))
+        self._holidays = loaded
+        return loaded
+
     # -- identity ---------------------------------------------------------------------------
     def _key(self) -> tuple[object, ...]:
-        return (self.timezone, self._shifts, self.holidays_code, self.subdivision, self._weekend)
+        # the weekend as given (None: the country's), so comparing never loads holidays
+        return (self.timezone, self._shifts, self.holidays_code, self.subdivision,
+                self._weekend_given, self.categories)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, BusinessCalendar):
@@ -175,6 +212,8 @@ class BusinessCalendar:
     @property
     def weekend(self) -> frozenset[int]:
         """Weekday numbers (Monday 0) that are not worked unless declared make-up days."""
+        if self._holidays is _PENDING:
+            self._load()
         return self._weekend
 
     # -- days -------------------------------------------------------------------------------
@@ -184,6 +223,8 @@ class BusinessCalendar:
         if cached is not None:
             return cached
         h = self._holidays
+        if h is _PENDING:
+            h = self._load()
         if h is None:
             working = day.weekday() not in self._weekend
         else:

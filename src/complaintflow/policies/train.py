@@ -1,13 +1,15 @@
 """Train the hybrid classifier's model on labelled texts and measure it.
 
     python -m complaintflow.policies.train TRAIN.jsonl [MORE.jsonl ...] --out model.json.gz
-        [--split tune] [--evaluate HELD_OUT.jsonl [--evaluate-split held_out]]
+        [--split tune] [--kind logistic|bayes]
+        [--evaluate HELD_OUT.jsonl [--evaluate-split held_out]]
 
 Each input line is a JSON object with ``text`` and ``category`` (and optionally ``accept``,
 ``weight``, ``split``). ``--split`` keeps only the lines whose ``split`` is that value (lines
 without a ``split`` are always kept). ``--evaluate`` prints the scores of the trained
-classifier on other labelled lines (with ``dimension`` and ``severity`` too). Load the
-result with ``HybridClassifier.load(path)``.
+classifier on other labelled lines (with ``dimension`` and ``severity`` too). ``--kind``
+chooses the model: logistic regression (the default, what complaintflow ships) or naive
+Bayes. Load the result with ``HybridClassifier.load(path)``.
 """
 
 from __future__ import annotations
@@ -51,13 +53,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("inputs", nargs="+", help="labelled JSON-lines files")
     parser.add_argument("--out", required=True, help="where to write the model (.json.gz)")
     parser.add_argument("--split", default=None, help="train only on lines of this split")
-    parser.add_argument("--alpha", type=float, default=0.1, help="smoothing (default 0.1)")
+    parser.add_argument("--kind", choices=("logistic", "bayes"), default="logistic",
+                        help="the model (default: logistic regression)")
+    parser.add_argument("--alpha", type=float, default=0.1,
+                        help="naive Bayes smoothing (default 0.1)")
     parser.add_argument("--evaluate", default=None, help="labelled lines to score the result on")
     parser.add_argument("--evaluate-split", default=None, help="score only lines of this split")
     args = parser.parse_args(argv)
     try:
         rows = [row for path in args.inputs for row in read_jsonl(path, args.split)]
-        classifier = train_classifier(rows, alpha=args.alpha)
+        classifier = train_classifier(rows, kind=args.kind, alpha=args.alpha)
         classifier.save(args.out)
         print(f"trained on {len(rows)} texts, model written to {args.out}")
         if args.evaluate:

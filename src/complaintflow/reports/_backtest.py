@@ -195,6 +195,7 @@ def _receive(wf: Workflow, e: Event) -> Complaint:
     d = e.data
     personal = d.get("personal") or {}
     amount = d.get("amount")
+    from complaintflow._markets import DEFAULT_MARKET
     from complaintflow._values import Money
 
     return wf.receive(
@@ -203,7 +204,8 @@ def _receive(wf: Workflow, e: Event) -> Complaint:
         region=d.get("region"), brand=d.get("brand"),
         amount=None if amount is None else Money.from_dict(amount),
         contact=dict(personal["contact"]) if personal.get("contact") else None,
-        complaint_id=d.get("id") or d.get("complaint_id"))
+        complaint_id=d.get("id") or d.get("complaint_id"),
+        market=d.get("market", DEFAULT_MARKET))  # a history without one is Chinese
 
 
 def _command_of(events: Sequence[Event], i: int) -> Command | None:

@@ -13,9 +13,11 @@ from typing import Any, Final, Protocol, Self, runtime_checkable
 import attrs
 
 from complaintflow._clock import SystemClock, ensure_aware
-from complaintflow._complaint import Complaint, apply, replace
-from complaintflow._events import Event, public_data, scrub
+from complaintflow._complaint import Complaint, apply, attest, attested, replace
+from complaintflow._events import Built, Event, public_data, scrub, vouched
+from complaintflow._history import History, Prefix
 from complaintflow._limits import COMPLAINT_ID_ALPHABET, MAX_ID, MAX_TEXT, check_complaint_id
+from complaintflow._values import State
 from complaintflow.exceptions import (
     ConcurrencyError,
     IntegrityError,
@@ -24,6 +26,9 @@ from complaintflow.exceptions import (
     StoreError,
     ValidationError,
 )
+from complaintflow.policies._recent import RecentRow
+from complaintflow.store._snapshot import build as build_snapshot
+from complaintflow.store._snapshot import decode as decode_snapshot
 
 __all__ = [
     "COUNT_FIELDS",
@@ -306,7 +311,7 @@ def new_events(complaint: Complaint, *, start: int | None = None) -> tuple[Event
     if first < 0 or first > complaint.version:
         raise ValidationError("complaint.committed",
                               f"{first} is outside the history (version {complaint.version})")
-    events = complaint.history[first:]
+    events = tuple(complaint.history[first:])
     for offset, event in enumerate(events, start=first + 1):
         if event.seq != offset:
             raise ValidationError("complaint.history", f"event seq {event.seq} at position {offset}")
@@ -426,7 +431,7 @@ def utc_text(value: datetime) -> str:
 STATE_COLUMNS: Final = (
     "id", "state", "version", "customer_id", "channel", "received_at", "order_id", "sku",
     "batch", "store", "region", "brand", "category", "dimension", "severity", "scope", "tier",
-    "is_open", "next_due", "updated_at",
+    "is_open", "next_due", "updated_at", "satisfaction",
 )
 
 
@@ -453,6 +458,7 @@ def state_row(complaint: Complaint) -> dict[str, Any]:
         "is_open": complaint.is_open,
         "next_due": complaint.next_due,
         "updated_at": complaint.last_event_at,
+        "satisfaction": complaint.satisfaction,
     }
 
 
@@ -469,7 +475,7 @@ def replay_rows(complaint_id: str, events: Sequence[Event], expected_version: in
     if expected_version is not None and complaint.version != expected_version:
         raise IntegrityError(f"complaint {complaint_id!r}: state row says version {expected_version} "
                          f"but the history holds {complaint.version} events")
-    return attrs.evolve(complaint, committed=complaint.version)
+    return attest(replace(complaint, {"committed": complaint.version}))
 
 
 def replay_found(complaint_id: str, events: Sequence[Event]) -> Complaint:
@@ -478,6 +484,129 @@ def replay_found(complaint_id: str, events: Sequence[Event]) -> Complaint:
     if not events:
         raise NotFound(complaint_id)
     return replay_rows(complaint_id, events)
+
+
+def _fields_differ(a: Complaint, b: Mapping[str, Any]) -> str | None:
+    for field in attrs.fields(Complaint):
+        if field.eq and field.name != "history" and a.__dict__[field.name] != b[field.name]:
+            return field.name
+    return None
+
+
+def load_stored(
+    complaint_id: str, *, version: int, snapshot: object, snapshot_version: object,
+    events: Sequence[Event], prefix: Callable[[int], Sequence[Event]],
+    row_matches: Callable[[Complaint], bool] | None = None,
+) -> Complaint:
+    """Rebuild a stored complaint from its state row's snapshot and the events after it.
+
+    ``version`` is the state row's version, ``snapshot`` / ``snapshot_version`` its
+    snapshot columns (``None``: no snapshot, then ``events`` is the whole history),
+    ``events`` the stored events from ``snapshot_version`` on (the event the snapshot
+    reflects first), ``prefix(n)`` reads events ``1 … n`` (called only when the whole
+    history is asked for, or for a snapshot of another layout), ``row_matches(complaint)``
+    compares the complaint with the state row that was read.
+
+    The history before the snapshot is read lazily (:class:`~complaintflow._history.History`);
+    when it is read, its replay is checked to give the snapshot, so a snapshot that
+    differs from its events is an :class:`IntegrityError` then (and in ``verify``). A
+    damaged snapshot, one of another complaint or version, or one its state row
+    contradicts is an :class:`IntegrityError` at once.
+    """
+    if snapshot is None or snapshot_version is None:
+        if events and events[0].seq > 1:  # a version without its snapshot: read the rest
+            events = (*prefix(events[0].seq - 1), *events)
+        complaint = replay_rows(complaint_id, events)
+    else:
+        if isinstance(snapshot_version, bool) or not isinstance(snapshot_version, int) \
+                or not 1 <= snapshot_version <= version:
+            raise IntegrityError(f"complaint {complaint_id!r}: snapshot version "
+                                 f"{snapshot_version!r} outside 1 … {version}")
+        fields = decode_snapshot(snapshot, complaint_id)
+        if fields is None:  # another layout: replay, the next save writes a current one
+            complaint = replay_rows(complaint_id, (*prefix(snapshot_version - 1), *events))
+        else:
+            complaint = _from_snapshot(complaint_id, fields, snapshot_version, events, prefix)
+    if complaint.version < version:
+        raise IntegrityError(f"complaint {complaint_id!r}: state row says version {version} "
+                             f"but the history holds {complaint.version} events")
+    if complaint.version == version and row_matches is not None and not row_matches(complaint):
+        raise IntegrityError(f"complaint {complaint_id!r}: the state row differs from its "
+                             "snapshot and events")
+    return complaint
+
+
+def _from_snapshot(complaint_id: str, fields: Mapping[str, Any], at: int,
+                   events: Sequence[Event], prefix: Callable[[int], Sequence[Event]]
+                   ) -> Complaint:
+    where = f"complaint {complaint_id!r}"
+    if fields["version"] != at:
+        raise IntegrityError(f"{where}: the snapshot is of version {fields['version']}, its "
+                             f"row says {at}")
+    if not events or events[0].seq != at:
+        raise IntegrityError(f"{where}: event {at}, which the snapshot reflects, is missing")
+    for offset, event in enumerate(events, start=at):
+        if event.seq != offset:
+            raise IntegrityError(f"{where}: stored event seq {event.seq} at position {offset}")
+    reflected = events[0]
+
+    def check(earlier: Sequence[Event]) -> tuple[Event, ...]:
+        """The events before the snapshot, checked to replay to it."""
+        found = tuple(earlier)
+        if [e.seq for e in found] != list(range(1, at)):
+            raise IntegrityError(f"{where}: the stored history before version {at} has gaps")
+        replayed = replay_rows(complaint_id, (*found, reflected))
+        differs = _fields_differ(replayed, fields)
+        if differs is not None:
+            raise IntegrityError(f"{where}: the snapshot differs from the replay of its "
+                                 f"history ({differs})")
+        return found
+
+    history: Sequence[Event]
+    if at == 1:  # the receipt alone: check it now, it costs one fold
+        history = (*check(()), reflected)
+    else:
+        history = History(Prefix(at - 1, lambda: check(prefix(at - 1))), (reflected,))
+    complaint = build_snapshot(fields, history, at)
+    try:
+        for event in events[1:]:
+            complaint = apply(complaint, event)
+    except (ValidationError, InvalidTransition) as exc:
+        raise IntegrityError(f"{where}: stored history does not replay: {exc}") from exc
+    return replace(complaint, {"committed": complaint.version})
+
+
+#: The state-row columns of a :class:`~complaintflow.policies.RecentRow`, in its order.
+RECENT_COLUMNS: Final = ("id", "customer_id", "received_at", "state", "scope", "order_id",
+                         "sku", "batch", "brand", "satisfaction")
+
+_STATES: Final = {s.value: s for s in State}
+
+
+def recent_row(values: Sequence[Any]) -> RecentRow:
+    """A :class:`~complaintflow.policies.RecentRow` from the :data:`RECENT_COLUMNS` of a
+    state row, checked like any stored data (a wrong value is an :class:`IntegrityError`)."""
+    cid, at, state = values[0], values[2], values[3]
+    try:
+        when = ensure_aware(datetime.fromisoformat(at) if isinstance(at, str) else at,
+                            "received_at")
+    except (ValidationError, ValueError) as exc:
+        raise IntegrityError(f"complaint {cid!r}: state row received_at {at!r}: {exc}") from exc
+    found = _STATES.get(state) if isinstance(state, str) else None
+    if found is None:
+        raise IntegrityError(f"complaint {cid!r}: state row has an unknown state {state!r}")
+    return RecentRow(cid, values[1], when, found, *values[4:])
+
+
+def intake_rows(keys: Iterable[str], rows: Mapping[str, Iterable[Sequence[Any]]]
+                ) -> tuple[RecentRow, ...]:
+    """The newest rows of every asked key, each complaint once, newest first."""
+    out: dict[str, RecentRow] = {}
+    for key in keys:
+        for values in rows.get(key, ()):
+            if values[0] not in out:
+                out[values[0]] = recent_row(values)
+    return tuple(sorted(out.values(), key=lambda r: (r.received_at, r.id), reverse=True))
 
 
 # -- true records: what a store accepts ---------------------------------------------------------
@@ -504,8 +633,41 @@ def _check_key(field: str, value: object) -> None:
         raise ValidationError(field, f"{value!r} holds control characters")
 
 
+def _texts_fit(value: object) -> bool:
+    """Whether every string in ``value`` is within :data:`MAX_TEXT_LENGTH` (one walk that
+    builds no field names: :func:`_check_texts` names the field once one is too long)."""
+    stack: list[Any] = [value]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str:
+            if len(item) > MAX_TEXT_LENGTH:
+                return False
+        elif kind in _SCALARS:
+            continue
+        elif kind is Built and type(item.value) is dict:
+            continue  # a plan of stage times: ISO 8601 strings (see stage_times_to_data)
+        elif isinstance(item, dict):
+            extend(item.values())
+        elif kind is tuple or kind is list:
+            extend(item)
+        elif isinstance(item, Mapping):
+            extend(item.values())
+        elif isinstance(item, list | tuple):
+            extend(item)
+        elif isinstance(item, str) and len(item) > MAX_TEXT_LENGTH:
+            return False
+    return True
+
+
+_SCALARS: Final = frozenset({int, bool, float, type(None)})
+
+
 def _check_texts(field: str, value: object) -> None:
     """Every string in an event's data within :data:`MAX_TEXT_LENGTH`."""
+    if _texts_fit(value):
+        return
     if isinstance(value, str):
         if len(value) > MAX_TEXT_LENGTH:
             raise ValidationError(field, f"{len(value)} characters; at most {MAX_TEXT_LENGTH}")
@@ -536,9 +698,12 @@ def check_record(complaint: Complaint, base: Complaint | None = None) -> tuple[E
     complaint) is :class:`IntegrityError`.
     """
     check_complaint(complaint)
-    check_id(complaint.id)
+    if base is None or base.id != complaint.id:
+        check_id(complaint.id)
     for name in _KEY_FIELDS:
-        _check_key(f"complaint.{name}", getattr(complaint, name))
+        value = getattr(complaint, name)
+        if base is None or value is not getattr(base, name):  # the base's were checked
+            _check_key(f"complaint.{name}", value)
     start = 0 if base is None else base.version
     events = new_events(complaint, start=start)
     for e in events:
@@ -547,19 +712,25 @@ def check_record(complaint: Complaint, base: Complaint | None = None) -> tuple[E
     if complaint.version != len(complaint.history):
         raise IntegrityError(f"complaint {complaint.id!r}: version {complaint.version} but "
                              f"{len(complaint.history)} events")
+    if attested(complaint) and (base is None or complaint.history[:base.version] == base.history):
+        # the fold of its own history, made so by the workflow or a replay: no refold
+        return complaint.history[complaint.committed:]
     try:
-        folded = Complaint.replay(events) if base is None else base
-        if base is not None:
-            for e in events:
-                folded = apply(folded, e)
+        if base is None and not events:
+            Complaint.replay(events)  # raises: a history starts with its receipt
+        folded: Complaint | None = base
+        for e in events:
+            # the workflow's own decisions were checked as command input; others are checked
+            folded = apply(folded, e, check=not vouched(e))
     except (ValidationError, InvalidTransition) as exc:
         raise IntegrityError(f"complaint {complaint.id!r}: its history does not fold: {exc}"
                              ) from exc
     if folded != complaint:
+        assert folded is not None  # a history of no events raised above
         raise IntegrityError(
             f"complaint {complaint.id!r} is not the fold of its history "
             f"({_differs(folded, complaint)} differs); it was not made by a workflow")
-    return complaint.history[complaint.committed:]
+    return tuple(complaint.history[complaint.committed:])
 
 
 class Seen:
@@ -603,7 +774,7 @@ def stale(complaint: Complaint, actual: int | None) -> ConcurrencyError:
 
 def committed(complaint: Complaint) -> Complaint:
     """``complaint`` as a write returns it: every event committed."""
-    return replace(complaint, {"committed": complaint.version})
+    return attest(replace(complaint, {"committed": complaint.version}))
 
 
 def unchanged(complaint: Complaint, actual: int | None) -> Complaint:
@@ -632,11 +803,18 @@ def conflicts(integrity_error: type[BaseException], complaint: Complaint, expect
 def consistency_problems(
     rows: Mapping[str, Any], events: Mapping[str, Sequence[Event]], outbox: Set[str],
     row_of: Callable[[Complaint], Any],
+    snapshots: Mapping[str, tuple[object, object]] | None = None,
 ) -> list[str]:
     """What ``verify`` reports, from everything a database holds: ``rows`` (the state rows
     by complaint id, each as ``row_of`` renders a complaint), ``events`` (the histories by
-    complaint id) and ``outbox`` (the outbox's event ids)."""
+    complaint id), ``outbox`` (the outbox's event ids) and ``snapshots`` (each state row's
+    snapshot and its version, checked against the replay of the events it reflects)."""
     problems: list[str] = []
+    for cid, (text, at) in sorted((snapshots or {}).items()):
+        if text is not None and cid in events:
+            problem = snapshot_problem(cid, text, at, events[cid])
+            if problem is not None:
+                problems.append(problem)
     for cid in sorted(rows.keys() - events.keys()):
         problems.append(f"{cid}: a state row without events")
     for cid in sorted(events.keys() - rows.keys()):
@@ -655,6 +833,26 @@ def consistency_problems(
     problems.extend(f"{oid}: in the outbox but not committed"
                     for oid in sorted(outbox - expected))
     return problems
+
+
+def snapshot_problem(complaint_id: str, text: object, at: object, events: Sequence[Event]
+                     ) -> str | None:
+    """What is wrong with a stored snapshot, checked against the replay of ``events`` up
+    to the version it reflects (``None``: nothing, or a snapshot of another layout)."""
+    try:
+        fields = decode_snapshot(text, complaint_id)
+        if fields is None:
+            return None
+        if isinstance(at, bool) or not isinstance(at, int) or not 1 <= at <= len(events):
+            return f"{complaint_id}: snapshot version {at!r} outside the history"
+        replayed = replay_rows(complaint_id, events[:at])
+    except StoreError as exc:
+        return str(exc)
+    differs = _fields_differ(replayed, fields)
+    if fields["version"] != at or differs is not None:
+        return (f"{complaint_id}: the snapshot differs from the replay of its history "
+                f"({differs or 'version'})")
+    return None
 
 
 class Closing:

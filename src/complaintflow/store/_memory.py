@@ -12,6 +12,16 @@ import attrs
 
 from complaintflow._clock import ensure_aware
 from complaintflow._complaint import Complaint
+from complaintflow.policies._recent import (
+    INTAKE_KEYS,
+    INTAKE_LIMIT,
+    IntakeSummary,
+    RecentRow,
+    asked,
+    build_summary,
+    check_window,
+    rows_in,
+)
 from complaintflow.store._base import (
     DEFAULT_LEASE,
     DeadLetter,
@@ -30,6 +40,7 @@ from complaintflow.store._base import (
     check_record,
     check_worker,
     clock_now,
+    committed,
     dead_letter_refused,
     erased_outbox,
     in_complaint_order,
@@ -42,6 +53,9 @@ from complaintflow.store._base import (
 )
 
 __all__ = ["MemoryStore"]
+
+#: The fields ``recent`` filters on (fixed at receipt), indexed.
+_INDEXED = ("customer_id", "sku", "batch", "order_id", "brand")
 
 
 class MemoryStore:
@@ -63,8 +77,14 @@ class MemoryStore:
         self._claims: dict[str, tuple[str, datetime]] = {}
         self._outbox_claims: dict[str, tuple[str, datetime]] = {}
         self._dead: dict[str, tuple[str, datetime]] = {}
+        #: (key, value) → ids of the complaints received with it, for intake's summaries
+        self._keyed: dict[tuple[str, str], list[str]] = {}
         self._lock = threading.Lock()
         self._batched = False
+        #: ``recent``'s equality filters → the ids received with that value (intake asks
+        #: them on every receive: a look-up, not a scan). A rolled-back batch may leave ids
+        #: behind; ``recent`` reads the items themselves, so those are skipped.
+        self._index: dict[tuple[str, str], dict[str, None]] = {}
 
     def __len__(self) -> int:
         return len(self._items)
@@ -84,10 +104,18 @@ class MemoryStore:
             if complaint.id in self._items:
                 raise stale(attrs.evolve(complaint, committed=0),
                             self._items[complaint.id].version)
-            stored = attrs.evolve(complaint, committed=complaint.version)
+            stored = committed(complaint)
             items = self._outbox_items(stored, 0)
             self._items[complaint.id] = stored
             self._outbox.update((i.id, i) for i in items)
+            for key in INTAKE_KEYS:
+                value = getattr(stored, key)
+                if value is not None:
+                    self._keyed.setdefault((key, value), []).append(stored.id)
+            for key in _INDEXED:
+                value = getattr(stored, key)
+                if value is not None:
+                    self._index.setdefault((key, value), {})[stored.id] = None
             return stored
 
     @contextmanager
@@ -103,14 +131,15 @@ class MemoryStore:
             return
         with self._lock:
             saved = (dict(self._items), dict(self._outbox), set(self._published),
-                     dict(self._claims), dict(self._outbox_claims), dict(self._dead))
+                     dict(self._claims), dict(self._outbox_claims), dict(self._dead),
+                     {k: list(v) for k, v in self._keyed.items()})
         self._batched = True
         try:
             yield self
         except BaseException:
             with self._lock:
                 (self._items, self._outbox, self._published, self._claims,
-                 self._outbox_claims, self._dead) = saved
+                 self._outbox_claims, self._dead, self._keyed) = saved
             raise
         finally:
             self._batched = False
@@ -135,7 +164,7 @@ class MemoryStore:
             check_record(complaint, current)
             if complaint.version == current.version:
                 return current
-            stored = attrs.evolve(complaint, committed=complaint.version)
+            stored = committed(complaint)
             items = self._outbox_items(stored, current.version)
             self._items[complaint.id] = stored
             self._claims.pop(complaint.id, None)
@@ -282,12 +311,33 @@ class MemoryStore:
         since = ensure_aware(since, "since")
         wanted = recent_filters(customer_id=customer_id, sku=sku, batch=batch, order_id=order_id,
                                 brand=brand)
-        out = [
-            c for c in self._items.values()
-            if c.received_at >= since and all(getattr(c, k) == v for k, v in wanted)
-        ]
+        if wanted:
+            items = self._items
+            found = (items.get(cid) for cid in tuple(self._index.get(wanted[0], ())))
+            pool = [c for c in found if c is not None]
+        else:
+            pool = list(self._items.values())
+        out = [c for c in pool
+               if c.received_at >= since and all(getattr(c, k) == v for k, v in wanted)]
         out.sort(key=lambda c: (c.received_at, c.id), reverse=True)
         return out if limit is None else out[: check_limit(limit)]
+
+    def intake_summary(
+        self, *, since: datetime, until: datetime, customer_id: str | None = None,
+        order_id: str | None = None, sku: str | None = None, batch: str | None = None,
+        brand: str | None = None, limit: int = INTAKE_LIMIT,
+    ) -> IntakeSummary:
+        """Counts and the newest rows of the complaints received in ``[since, until]``
+        sharing each given key (see :class:`~complaintflow.policies.IntakeSummary`); it
+        reads only the complaints that have the key."""
+        lo, hi = check_window(since, until, limit)
+        keys = asked(customer_id=customer_id, order_id=order_id, sku=sku, batch=batch,
+                     brand=brand)
+        with self._lock:
+            found = {k: rows_in((RecentRow.of(self._items[i])
+                                 for i in self._keyed.get((k, v), ())), lo, hi)
+                     for k, v in keys.items()}
+        return build_summary(lo, hi, keys, found, limit=limit, source=self)
 
     def counts(self, by: str, *, since: datetime | None = None,
                until: datetime | None = None) -> dict[str | None, int]:

@@ -714,7 +714,7 @@ def check_record(complaint: Complaint, base: Complaint | None = None) -> tuple[E
                              f"{len(complaint.history)} events")
     if attested(complaint) and (base is None or complaint.history[:base.version] == base.history):
         # the fold of its own history, made so by the workflow or a replay: no refold
-        return complaint.history[complaint.committed:]
+        return tuple(complaint.history[complaint.committed:])
     try:
         if base is None and not events:
             Complaint.replay(events)  # raises: a history starts with its receipt

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -268,17 +267,6 @@ def test_evidence_lists_every_match(clf: KeywordClassifier) -> None:
     assert "quality_defect:褪色" in v.evidence
     assert "rigid_policy:拒绝退换" in v.evidence
     assert clf.matches("褪色褪色") == {"quality_defect": ["褪色", "褪色"]}
-
-
-def test_classify_is_fast(clf: KeywordClassifier) -> None:
-    texts = [t for ts in CASES.values() for t in ts]
-    start = time.perf_counter()
-    rounds = 20
-    for _ in range(rounds):
-        for t in texts:
-            clf.decide(t)
-    per = (time.perf_counter() - start) / (rounds * len(texts))
-    assert per < 500e-6, f"{per * 1e6:.1f} µs per classification"
 
 
 def test_workflow_records_classification_and_owner() -> None:

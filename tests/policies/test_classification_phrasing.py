@@ -11,7 +11,6 @@ no safety text may be missed or invented.
 from __future__ import annotations
 
 import pathlib
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -1876,20 +1875,6 @@ def test_enquiry_phrases_come_from_the_policies_file(tmp_path: pathlib.Path) -> 
     assert mine.decide("想了解一下会员").category == "other"
     assert mine.decide("请问你们有线上商城吗").category == "channel_inconsistency"
     assert KeywordClassifier().decide("想了解一下会员").category == "membership_benefit"
-
-
-def test_classifying_a_short_text_stays_fast(clf: KeywordClassifier) -> None:
-    texts = ["快递三天了还没到", "the parcel arrived smashed", "店員態度好差", "積分被清零了"]
-    for t in texts:
-        clf.decide(t)
-    rounds = 500
-    start = time.perf_counter()
-    for _ in range(rounds):
-        for t in texts:
-            clf.decide(t)
-    per = (time.perf_counter() - start) / (rounds * len(texts))
-    # about 10 µs on a laptop; the bound leaves room for slow CI machines
-    assert per < 200e-6, f"{per * 1e6:.1f} µs per classification"
 
 
 _CLF: list[KeywordClassifier] = []

@@ -1,4 +1,5 @@
-"""The accepted money the fold keeps equals a walk over the history (the old way)."""
+"""The accepted offers the fold keeps give the money a walk over the history (the old way)
+gives."""
 
 from __future__ import annotations
 
@@ -60,5 +61,8 @@ def test_a_reopened_complaint_counts_both_accepted_offers() -> None:
     c = wf.propose(c, actor=head, offer=cf.Offer("partial_refund", goodwill=cf.Money(
         Decimal("5.00")), remedy_value=cf.Money(Decimal("30.00"))))
     c = wf.resolve(c, actor=head)
-    assert c.accepted == (Decimal("25.00"), Decimal(0), Decimal("110.00"), "CNY")
+    assert c.accepted == (1, 2)  # the second and third offers: the first was declined
+    given = accepted_money(c)
+    assert (given.goodwill, given.statutory, given.remedy_value, given.currency) == (
+        Decimal("25.00"), Decimal(0), Decimal("110.00"), "CNY")
     assert accepted_money(c) == walk(c)

@@ -143,7 +143,14 @@ class Case:
         self.owner: str | None = None
         self.owner_tier = cf.Tier.FRONT_LINE
         self.follow_up_of: str | None = None
+        #: the market the policies choose by (its floors, limits, regulators, calendar)
+        self.market = "CN"
         self.history: list[tuple[int, str, datetime, str | None, dict[str, Any]]] = []
+
+    @property
+    def currency(self) -> str:
+        """The market's currency, as ``Complaint.currency``."""
+        return "CNY"
 
     @property
     def version(self) -> int:

@@ -143,7 +143,7 @@ def register_market(market: Market, *, replace: bool = False) -> Market:
 
 def market_of(complaint: Complaint | str) -> Market:
     """The :class:`Market` of ``complaint`` (or of a market code)."""
-    code = complaint.market if isinstance(complaint, Complaint) else complaint
+    code = complaint if isinstance(complaint, str) else getattr(complaint, "market", None)
     found = _REGISTRY.get(code) if isinstance(code, str) else None
     if found is None:
         raise ValidationError("market", f"unknown market {code!r}; known markets: "

@@ -17,6 +17,8 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
+from complaintflow.exceptions import IntegrityError
+
 if TYPE_CHECKING:
     from complaintflow._events import Event
 
@@ -48,8 +50,8 @@ class Prefix:
                 assert self._load is not None
                 events = tuple(self._load())
                 if len(events) != self.length:  # the loader checks; never trust a count
-                    msg = f"expected {self.length} stored events, read {len(events)}"
-                    raise RuntimeError(msg)
+                    raise IntegrityError(f"a stored history: expected {self.length} events "
+                                         f"before the snapshot, read {len(events)}")
                 self._events = events
                 self._load = None
             return self._events

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Final, Self
 
 from complaintflow._clock import ensure_aware
@@ -214,9 +215,11 @@ class SQLiteStore(Closing):
         return f"SQLiteStore({self.path!r})"
 
     def close(self) -> None:
-        """Close the connection (the store cannot be used afterwards)."""
+        """Close the connection (the store cannot be used afterwards; a complaint loaded
+        from it still reads the rest of its history from the file, read-only)."""
         with self._lock:
             self._conn.close()
+            self._closed = True
 
     # -- plumbing ----------------------------------------------------------------------------
     @contextmanager
@@ -362,11 +365,23 @@ class SQLiteStore(Closing):
             row_matches=lambda c: _row_values(c) == state)
 
     def _history(self, complaint_id: str, upto: int) -> list[Event]:
-        """Events ``1 … upto`` of a stored complaint (a lazy history's prefix)."""
+        """Events ``1 … upto`` of a stored complaint (a lazy history's prefix). After
+        :meth:`close` they are read through a read-only connection of their own."""
+        query = (f"SELECT {_EVENT_COLS} FROM cf_events WHERE complaint_id = ? AND seq <= ? "
+                 "ORDER BY seq")
+        if getattr(self, "_closed", False):
+            if self.path == ":memory:" or self.path.startswith("file:"):
+                raise StoreError(f"SQLite database {self.path!r} is closed: the history of "
+                                 f"{complaint_id!r} before its snapshot was not read while "
+                                 "it was open")
+            with self._errors("read a history after close"):
+                conn = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=ro", uri=True)
+                try:
+                    return [event_from_row(*r) for r in conn.execute(query, (complaint_id, upto))]
+                finally:
+                    conn.close()
         with self._tx("read a history", write=False) as cur:
-            return [event_from_row(*r) for r in cur.execute(
-                f"SELECT {_EVENT_COLS} FROM cf_events WHERE complaint_id = ? AND seq <= ? "
-                "ORDER BY seq", (complaint_id, upto))]
+            return [event_from_row(*r) for r in cur.execute(query, (complaint_id, upto))]
 
     # -- writes ------------------------------------------------------------------------------
     def _append(self, cur: sqlite3.Cursor, complaint: Complaint, events: Sequence[Event]) -> None:

@@ -455,15 +455,37 @@ def cycle_ours(store: Any, ids: list[str], wf: cf.Workflow, cycles: int, offset:
     return cycles / (time.perf_counter() - start)
 
 
+def _raw_snapshot(text: str) -> dict[str, Any]:
+    """The snapshot's JSON, as a raw reader would take it (format, checksum, body)."""
+    from complaintflow.store._snapshot import _digest
+
+    _fmt, _, rest = text.partition(":")
+    digest, _, payload = rest.partition(":")
+    assert digest == _digest(payload)
+    body: dict[str, Any] = json.loads(payload)
+    return body
+
+
+def _raw_encode(body: dict[str, Any], version: int) -> str:
+    """The snapshot written back at ``version``: the same JSON and checksum work."""
+    from complaintflow.store._snapshot import FORMAT, _digest
+
+    body["version"] = version
+    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return f"{FORMAT}:{_digest(payload)}:{payload}"
+
+
 class RawSQLite:
-    """The same statements through ``sqlite3``: the load (the complaint's events, one
-    read transaction) and the save (the conditional update of the state row, the event,
-    its outbox row: one write transaction)."""
+    """The same statements through ``sqlite3``: the load (the state row's snapshot and the
+    events after it, one read transaction; the snapshot's JSON parsed) and the save (the
+    conditional update of the state row with a re-encoded snapshot, the event, its outbox
+    row: one write transaction)."""
 
     def __init__(self, path: Path) -> None:
-        from complaintflow.store._sqlite import _INSERT_EVENT, _INSERT_OUTBOX, _UPDATE_ROW
+        from complaintflow.store._sqlite import _INSERT_EVENT, _INSERT_OUTBOX, _LOAD, _UPDATE_ROW
 
         self.update, self.event, self.outbox = _UPDATE_ROW, _INSERT_EVENT, _INSERT_OUTBOX
+        self.load = f"{_LOAD} WHERE c.id = ? ORDER BY e.seq"
         self.con = sqlite3.connect(path, isolation_level=None)
         self.con.execute("PRAGMA journal_mode = WAL")
         self.con.execute("PRAGMA synchronous = NORMAL")
@@ -479,11 +501,12 @@ class RawSQLite:
         for k in range(offset, offset + cycles):
             cid = ids[k % len(ids)]
             con.execute("BEGIN")
-            events = con.execute("SELECT seq, name, v, at, actor, data FROM cf_events "
-                                 "WHERE complaint_id = ? ORDER BY seq", (cid,)).fetchall()
+            loaded = con.execute(self.load, (cid,)).fetchall()
             con.execute("COMMIT")
-            history = [(s, n, v, at, a, json.loads(d)) for s, n, v, at, a, d in events]
-            seq = len(history) + 1
+            snapshot = _raw_snapshot(loaded[0][0])
+            history = [(s, n, v, at, a, json.loads(d)) for s, n, v, at, a, d in
+                       (r[-6:] for r in loaded)]
+            seq = history[-1][0] + 1
             at = history[-1][3]
             data = {"channel": None, "personal": {"text": f"any news? ({k})"}}
             row = self.rows[cid]
@@ -492,7 +515,8 @@ class RawSQLite:
             envelope = {"id": eid, "complaint_id": cid, "seq": seq, "name": "message",
                         "at": at, "actor": AGENT.id, "data": data}
             con.execute("BEGIN IMMEDIATE")
-            cur = con.execute(self.update, [*row[1:], cid, seq - 1])
+            cur = con.execute(self.update, [*row[1:], _raw_encode(snapshot, seq), seq, cid,
+                                            seq - 1])
             assert cur.rowcount == 1
             con.execute(self.event, (cid, seq, "message", 1, at, AGENT.id, json.dumps(data)))
             con.execute(self.outbox, (eid, cid, seq, json.dumps(envelope), at))
@@ -541,7 +565,8 @@ class RawPG:
         self.con = psycopg.connect(url.replace("+psycopg", ""))
         self.cols = STATE_COLUMNS
         self.update = ("UPDATE cf_complaints SET "
-                       + ", ".join(f"{c} = %s" for c in STATE_COLUMNS[1:])
+                       + ", ".join(f"{c} = %s" for c in (*STATE_COLUMNS[1:], "snapshot",
+                                                          "snapshot_version"))
                        + ", claimed_by = NULL, claimed_until = NULL WHERE cf_complaints.id = %s"
                        " AND cf_complaints.version = %s")
         with self.con.cursor() as cur:
@@ -559,11 +584,15 @@ class RawPG:
         for k in range(offset, offset + cycles):
             cid = ids[k % len(ids)]
             with con.cursor() as cur:
-                cur.execute("SELECT seq, name, v, at, actor, data FROM cf_events "
-                            "WHERE complaint_id = %s ORDER BY seq", (cid,))
-                history = cur.fetchall()
+                cur.execute("SELECT c.snapshot, e.seq, e.name, e.v, e.at, e.actor, e.data "
+                            "FROM cf_complaints c JOIN cf_events e ON e.complaint_id = c.id "
+                            "AND e.seq >= COALESCE(c.snapshot_version, 1) WHERE c.id = %s "
+                            "ORDER BY e.seq", (cid,))
+                loaded = cur.fetchall()
             con.commit()
-            seq = len(history) + 1
+            snapshot = _raw_snapshot(loaded[0][0])
+            history = [r[1:] for r in loaded]
+            seq = history[-1][0] + 1
             at = history[-1][3]
             data = {"channel": None, "personal": {"text": f"any news? ({k})"}}
             row = self.rows[cid]
@@ -572,7 +601,8 @@ class RawPG:
             envelope = {"id": eid, "complaint_id": cid, "seq": seq, "name": "message",
                         "at": at.isoformat(), "actor": AGENT.id, "data": data}
             with con.cursor() as cur:
-                cur.execute(self.update, [*row[1:], cid, seq - 1])
+                cur.execute(self.update, [*row[1:], _raw_encode(snapshot, seq), seq, cid,
+                                          seq - 1])
                 assert cur.rowcount == 1
                 cur.execute("INSERT INTO cf_events (complaint_id, seq, name, v, at, actor, data)"
                             " VALUES (%s, %s, %s, %s, %s, %s, %s)",

@@ -17,7 +17,7 @@ from complaintflow.testing.strategies import complaints
 def walk(complaint: cf.Complaint) -> Given:
     """An independent oracle: the offer each ``resolved`` event follows, read from the
     ``proposed`` event's own data."""
-    currency = complaint.amount.currency if complaint.amount is not None else "CNY"
+    currency = complaint.currency  # the market's, until an offer pays something
     goodwill = statutory = value = Decimal(0)
     last: cf.Offer | None = None
     for event in complaint.history:

@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
@@ -190,6 +191,7 @@ class SQLiteStore(Closing):
         self.include_personal = include_personal
         self.pseudonym_key = pseudonym_key
         self._seen = Seen()
+        self._source = uuid.uuid4().hex  # names this store's reads of a history
         self._lock = threading.RLock()
         self._batched = False
         try:
@@ -358,7 +360,7 @@ class SQLiteStore(Closing):
         return load_stored(
             complaint_id, version=state[STATE_COLUMNS.index("version")], snapshot=first[0],
             snapshot_version=first[1], events=events,
-            prefix=lambda n: self._history(complaint_id, n),
+            prefix=lambda n: self._history(complaint_id, n), source=self._source,
             row_matches=lambda c: _row_values(c) == state)
 
     def _history(self, complaint_id: str, upto: int) -> list[Event]:

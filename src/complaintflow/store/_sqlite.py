@@ -191,6 +191,7 @@ class SQLiteStore(Closing):
         self.include_personal = include_personal
         self.pseudonym_key = pseudonym_key
         self._seen = Seen()
+        self._closed = False
         self._source = uuid.uuid4().hex  # names this store's reads of a history
         self._lock = threading.RLock()
         self._batched = False
@@ -216,8 +217,10 @@ class SQLiteStore(Closing):
         return f"SQLiteStore({self.path!r})"
 
     def close(self) -> None:
-        """Close the connection (the store cannot be used afterwards)."""
+        """Close the connection (the store cannot be used afterwards; complaints loaded
+        from a file still read their older events from it when asked)."""
         with self._lock:
+            self._closed = True
             self._conn.close()
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -364,11 +367,19 @@ class SQLiteStore(Closing):
             row_matches=lambda c: _row_values(c) == state)
 
     def _history(self, complaint_id: str, upto: int) -> list[Event]:
-        """Events ``1 … upto`` of a stored complaint (a lazy history's prefix)."""
+        """Events ``1 … upto`` of a stored complaint (a lazy history's prefix). A complaint
+        loaded before the store was closed still reads its history, from the file."""
+        sql = (f"SELECT {_EVENT_COLS} FROM cf_events WHERE complaint_id = ? AND seq <= ? "
+               "ORDER BY seq")
+        if self._closed and self.path != ":memory:":
+            with self._errors("read a history"):
+                conn = sqlite3.connect(self.path)
+                try:
+                    return [event_from_row(*r) for r in conn.execute(sql, (complaint_id, upto))]
+                finally:
+                    conn.close()
         with self._tx("read a history", write=False) as cur:
-            return [event_from_row(*r) for r in cur.execute(
-                f"SELECT {_EVENT_COLS} FROM cf_events WHERE complaint_id = ? AND seq <= ? "
-                "ORDER BY seq", (complaint_id, upto))]
+            return [event_from_row(*r) for r in cur.execute(sql, (complaint_id, upto))]
 
     # -- writes ------------------------------------------------------------------------------
     def _append(self, cur: sqlite3.Cursor, complaint: Complaint, events: Sequence[Event]) -> None:

@@ -27,12 +27,16 @@ __all__ = ["History", "Prefix", "extend"]
 
 class Prefix:
     """The first ``length`` events of a stored history, read once by ``load`` when first
-    needed (shared by every complaint derived from the loaded one)."""
+    needed (shared by every complaint derived from the loaded one). ``key`` names what
+    is read (the store, the complaint, the length): two prefixes with the same key hold
+    the same events, since a store only ever appends to a history."""
 
-    __slots__ = ("_events", "_load", "_lock", "length")
+    __slots__ = ("_events", "_load", "_lock", "key", "length")
 
-    def __init__(self, length: int, load: Callable[[], tuple[Event, ...]]) -> None:
+    def __init__(self, length: int, load: Callable[[], tuple[Event, ...]],
+                 key: object = None) -> None:
         self.length = length
+        self.key = key
         self._load: Callable[[], tuple[Event, ...]] | None = load
         self._events: tuple[Event, ...] | None = None
         self._lock = threading.Lock()
@@ -116,7 +120,8 @@ class History(Sequence["Event"]):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, History):
-            if other._prefix is self._prefix:
+            mine, theirs = self._prefix, other._prefix
+            if theirs is mine or (mine.key is not None and mine.key == theirs.key):
                 return other._tail == self._tail
             return len(self) == len(other) and self._all() == other._all()
         if isinstance(other, tuple):

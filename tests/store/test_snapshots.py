@@ -154,6 +154,12 @@ def test_a_loaded_complaint_runs_commands_without_reading_its_history(
     assert not _loaded(fresh.get(c.id))
     assert list(work.history)[:c.version] == list(c.history)  # asked for: read then
     assert _loaded(work)
+    # two loads of one complaint compare without reading either history, and a save of
+    # a complaint loaded before another load of it (the store remembers the later) too
+    first, second = fresh.get(c.id), fresh.get(c.id)
+    assert first == second and not _loaded(first) and not _loaded(second)
+    wf.message(first, text="still here")
+    assert not _loaded(first)
 
 
 def _loaded(c: cf.Complaint) -> bool:

@@ -496,7 +496,7 @@ def _fields_differ(a: Complaint, b: Mapping[str, Any]) -> str | None:
 def load_stored(
     complaint_id: str, *, version: int, snapshot: object, snapshot_version: object,
     events: Sequence[Event], prefix: Callable[[int], Sequence[Event]],
-    row_matches: Callable[[Complaint], bool] | None = None,
+    row_matches: Callable[[Complaint], bool] | None = None, source: object = None,
 ) -> Complaint:
     """Rebuild a stored complaint from its state row's snapshot and the events after it.
 
@@ -505,7 +505,8 @@ def load_stored(
     ``events`` the stored events from ``snapshot_version`` on (the event the snapshot
     reflects first), ``prefix(n)`` reads events ``1 … n`` (called only when the whole
     history is asked for, or for a snapshot of another layout), ``row_matches(complaint)``
-    compares the complaint with the state row that was read.
+    compares the complaint with the state row that was read; ``source`` names the store
+    (two loads of one complaint from one source share their unread prefix's identity).
 
     The history before the snapshot is read lazily (:class:`~complaintflow._history.History`);
     when it is read, its replay is checked to give the snapshot, so a snapshot that
@@ -526,7 +527,8 @@ def load_stored(
         if fields is None:  # another layout: replay, the next save writes a current one
             complaint = replay_rows(complaint_id, (*prefix(snapshot_version - 1), *events))
         else:
-            complaint = _from_snapshot(complaint_id, fields, snapshot_version, events, prefix)
+            complaint = _from_snapshot(complaint_id, fields, snapshot_version, events, prefix,
+                                       source)
     if complaint.version < version:
         raise IntegrityError(f"complaint {complaint_id!r}: state row says version {version} "
                              f"but the history holds {complaint.version} events")
@@ -536,9 +538,9 @@ def load_stored(
     return complaint
 
 
-def _from_snapshot(complaint_id: str, fields: Mapping[str, Any], at: int,
-                   events: Sequence[Event], prefix: Callable[[int], Sequence[Event]]
-                   ) -> Complaint:
+def _from_snapshot(complaint_id: str, fields: Mapping[str, Any], at: int,  # noqa: PLR0917
+                   events: Sequence[Event], prefix: Callable[[int], Sequence[Event]],
+                   source: object) -> Complaint:
     where = f"complaint {complaint_id!r}"
     if fields["version"] != at:
         raise IntegrityError(f"{where}: the snapshot is of version {fields['version']}, its "
@@ -566,7 +568,8 @@ def _from_snapshot(complaint_id: str, fields: Mapping[str, Any], at: int,
     if at == 1:  # the receipt alone: check it now, it costs one fold
         history = (*check(()), reflected)
     else:
-        history = History(Prefix(at - 1, lambda: check(prefix(at - 1))), (reflected,))
+        key = None if source is None else (source, complaint_id, at - 1)
+        history = History(Prefix(at - 1, lambda: check(prefix(at - 1)), key), (reflected,))
     complaint = build_snapshot(fields, history, at)
     try:
         for event in events[1:]:

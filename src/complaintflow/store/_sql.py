@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import uuid
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -348,6 +349,7 @@ class SQLStore(Closing):
         self.include_personal = include_personal
         self.pseudonym_key = pseudonym_key
         self._seen = Seen()
+        self._source = uuid.uuid4().hex  # names this store's reads of a history
         self._local = threading.local()
         self.metadata = metadata if metadata is not None else sa.MetaData()
         self.tables = sql_tables(self.metadata, prefix=prefix, schema=schema)
@@ -514,7 +516,7 @@ class SQLStore(Closing):
         return load_stored(
             complaint_id, version=state["version"], snapshot=first[0],
             snapshot_version=first[1], events=events,
-            prefix=lambda n: self._history(complaint_id, n),
+            prefix=lambda n: self._history(complaint_id, n), source=self._source,
             row_matches=lambda found: {"id": found.id, **self._values(found)} == state)
 
     def _history(self, complaint_id: str, upto: int) -> list[Event]:

@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
@@ -191,6 +192,8 @@ class SQLiteStore(Closing):
         self.include_personal = include_personal
         self.pseudonym_key = pseudonym_key
         self._seen = Seen()
+        self._closed = False
+        self._source = uuid.uuid4().hex  # names this store's reads of a history
         self._lock = threading.RLock()
         self._batched = False
         try:
@@ -218,8 +221,8 @@ class SQLiteStore(Closing):
         """Close the connection (the store cannot be used afterwards; a complaint loaded
         from it still reads the rest of its history from the file, read-only)."""
         with self._lock:
-            self._conn.close()
             self._closed = True
+            self._conn.close()
 
     # -- plumbing ----------------------------------------------------------------------------
     @contextmanager
@@ -361,7 +364,7 @@ class SQLiteStore(Closing):
         return load_stored(
             complaint_id, version=state[STATE_COLUMNS.index("version")], snapshot=first[0],
             snapshot_version=first[1], events=events,
-            prefix=lambda n: self._history(complaint_id, n),
+            prefix=lambda n: self._history(complaint_id, n), source=self._source,
             row_matches=lambda c: _row_values(c) == state)
 
     def _history(self, complaint_id: str, upto: int) -> list[Event]:
@@ -369,7 +372,7 @@ class SQLiteStore(Closing):
         :meth:`close` they are read through a read-only connection of their own."""
         query = (f"SELECT {_EVENT_COLS} FROM cf_events WHERE complaint_id = ? AND seq <= ? "
                  "ORDER BY seq")
-        if getattr(self, "_closed", False):
+        if self._closed:
             if self.path == ":memory:" or self.path.startswith("file:"):
                 raise StoreError(f"SQLite database {self.path!r} is closed: the history of "
                                  f"{complaint_id!r} before its snapshot was not read while "

@@ -100,8 +100,13 @@ class AsyncSQLStore(Bridged):
                 self._opening = asyncio.Lock()
             async with self._opening:
                 if self._sync is None:
-                    self._sync = await greenlet_spawn(SQLStore, self.engine.sync_engine,
-                                                      **self._options)
+                    try:
+                        self._sync = await greenlet_spawn(SQLStore, self.engine.sync_engine,
+                                                          **self._options)
+                    except BaseException:
+                        if self._owns_engine:  # nothing is left open on a refusal
+                            await self.engine.dispose()
+                        raise
         return self._sync
 
     @property

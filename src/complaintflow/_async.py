@@ -95,7 +95,8 @@ class _Awaiting:
 
 class _Core(Workflow):
     """The sync workflow an :class:`AsyncWorkflow` runs. What it would tell listeners is
-    kept per command (per greenlet) for the async face to deliver after the commit."""
+    kept per command (by the task awaiting it) for the async face to deliver after the
+    commit."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 import complaintflow as cf
-from complaintflow.store import DEFAULT_LEASE, DeadLetter, OutboxItem, check_record
+from complaintflow.store import DEFAULT_LEASE, DeadLetter, OutboxItem, check_erasure, check_record
 
 _COUNTABLE = frozenset({"state", "category", "dimension", "scope", "tier", "region", "store",
                         "channel", "brand", "sku", "batch"})
@@ -128,6 +128,28 @@ class KeyValueStore:
                 raise cf.ConcurrencyError(complaint.id, complaint.committed, stored.version)
             events = check_record(complaint, stored)
             return self._write(complaint, events) if events else stored
+
+    def erase(self, complaints: Sequence[cf.Complaint], *, published: bool = True
+              ) -> Sequence[cf.Complaint]:
+        """Overwrite the erased complaints' histories and outbox payloads, under one lock."""
+        given = [] if isinstance(complaints, cf.Complaint) else list(complaints)
+        if (not given and complaints) or not all(isinstance(c, cf.Complaint) for c in given):
+            raise cf.ValidationError("complaints", "expected a sequence of complaints")
+        with self._lock:
+            news = []
+            for c in given:  # check every erasure before anything is written
+                stored = self._load(c.id)
+                if stored is None:
+                    raise cf.NotFound(c.id)
+                news.append((c, check_erasure(stored, c)))
+            rows = self._rows()
+            for c, _ in news:
+                for row in rows:
+                    if row["complaint_id"] == c.id and (published or not row["published"]):
+                        event = c.history[row["seq"] - 1].to_dict(personal=self.include_personal)
+                        row["payload"]["event"] = event
+            self.data["outbox"] = json.dumps(rows)
+            return [self._write(c, events) for c, events in news]
 
     # -- the sweep ---------------------------------------------------------------------------
     def _due(self, now: datetime) -> list[cf.Complaint]:

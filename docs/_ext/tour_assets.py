@@ -7,6 +7,7 @@ checks that the committed files are what the code makes today (and rewrites them
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -19,7 +20,13 @@ REPORT = ("--plain", "report", "--db", "peak.sqlite", "--top", "5")
 
 
 def _run(cwd: Path, *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "complaintflow", *args], cwd=cwd,
+    # the command line runs in a scratch directory: a relative PYTHONPATH (src) made absolute
+    # keeps it on the complaintflow this process imports
+    env = dict(os.environ)
+    if env.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.pathsep.join(
+            str(Path(p).resolve()) for p in env["PYTHONPATH"].split(os.pathsep) if p)
+    done = subprocess.run([sys.executable, "-m", "complaintflow", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, check=True, timeout=600)
     return done.stdout
 

@@ -15,6 +15,7 @@ from complaintflow._async import AsyncListener, AsyncWorkflow
 from complaintflow._clock import Clock, FrozenClock, SystemClock
 from complaintflow._commands import COMMANDS, Argument, Command
 from complaintflow._complaint import Complaint, SlaOutcome, StageClock, register_fold
+from complaintflow._erasure import Erasure
 from complaintflow._events import Event, register_upcaster
 from complaintflow._limits import MAX_ID, MAX_TEXT
 from complaintflow._values import Actor, Cause, Finding, Money, Offer, Party, Remedy, State, Tier, TierLabel
@@ -59,6 +60,7 @@ __all__ = [
     "ConcurrencyError",
     "ConfigError",
     "CurrencyMismatch",
+    "Erasure",
     "Event",
     "Finding",
     "FrozenClock",

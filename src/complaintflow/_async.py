@@ -36,6 +36,7 @@ from complaintflow.policies.duplicates import DuplicatePolicy
 from complaintflow.policies.escalation import EscalationPolicy
 from complaintflow.policies.risk import RiskPolicy
 from complaintflow.policies.scope import ScopePolicy
+from complaintflow.store._async import materialized
 
 if TYPE_CHECKING:
     from complaintflow.store._async import AsyncStore
@@ -252,7 +253,8 @@ class AsyncWorkflow:
             me = _current()
             core._told[me] = told
             try:
-                return fn(*args, **kwargs)
+                # a complaint's older events read now, inside the bridge, not later
+                return materialized(fn(*args, **kwargs))  # type: ignore[no-any-return]
             finally:
                 del core._told[me]
 
@@ -291,3 +293,4 @@ class AsyncWorkflow:
     message = _awaited(Workflow.message)
     reclassify = _awaited(Workflow.reclassify)
     take_over = _awaited(Workflow.take_over)
+    erase = _awaited(Workflow.erase)

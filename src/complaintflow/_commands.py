@@ -15,7 +15,7 @@ strategies and machine rules and the command line's event text are all derived f
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -47,10 +47,13 @@ from complaintflow._values import (
 from complaintflow.exceptions import (
     ComplaintflowError,
     CurrencyMismatch,
+    InvalidTransition,
+    NotAuthorized,
     ValidationError,
 )
 
-__all__ = ["COMMANDS", "Argument", "Command", "Decision", "resume_event"]
+__all__ = ["COMMANDS", "Argument", "Command", "Decision", "reopen_window_refusal",
+           "resume_event"]
 
 #: One event a decider decides: ``(name, data)`` (recorded as the command's actor) or
 #: ``(name, data, actor_id)`` (``None``: recorded as the system's).
@@ -129,6 +132,12 @@ class Command:
     blocked: Callable[[Complaint], str | ComplaintflowError | None] | None = None
     actor_required: bool = True
     doc: str = ""
+    #: Like ``blocked``, for what also needs the workflow's policies and ``now``:
+    #: ``(workflow, complaint, now) -> None`` or the reason (e.g. the reopen window).
+    blocked_at: Callable[[Any, Complaint, datetime], str | ComplaintflowError | None] | None = None
+    #: What to tell the caller when the graph refuses the command on a closed case
+    #: (``{id}``: the complaint's id), e.g. to open a follow-up instead.
+    closed_hint: str = ""
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.isidentifier() or not self.name.islower():
@@ -281,6 +290,7 @@ def _acknowledge(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
                  args: Mapping[str, Any]) -> list[Decision]:
     assert actor is not None
     promise: datetime | None = args["promise"]
+    planned = promise is None
     if promise is None:
         promise = c.deadlines.get(State.PROPOSED, now)
         if promise <= now:
@@ -289,7 +299,11 @@ def _acknowledge(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
     promised = ensure_aware(promise, "promise")
     if promised < now:
         raise ValidationError("promise", f"{promised.isoformat()} is already past")
-    return [("acknowledged", FrozenDict(promise=promised.isoformat(), actor_tier=actor.tier.label))]
+    data = {"promise": promised.isoformat(), "actor_tier": actor.tier.label}
+    if planned:
+        # the promise is the escalation policy's plan, not the agent's own word
+        data["policy"] = wf._policy_stamp("escalation")
+    return [("acknowledged", FrozenDict(data))]
 
 
 def _investigate(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
@@ -299,26 +313,33 @@ def _investigate(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
 
 
 def _same_currency(complaint: Complaint, offer: Offer) -> None:
-    """An offer that pays anything pays in the complaint's currency: that of the price paid,
-    else that of the earlier paying offers."""
+    """An offer that pays anything pays in the complaint's currency: its market's."""
     paying = [m for m in (offer.goodwill, offer.statutory, offer.remedy_value) if m.amount]
     if not paying:
         return
-    expected = complaint.amount.currency if complaint.amount is not None else None
-    if expected is None:
-        for earlier in complaint.offers:
-            if earlier.total.amount:
-                expected = earlier.currency
-                break
-    if expected is not None and paying[0].currency != expected:
+    expected = complaint.currency
+    if paying[0].currency != expected:
         raise CurrencyMismatch(
-            "offer", f"pays in {paying[0].currency} on a complaint in {expected}; convert first"
+            "offer", f"pays in {paying[0].currency} on a complaint in {expected} (market "
+                     f"{complaint.market}); convert first"
         )
 
 
-def _limit_data(policy: Any, tier: Tier) -> dict[str, str] | None:
-    limit = policy.limit(tier)
-    return None if limit is None else limit.to_dict()
+def _limit_data(policy: Any, tiers: Mapping[str, Tier | None], currency: str
+                ) -> dict[str, dict[str, str] | None]:
+    """The limits in ``currency`` the decision was judged by, per key (a tier with no limit
+    in the currency is left out: an offer that adds nothing needed none)."""
+    out: dict[str, dict[str, str] | None] = {}
+    for key, tier in tiers.items():
+        if tier is None:
+            out[key] = None
+            continue
+        try:
+            limit = policy.limit_in(tier, currency)
+        except NotAuthorized:
+            continue
+        out[key] = None if limit is None else limit.to_dict()
+    return out
 
 
 def _propose(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
@@ -336,8 +357,9 @@ def _propose(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
     # the limits the decision was judged by, so a loaded history is judged by them too
     data["authority"] = FrozenDict({
         **data["authority"],
-        "actor_limit": _limit_data(policy, actor.tier),
-        "approver_limit": None if approver is None else _limit_data(policy, approver.tier),
+        **_limit_data(policy, {"actor_limit": actor.tier,
+                               "approver_limit": None if approver is None else approver.tier},
+                      c.currency),
     })
     return [("proposed", {"offer": Built.of(offer.to_dict(), offer), "automatic": automatic,
                           "rung": c.declines, **data})]
@@ -357,6 +379,7 @@ def _resolve(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
     return [("resolved", FrozenDict(
         deadlines=stage_times_to_data(times),
         warnings=stage_times_to_data(_warnings(wf, c, now, times)),
+        policy=wf._policy_stamp("escalation"),
     ))]
 
 
@@ -386,6 +409,7 @@ def _reopen(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
         "reason": args["reason"], "reset": [s.value for s in _RESET_ON_REOPEN],
         "deadlines": stage_times_to_data(times),
         "warnings": stage_times_to_data(_warnings(wf, c, now, times)),
+        "policy": wf._policy_stamp("escalation"),
     })]
     if c.reopens >= 1 and c.tier < Tier.EXECUTIVE:
         out.append(("escalated", {"reason": "reopened a second time",
@@ -395,23 +419,27 @@ def _reopen(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
 
 def _archive(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
              args: Mapping[str, Any]) -> list[Decision]:
-    return [("archived", FrozenDict(summary=args["summary"]))]
+    return [("archived", FrozenDict(summary=args["summary"],
+                                    policy=wf._policy_stamp("authorization")))]
 
 
 def _withdraw(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
               args: Mapping[str, Any]) -> list[Decision]:
-    return [("withdrawn", FrozenDict(reason=args["reason"]))]
+    return [("withdrawn", FrozenDict(reason=args["reason"],
+                                     policy=wf._policy_stamp("authorization")))]
 
 
 def _reject(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
             args: Mapping[str, Any]) -> list[Decision]:
-    return [("rejected", {"reason": args["reason"], "evidence": list(args["evidence"])})]
+    return [("rejected", {"reason": args["reason"], "evidence": list(args["evidence"]),
+                          "policy": wf._policy_stamp("authorization")})]
 
 
 def _take_over(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
                args: Mapping[str, Any]) -> list[Decision]:
     assert actor is not None
-    data: dict[str, Any] = {"actor_tier": actor.tier.label, "from": c.owner}
+    data: dict[str, Any] = {"actor_tier": actor.tier.label, "from": c.owner,
+                            "policy": wf._policy_stamp("authorization")}
     if args["reason"] is not None:
         data["reason"] = args["reason"]
     return [("taken_over", data)]
@@ -430,7 +458,8 @@ def _escalate(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
 def _await(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
            args: Mapping[str, Any]) -> list[Decision]:
     until = ensure_aware(wf.escalation.pause_limit(c, now), "pause_limit")
-    return [("paused", {"reason": args["reason"], "until": until.isoformat()})]
+    return [("paused", {"reason": args["reason"], "until": until.isoformat(),
+                        "policy": wf._policy_stamp("escalation")})]
 
 
 def _not_before(c: Complaint, stage: State, when: datetime, now: datetime) -> None:
@@ -468,6 +497,7 @@ def resume_event(wf: Any, c: Complaint, now: datetime, reason: str,
         "paused_at": start.isoformat(),
         "deadlines": stage_times_to_data(deadlines),
         "warnings": stage_times_to_data(warnings),
+        "policy": wf._policy_stamp("escalation"),
     }, actor)
 
 
@@ -538,7 +568,37 @@ def _reclassify(wf: Any, c: Complaint, actor: Actor | None, now: datetime,
         "reason": args["reason"], **changes, "tier": tier.label,
         "deadlines": stage_times_to_data(times),
         "warnings": stage_times_to_data(_warnings(wf, trial, now, times)),
+        "policy": wf._policy_stamp("classifier", "escalation"),
     })]
+
+
+_FOLLOW_UP: Final = "open a follow-up instead: receive(..., follow_up_of={id!r})"
+
+
+def reopen_window_refusal(wf: Any, c: Complaint, now: datetime,
+                          command: str) -> InvalidTransition | None:
+    """Why ``command`` may no longer run on a resolved case: the escalation policy's
+    reopen window after its resolution has closed (``None`` while it is open)."""
+    if c.state not in _RESOLVED_STATES or c.resolved_at is None:
+        return None
+    esc = wf.escalation
+    until = ensure_aware(esc.reopen_until(c, c.resolved_at), "reopen_until")
+    if now <= until:
+        return None
+    window = esc.reopen_window
+    days = window / timedelta(days=1)
+    span = f"{days:g} days" if days >= 1 else f"{window.total_seconds() / 3600:g} hours"
+    return InvalidTransition(command, c.state.value, detail=(
+        f"the reopen window ({span} after resolution) closed at {until.isoformat()}; "
+        + _FOLLOW_UP.format(id=c.id)))
+
+
+def _blocked_reopen(wf: Any, c: Complaint, now: datetime) -> InvalidTransition | None:
+    return reopen_window_refusal(wf, c, now, "reopen")
+
+
+def _blocked_message(wf: Any, c: Complaint, now: datetime) -> InvalidTransition | None:
+    return reopen_window_refusal(wf, c, now, "message")
 
 
 def _blocked_await(c: Complaint) -> str | None:
@@ -557,6 +617,7 @@ def _blocked_escalate(c: Complaint) -> ValidationError | None:
 
 
 _OPEN: Final = tuple(s for s in State if s in OPEN_STATES)
+_RESOLVED_STATES: Final = (_S.RESOLVED, _S.REVISITED)
 _ACTIVE: Final = (*_OPEN, _S.RESOLVED, _S.REVISITED)
 
 _BUILT_IN: Final = (
@@ -581,9 +642,10 @@ _BUILT_IN: Final = (
     Command("revisit", [_S.RESOLVED], _S.REVISITED, "revisited", _revisit,
             (Argument("satisfaction", required=True, check=_satisfaction, doc="1 to 5"),),
             doc="Record the follow-up call and the customer's satisfaction."),
-    Command("reopen", [_S.REVISITED], _S.INVESTIGATED, "reopened", _reopen, (_REASON,),
-            events=("escalated",),
-            doc="The customer is not satisfied: back to investigation with new deadlines."),
+    Command("reopen", _RESOLVED_STATES, _S.INVESTIGATED, "reopened", _reopen, (_REASON,),
+            events=("escalated",), blocked_at=_blocked_reopen, closed_hint=_FOLLOW_UP,
+            doc="The customer is not satisfied: back to investigation with new deadlines "
+                "(within the reopen window after resolution)."),
     Command("archive", [_S.REVISITED, _S.WITHDRAWN, _S.REJECTED], _S.ARCHIVED, "archived",
             _archive, (Argument("summary", check=_opt_text("summary"),
                                 doc="the lesson learned"),),
@@ -606,6 +668,7 @@ _BUILT_IN: Final = (
             (Argument("text", required=True, check=lambda v: check_text("text", v)),
              Argument("channel", check=_channel)),
             events=("resumed",), resumes=False, actor_required=False,
+            blocked_at=_blocked_message, closed_hint=_FOLLOW_UP,
             doc="Record a message from the customer (resumes a paused clock)."),
     Command("reclassify", _OPEN, None, "reclassified",
             _reclassify,

@@ -11,7 +11,7 @@ which state it enters are handed down by the command registry (:func:`register_e
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple, TypeAlias
@@ -19,8 +19,18 @@ from typing import Any, Final, NamedTuple, TypeAlias
 import attrs
 
 from complaintflow._clock import ensure_aware
-from complaintflow._events import SCHEMA_VERSION, Built, Event, FrozenDict, register_event_name
+from complaintflow._events import (
+    SCHEMA_VERSION,
+    Built,
+    Event,
+    FrozenDict,
+    erased_by,
+    pseudonym,
+    register_event_name,
+)
+from complaintflow._history import extend
 from complaintflow._limits import MAX_ID, MAX_TEXT, check_customer, check_id, check_text
+from complaintflow._markets import DEFAULT_MARKET, check_market, market_currency
 from complaintflow._values import (
     FINAL_STATES,
     OPEN_STATES,
@@ -40,6 +50,7 @@ __all__ = [
     "StageClock",
     "apply",
     "apply_received",
+    "check_erasures",
     "register_edge",
     "register_fold",
     "replace",
@@ -214,7 +225,7 @@ class Complaint:
     id: str
     state: State
     version: int
-    history: tuple[Event, ...]
+    history: Sequence[Event]
     customer_id: str
     channel: str
     received_at: datetime
@@ -245,6 +256,9 @@ class Complaint:
     finding: Finding | None = None
     offers: tuple[Offer, ...] = ()
     approvers: tuple[str | None, ...] = ()
+    #: The indices in ``offers`` of the offers the customer accepted (each followed by
+    #: ``resolved``), so what was given is known without walking the history.
+    accepted: tuple[int, ...] = ()
     declines: int = 0
     satisfaction: int | None = None
     reopens: int = 0
@@ -263,6 +277,14 @@ class Complaint:
     follow_up_of: str | None = None
     #: The later complaints that follow this one up, in order.
     follow_ups: tuple[str, ...] = ()
+    #: The market the complaint belongs to (``"CN"``, ``"US"`` …): its money is in the
+    #: market's currency and the market's laws, regulators and calendar apply.
+    market: str = DEFAULT_MARKET
+    #: When the case was last resolved (the reopen window runs from it), or None.
+    resolved_at: datetime | None = None
+    #: Earlier cases of the same customer on the same order, no longer open, that intake
+    #: found (a suggested link; see ``Workflow.receive``).
+    related: tuple[str, ...] = ()
     #: The version this complaint was loaded from or last committed to a store at.
     committed: int = attrs.field(default=0, eq=False, repr=False)
 
@@ -287,6 +309,11 @@ class Complaint:
         """The last thing recorded was a duplicate merged into this case: what
         :meth:`Workflow.receive` returns when it merged instead of opening a complaint."""
         return self.history[-1].name == "merged"
+
+    @property
+    def currency(self) -> str:
+        """The currency of the complaint's market: every amount on it is in this currency."""
+        return market_currency(self.market)
 
     @property
     def offer(self) -> Offer | None:
@@ -350,22 +377,27 @@ class Complaint:
             complaint = apply(complaint, event)
         if complaint is None:
             raise ValidationError("events", "a history needs at least its 'received' event")
+        check_erasures(complaint.history)
         return complaint
 
-    def to_dict(self, *, personal: bool = True) -> dict[str, Any]:
+    def to_dict(self, *, personal: bool = True, key: bytes | None = None) -> dict[str, Any]:
         """A JSON-compatible dict: a snapshot of the fields for readers plus the history.
 
         ``Complaint.from_dict(c.to_dict()) == c``. ``personal=False`` leaves the customer's
-        personal data (complaint text, contact fields) out of every event; such an export
-        still replays, to a complaint without its text.
+        personal data out of every event (:meth:`Event.to_dict`): the complaint and message
+        texts, contact fields, customer attributes, the order id and evidence quoted from
+        the text; the customer id becomes its pseudonym under ``key``
+        (:func:`complaintflow.store.pseudonym`). Such an export still replays, to a
+        complaint without its text whose decisions, deadlines and offers are the same.
         """
         return {
             "schema": SCHEMA_VERSION,
             "id": self.id,
             "state": self.state.value,
             "version": self.version,
-            "customer_id": self.customer_id,
+            "customer_id": self.customer_id if personal else pseudonym(self.customer_id, key),
             "channel": self.channel,
+            "market": self.market,
             "received_at": _iso(self.received_at),
             "category": self.category,
             "dimension": self.dimension,
@@ -375,7 +407,7 @@ class Complaint:
             "flags": sorted(self.flags),
             "deadlines": stage_times_to_data(self.deadlines),
             "offers": [o.to_dict() for o in self.offers],
-            "history": [e.to_dict(personal=personal) for e in self.history],
+            "history": [e.to_dict(personal=personal, key=key) for e in self.history],
         }
 
     @classmethod
@@ -546,6 +578,8 @@ def _received(e: Event, check: bool, draft: Complaint | None = None) -> Complain
         _scope(d.get("scope", "point"))
         _str_list(d.get("evidence", ()), "evidence")
         _str_list(d.get("flags", ()), "flags")
+        if "market" in d:
+            _market_money(d)
     deadlines = _planned(e, "deadlines", check)
     warnings = _planned(e, "warnings", check)
     clocks = {s: StageClock(s, e.at, when) for s, when in deadlines.items()}
@@ -564,6 +598,8 @@ def _received(e: Event, check: bool, draft: Complaint | None = None) -> Complain
         "deadlines": MappingProxyType(deadlines),
         "warnings": MappingProxyType(warnings),
         "clocks": MappingProxyType(clocks),
+        "related": (_str_list(d["related"], "related") if check else tuple(d["related"]))
+        if d.get("related") else (),
     }
     if draft is not None:
         return replace(draft, plan)
@@ -586,8 +622,20 @@ def _received(e: Event, check: bool, draft: Complaint | None = None) -> Complain
         "customer": _customer_of(personal, check),
         "follow_up_of": check_id("follow_up_of", d["follow_up_of"]) if check and d.get(
             "follow_up_of") is not None else d.get("follow_up_of"),
+        "market": d.get("market", DEFAULT_MARKET),
         **plan,
     })
+
+
+def _market_money(d: Mapping[str, Any]) -> None:
+    """A recorded market must be known, and the price paid in its currency."""
+    code = check_market(d["market"])
+    amount = d.get("amount")
+    if amount is not None:
+        price = Money.from_dict(amount, "amount")
+        if price.currency != market_currency(code):
+            raise ValidationError("amount.currency", f"{price.currency} on a complaint of market "
+                                                     f"{code}, which trades in {market_currency(code)}")
 
 
 def _customer_of(personal: Mapping[str, Any], check: bool) -> Mapping[str, str]:
@@ -775,7 +823,9 @@ def _tier_changes(c: Complaint, d: Mapping[str, Any], check: bool) -> _Changes:
 
 @_folds("resolved")
 def _resolved(c: Complaint, e: Event, check: bool) -> _Changes:
-    out: _Changes = {}
+    out: _Changes = {"resolved_at": e.at}
+    if c.offers:
+        out["accepted"] = (*c.accepted, len(c.offers) - 1)
     _replan(c, e, check, out)
     return out
 
@@ -921,7 +971,54 @@ def _followed_up(c: Complaint, e: Event, check: bool) -> _Changes:
 
 @_folds("erased", sources=_ANY)
 def _erased(c: Complaint, e: Event, check: bool) -> _Changes:
-    return {"text": None, "erased": True, "customer": _NO_CUSTOMER}
+    """A customer's personal data erased on request (PIPL art. 47, GDPR art. 17): every
+    earlier event is scrubbed (:func:`complaintflow._events.scrub`); nothing but the
+    personal fields changes."""
+    if check:
+        if e.actor is None:
+            raise ValidationError("actor", "an erasure is made by someone")
+        check_text("reason", _need(e.data, "reason", "reason"))
+        extra = set(e.data) - {"reason", "published"}
+        if extra:
+            raise ValidationError("erased", f"an erased event holds only its reason, not "
+                                            f"{', '.join(sorted(extra))}")
+        for earlier in c.history:
+            if not _is_scrubbed(earlier, e.seq):
+                raise ValidationError("erased", f"event {e.seq} erases personal data that "
+                                                f"event {earlier.seq} still holds")
+    return {"text": None, "erased": True, "customer": _NO_CUSTOMER, "evidence": ()}
+
+
+def _is_scrubbed(e: Event, by: int) -> bool:
+    """Whether ``e`` holds no personal data, as an erasure at seq ``by`` leaves it."""
+    if "personal" in e.data:
+        mark = erased_by(e)
+        if mark is None or mark > by:
+            return False
+    return not (e.name in ("received", "reclassified") and "evidence" in e.data)
+
+
+def _check_mark(e: Event) -> None:
+    """A scrubbed event's mark (``personal == {"erased": seq}``) names a later seq and
+    nothing is left beside it."""
+    mark = erased_by(e)
+    if mark is None:
+        return
+    if mark <= e.seq or len(e.data["personal"]) != 1:
+        raise ValidationError("personal", f"event {e.seq} has a malformed erasure mark")
+    if e.name in ("received", "reclassified") and "evidence" in e.data:
+        raise ValidationError("evidence", f"event {e.seq} is erased but keeps its evidence")
+
+
+def check_erasures(history: Sequence[Event], start: int = 0) -> None:
+    """Every event from position ``start`` on that says its personal data was erased
+    names the ``erased`` event of this history that erased it: a history cannot drop
+    personal data without recording who erased it, when and why."""
+    for e in history[start:]:
+        mark = erased_by(e)
+        if mark is not None and not (mark <= len(history) and history[mark - 1].name == "erased"):
+            raise ValidationError("personal", f"event {e.seq} says it was erased by event "
+                                              f"{mark}, which is not an erasure")
 
 
 register_fold("received", sources=())
@@ -951,6 +1048,8 @@ def apply(complaint: Complaint | None, event: Event, *, check: bool = True) -> C
                       f"{complaint.state.value!r}")
     if check and event.at < complaint.history[-1].at:
         raise ValidationError("event.at", f"event {event.seq} is before the event it follows")
+    if check and "personal" in event.data:
+        _check_mark(event)
     try:
         changes = spec.fold(complaint, event, check)
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
@@ -970,13 +1069,15 @@ def apply(complaint: Complaint | None, event: Event, *, check: bool = True) -> C
                                      clock.pauses, clock.held, clock.breached, clock.warned)
                 changes["clocks"] = MappingProxyType({**clocks, entered: stopped})
     changes["version"] = event.seq
-    changes["history"] = (*complaint.history, event)
+    changes["history"] = extend(complaint.history, event)
     return replace(complaint, changes)
 
 
 def _start(event: Event, check: bool, draft: Complaint | None) -> Complaint:
     if event.name != "received" or event.seq != 1:
         raise ValidationError("events", "a history must start with 'received' at seq 1")
+    if check and isinstance(event.data.get("personal"), Mapping):
+        _check_mark(event)
     try:
         return _received(event, check, draft)
     except (KeyError, TypeError, ValueError, OverflowError) as exc:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final, Protocol
@@ -27,6 +28,7 @@ from complaintflow._complaint import (
     stage_times_to_data,
 )
 from complaintflow._engine import Engine, default_engine
+from complaintflow._erasure import Erasure, erase_complaint, holds_personal_data
 from complaintflow._events import Event, FrozenDict
 from complaintflow._limits import (
     MAX_ID,
@@ -36,15 +38,23 @@ from complaintflow._limits import (
     check_moment,
     check_text,
 )
+from complaintflow._markets import DEFAULT_MARKET, check_market, market_currency
 from complaintflow._values import STAGES, Actor, Finding, Money, Offer, State, Tier
 from complaintflow.exceptions import (
     ComplaintflowError,
     ConcurrencyError,
+    CurrencyMismatch,
     InvalidTransition,
     UnknownCommand,
     ValidationError,
 )
-from complaintflow.policies._recent import NO_HISTORY, RecentComplaints
+from complaintflow.policies._recent import (
+    NO_HISTORY,
+    IntakeSummaries,
+    IntakeSummary,
+    RecentComplaints,
+    summarize,
+)
 from complaintflow.policies.authorization import AuthorizationPolicy, TieredAuthorization
 from complaintflow.policies.classification import ClassificationPolicy, KeywordClassifier
 from complaintflow.policies.compensation import CompensationLadder, CompensationPolicy
@@ -82,6 +92,8 @@ class Listener(Protocol):
 
 
 _Folded = list[tuple[Event, Complaint]]
+#: The policies that decide a new complaint (recorded in its ``received`` event).
+_INTAKE_POLICIES: Final = ("classifier", "escalation", "scope", "risk", "duplicates")
 #: Actor ids already checked (a bounded set: it saves a pattern match per command).
 _GOOD_IDS: set[str] = set()
 
@@ -95,6 +107,16 @@ def _plan(received_at: datetime, times: Mapping[State, datetime]) -> None:
     for stage, when in times.items():
         if when < received_at:
             raise ValidationError("deadlines", f"{stage.value} deadline {when} is before receipt")
+
+
+def _price(amount: Money | Decimal, market: str, currency: str) -> Money:
+    """The price paid, in the market's currency."""
+    if not isinstance(amount, Money):
+        return Money(amount, currency)
+    if amount.currency != currency:
+        raise CurrencyMismatch("amount", f"{amount} on a complaint of market {market}, which "
+                                         f"trades in {currency}; convert first or pass its market")
+    return amount
 
 
 def _channels(value: Iterable[str]) -> frozenset[str]:
@@ -114,6 +136,16 @@ def check_expected(complaint: Complaint, expected_version: object) -> None:
                               f"expected a version number >= 0, got {expected_version!r}")
     if expected_version != complaint.version:
         raise ConcurrencyError(complaint.id, expected_version, complaint.version)
+
+
+class _Summarizing:
+    """Intake summaries for a store that only has ``recent`` (summarized in Python)."""
+
+    def __init__(self, recent: RecentComplaints) -> None:
+        self._recent = recent
+
+    def intake_summary(self, **query: Any) -> IntakeSummary:
+        return summarize(self._recent, **query)
 
 
 class Workflow:
@@ -143,7 +175,10 @@ class Workflow:
         engine: Engine | None = None,
         commands: Iterable[Command] = (),
         authorization: AuthorizationPolicy | None = None,
+        market: str | None = None,
     ) -> None:
+        #: The market of a complaint received without one (``receive(market=...)``).
+        self.market = check_market(market if market is not None else DEFAULT_MARKET)
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.classifier = classifier if classifier is not None else KeywordClassifier()
         self.escalation = escalation if escalation is not None else TieredEscalation()
@@ -244,6 +279,7 @@ class Workflow:
         complaint_id: str | None = None,
         customer: Mapping[str, str] | None = None,
         follow_up_of: str | None = None,
+        market: str | None = None,
     ) -> Complaint:
         """Log a complaint from any channel, classify it and set its deadlines.
 
@@ -257,8 +293,15 @@ class Workflow:
         every policy as ``complaint.customer``.
         ``follow_up_of``: the id of an earlier complaint of the same customer that is no
         longer open (resolved or closed): the new complaint records it, and the earlier one
-        records a ``followed_up`` event naming the new one (a second commit, after the
-        new complaint's). ``complaint.merged`` tells a merge from a new complaint.
+        records a ``followed_up`` event naming the new one, in the same transaction as the
+        new complaint (the store's ``batch()``: both or neither are stored).
+        ``complaint.merged`` tells a merge from a new complaint. With an ``order_id``, the
+        same customer's earlier cases on that order that are no longer open (found by the
+        duplicate policy's :meth:`~complaintflow.policies.DuplicatePolicy.related`, within
+        its ``related_window``) are recorded as ``complaint.related``: a suggested link
+        for the agent.
+        ``market``: the market the complaint belongs to (default: the workflow's
+        ``market``); ``amount`` is in its currency (a ``Decimal`` is taken in it).
         """
         text_ = check_text("text", text)
         cust = check_id("customer_id", customer_id)
@@ -271,8 +314,10 @@ class Workflow:
         for name, value in refs.items():
             if value is not None:
                 check_text(name, value, limit=MAX_ID)
-        if amount is not None and not isinstance(amount, Money):
-            amount = Money(amount)
+        market_ = check_market(market if market is not None else self.market)
+        currency = market_currency(market_)
+        if amount is not None:
+            amount = _price(amount, market_, currency)
         if contact is not None:
             if not isinstance(contact, Mapping) or not all(isinstance(k, str) for k in contact):
                 raise ValidationError("contact", "expected a mapping of strings")
@@ -293,7 +338,7 @@ class Workflow:
         cid = check_complaint_id("complaint_id",
                                  complaint_id if complaint_id is not None else self._ids())
         data: dict[str, Any] = {
-            "id": cid, "customer_id": cust, "channel": channel, **refs,
+            "id": cid, "customer_id": cust, "channel": channel, **refs, "market": market_,
             **({"follow_up_of": earlier.id} if earlier is not None else {}),
             "amount": None if amount is None else FrozenDict(amount.to_dict()),
             "personal": FrozenDict(
@@ -312,7 +357,7 @@ class Workflow:
             work = self._catch_up(primary, at, caught) if at > primary.last_event_at else primary
             return self._run(primary, work, caught, at, [("merged", {
                 "channel": channel, "duplicate_id": cid, "order_id": order_id,
-                "personal": {"text": text_},
+                "personal": {"text": text_}, "policy": self._policy_stamp("duplicates"),
             }, None)])
         try:
             events = self._decide_intake(draft, data, now, facts)
@@ -327,13 +372,23 @@ class Workflow:
             folded.append((event, complaint))
         # a policy may plan a deadline at the very moment of receipt
         complaint = self._catch_up(complaint, now, folded)
+        linked: _Folded = []
         if self.store is not None:
-            complaint = self.store.add(complaint)
-            folded[-1] = (folded[-1][0], complaint)
+            # the new complaint and the link on the earlier one: one transaction
+            with self._together(earlier is not None):
+                complaint = self.store.add(complaint)
+                folded[-1] = (folded[-1][0], complaint)
+                if earlier is not None:
+                    linked = self._link(earlier, complaint.id, now)
         self._notify(folded)
-        if earlier is not None:
-            self._link(earlier, complaint.id, now)
+        self._notify(linked)
         return complaint
+
+    def _together(self, needed: bool) -> AbstractContextManager[object]:
+        """The store's ``batch()`` (its writes kept all together or not at all) when
+        ``needed`` and the store has one; otherwise nothing."""
+        batch = getattr(self.store, "batch", None) if needed else None
+        return batch() if callable(batch) else nullcontext()
 
     def _earlier(self, complaint_id: str, customer_id: str) -> Complaint:
         """The closed complaint a new one follows up (same customer, in the store)."""
@@ -348,39 +403,63 @@ class Workflow:
                                                   "it instead")
         return earlier
 
-    def _link(self, earlier: Complaint, later_id: str, now: datetime) -> Complaint:
-        """Record on ``earlier`` that ``later_id`` follows it up."""
-        fresh = self.store.get(earlier.id) if self.store is not None else earlier
+    def _link(self, earlier: Complaint, later_id: str, now: datetime) -> _Folded:
+        """Record on ``earlier`` that ``later_id`` follows it up, saved through the store
+        (inside intake's transaction); the folded events, for the listeners once it
+        commits."""
+        assert self.store is not None
+        fresh = self.store.get(earlier.id)
         at = max(now, fresh.last_event_at)
         caught: _Folded = []
         work = self._catch_up(fresh, at, caught) if at > fresh.last_event_at else fresh
-        return self._run(fresh, work, caught, at, [("followed_up", {"complaint_id": later_id},
-                                                     None)])
+        self._fold(work, ("followed_up", {"complaint_id": later_id}, None), at, caught)
+        saved = self.store.save(caught[-1][1])
+        caught[-1] = (caught[-1][0], saved)
+        return caught
 
     def _gather(self, draft: Complaint, now: datetime, brand_wide: bool) -> dict[str, Any]:
-        """What intake needs from the store, asked before anything is decided."""
+        """What intake needs from the store, asked before anything is decided: summaries
+        (counts and a few rows, aggregated by the store) of the customer's and the item's
+        recent complaints, never the whole complaints unless a policy asks for them."""
         recent = self._recent
         if recent is NO_HISTORY:
-            return {"same_item": [], "mine": (), "brand_wide": brand_wide}
+            empty = IntakeSummary(now, now)
+            return {"item": empty, "mine": empty, "brand_wide": brand_wide}
+        related: tuple[str, ...] = ()
+        summaries: IntakeSummaries = (recent if isinstance(recent, IntakeSummaries)
+                                      else _Summarizing(recent))
         if draft.order_id:
-            mine = recent.recent(since=now - self.duplicates.window, customer_id=draft.customer_id)
-            primary = self.duplicates.find(draft, mine)
-            if primary is not None:
+            dup = summaries.intake_summary(since=now - self.duplicates.window, until=now,
+                                           customer_id=draft.customer_id)
+            found = self.duplicates.find_from(draft, dup)
+            if found is not None:
+                assert self.store is not None  # a store answered the summary
+                primary = self.store.get(found)
                 if primary.customer_id != draft.customer_id:
                     raise ValidationError("customer_id", "a duplicate must belong to the same customer")
                 return {"duplicate_of": primary}
-        same_item: list[Complaint] = []
-        since = now - self.scope.window
-        seen: set[str] = set()
-        for key in ("sku", "batch", "brand"):
-            value = getattr(draft, key)
-            if value:
-                for c in recent.recent(since=since, **{key: value}):
-                    if c.id not in seen:
-                        seen.add(c.id)
-                        same_item.append(c)
-        mine_recent = recent.recent(since=now - self.risk.window, customer_id=draft.customer_id)
-        return {"same_item": same_item, "mine": mine_recent, "brand_wide": brand_wide}
+            related = self._related(summaries, draft, now)
+        item = summaries.intake_summary(since=now - self.scope.window, until=now, sku=draft.sku,
+                                        batch=draft.batch, brand=draft.brand)
+        mine = summaries.intake_summary(since=now - self.risk.window, until=now,
+                                        customer_id=draft.customer_id)
+        return {"item": item, "mine": mine, "brand_wide": brand_wide, "related": related}
+
+    def _related(self, summaries: IntakeSummaries, draft: Complaint, now: datetime
+                 ) -> tuple[str, ...]:
+        """The ids of the customer's earlier cases on the draft's order that the duplicate
+        policy calls related (no longer open): from the store's summary of the newest few
+        complaints on that order, never the whole complaints."""
+        policy = self.duplicates
+        summary = summaries.intake_summary(since=now - policy.related_window, until=now,
+                                           order_id=draft.order_id, limit=policy.related_limit)
+        found: list[str] = []
+        for other in policy.related_from(draft, summary):
+            if not isinstance(other, str):
+                raise ValidationError("related", f"expected complaint ids, got {other!r}")
+            if other != draft.follow_up_of and other not in found:
+                found.append(other)
+        return tuple(found)
 
     def _decide_intake(self, draft: Complaint, data: dict[str, Any], now: datetime,
                        facts: Mapping[str, Any]) -> list[Event]:
@@ -391,11 +470,13 @@ class Workflow:
         classified = replace(draft, {"category": verdict.category, "dimension": verdict.dimension,
                                      "severity": verdict.severity,
                                      "evidence": tuple(verdict.evidence)})
-        same_item = facts["same_item"]
-        scope = "plane" if facts["brand_wide"] else self.scope.scope(classified, same_item)
+        item = facts["item"]
+        scope = "plane" if facts["brand_wide"] else self.scope.scope_from(classified, item)
         if scope not in ("point", "line", "plane"):
             raise ValidationError("scope", f"policy returned {scope!r}")
-        flags = set(self.risk.assess(classified, facts["mine"]))
+        if facts.get("related"):
+            data["related"] = tuple(facts["related"])
+        flags = set(self.risk.assess_from(classified, facts["mine"]))
         if scope != "point":
             flags.add("outreach")
         data.update(scope=scope, flags=tuple(sorted(flags)))
@@ -422,20 +503,29 @@ class Workflow:
             # a line or plane asks for proactive outreach to the other buyers
             events.append(Event(2, "outreach_requested", now, None, {
                 "scope": scope, "sku": draft.sku, "batch": draft.batch, "brand": draft.brand,
-                "related": list(self.scope.related(classified, same_item, scope)),
+                "related": list(self.scope.related_from(classified, item, scope)),
+                "policy": self._policy_stamp("scope"),
             }))
         return events
 
     def _stamp(self) -> FrozenDict:
         """Which policies (and versions) decided a new complaint, for audits and backtests."""
-        key = (type(self.classifier), self.classifier.version, type(self.escalation),
-               self.escalation.version)
+        return self._policy_stamp(*_INTAKE_POLICIES)
+
+    def _policy_stamp(self, *roles: str) -> FrozenDict:
+        """``{role: policy class name, role_v: its version}`` of the policies in ``roles``
+        (``"escalation"``, ``"authorization"`` …): what a decision event records of the
+        policies that made it (cached: the same record for every event)."""
+        policies = tuple(getattr(self, role) for role in roles)
+        key = (roles, *(type(p) for p in policies), *(getattr(p, "version", None)
+                                                       for p in policies))
         stamp = self._stamps.get(key)
         if stamp is None:
-            stamp = self._stamps[key] = FrozenDict({
-                "classifier": key[0].__name__, "classifier_v": key[1],
-                "escalation": key[2].__name__, "escalation_v": key[3],
-            })
+            data: dict[str, Any] = {}
+            for role, policy in zip(roles, policies, strict=True):
+                data[role] = type(policy).__name__
+                data[f"{role}_v"] = str(getattr(policy, "version", "1"))
+            stamp = self._stamps[key] = FrozenDict(data)
         return stamp
 
     # -- the generic command ------------------------------------------------------------------
@@ -465,7 +555,7 @@ class Workflow:
                 if len(_GOOD_IDS) > 4096:
                     _GOOD_IDS.clear()
                 _GOOD_IDS.add(check_id("actor", who.id))
-        self.engine.target(complaint.state, command)
+        self._graph(complaint, spec)
         args = spec.bind(data)
         now = self._now(complaint)
         folded: _Folded = []
@@ -478,7 +568,7 @@ class Workflow:
             if work.paused and spec.resumes:
                 work = self._fold(work, resume_event(
                     self, work, now, f"{command} while waiting for the customer"), now, folded)
-            refused = self._refusal(work, spec, who)
+            refused = self._refusal(work, spec, who, now)
             if refused is not None:
                 raise refused
             replanned = False
@@ -544,7 +634,8 @@ class Workflow:
                 if target is not None and target > work.tier:
                     work = self._fold(work, ("escalated", {
                         "reason": f"{stage.value} deadline breached", "from": work.tier.label,
-                        "to": target.label, "stage": stage.value}, None), at, folded)
+                        "to": target.label, "stage": stage.value,
+                        "policy": self._policy_stamp("escalation")}, None), at, folded)
         return work
 
     def _commit(self, complaint: Complaint, folded: _Folded) -> Complaint:
@@ -585,28 +676,40 @@ class Workflow:
         return self._commit(complaint, folded)
 
     # -- what may happen now ------------------------------------------------------------------
-    def _refusals(self, work: Complaint, spec: Command, who: Actor | None,
+    def _graph(self, complaint: Complaint, spec: Command) -> None:
+        """Refuse ``spec`` when the state graph does not allow it from the complaint's state
+        (on a closed case, with the command's hint: open a follow-up instead)."""
+        try:
+            self.engine.target(complaint.state, spec.name)
+        except InvalidTransition:
+            if spec.closed_hint and complaint.is_final:
+                raise InvalidTransition(spec.name, complaint.state.value, detail=(
+                    f"the case is closed; {spec.closed_hint.format(id=complaint.id)}")) from None
+            raise
+
+    def _refusals(self, work: Complaint, spec: Command, who: Actor | None, now: datetime,
                   *, every: bool = False) -> list[ComplaintflowError]:
-        """Why ``who`` may not run ``spec`` on ``work`` (the clocks brought up to now), past
-        the state graph: the command's own ``blocked`` hook, then the authorization policy.
-        :meth:`fire` raises the first; :meth:`allowed` reports them all."""
+        """Why ``who`` may not run ``spec`` on ``work`` (the clocks brought up to ``now``),
+        past the state graph: the command's own ``blocked`` and ``blocked_at`` hooks, then
+        the authorization policy. :meth:`fire` raises the first; :meth:`allowed` reports
+        them all."""
         out: list[ComplaintflowError] = []
-        if spec.blocked is not None:
-            why = spec.blocked(work)
+        for why in (None if spec.blocked is None else spec.blocked(work),
+                    None if spec.blocked_at is None else spec.blocked_at(self, work, now)):
             if isinstance(why, ComplaintflowError):
                 out.append(why)
             elif why is not None:
                 out.append(InvalidTransition(spec.name, work.state.value, detail=why))
-            if out and not every:
-                return out
+        if out and not every:
+            return out[:1]
         denied = self.authorization.refusal(work, spec.name, who)
         if denied is not None:
             out.append(denied)
         return out
 
-    def _refusal(self, work: Complaint, spec: Command,
-                 who: Actor | None) -> ComplaintflowError | None:
-        found = self._refusals(work, spec, who)
+    def _refusal(self, work: Complaint, spec: Command, who: Actor | None,
+                 now: datetime) -> ComplaintflowError | None:
+        found = self._refusals(work, spec, who, now)
         return found[0] if found else None
 
     def allowed(self, complaint: Complaint, actor: Actor | str | None) -> tuple[Allowed, ...]:
@@ -618,8 +721,9 @@ class Workflow:
         if not isinstance(complaint, Complaint):
             raise ValidationError("complaint", f"expected a Complaint, got {type(complaint).__name__}")
         who = None if actor is None else Actor.of(actor, "actor")
+        now = self._now(complaint)
         try:
-            work = self._catch_up(complaint, self._now(complaint), [])
+            work = self._catch_up(complaint, now, [])
         except (ComplaintflowError, OverflowError):
             work = complaint
         out: list[Allowed] = []
@@ -627,7 +731,7 @@ class Workflow:
             reasons: list[str] = []
             if not self.engine.allows(complaint.state, name):
                 try:
-                    self.engine.target(complaint.state, name)
+                    self._graph(complaint, spec)
                 except ComplaintflowError as exc:
                     reasons.append(str(exc))
                 else:  # pragma: no cover - allows() and target() read the same table
@@ -635,7 +739,7 @@ class Workflow:
             elif who is None and spec.actor_required:
                 reasons.append(f"actor: {name} needs an actor")
             else:
-                reasons.extend(str(e) for e in self._refusals(work, spec, who, every=True))
+                reasons.extend(str(e) for e in self._refusals(work, spec, who, now, every=True))
             out.append(Allowed(name, not reasons, tuple(reasons)))
         return tuple(out)
 
@@ -643,14 +747,16 @@ class Workflow:
         """Commands the state graph allows on ``complaint`` now (guards on input aside),
         judged as the complaint stands once the clocks are brought up to now (a breach
         that escalated the case to the executive leaves nothing to escalate)."""
+        at = self._now(complaint)
         try:
-            now = self._catch_up(complaint, self._now(complaint), [])
+            now = self._catch_up(complaint, at, [])
         except (ComplaintflowError, OverflowError):
             now = complaint
         out = []
         for command in self.engine.commands_from(complaint.state):
             spec = self._commands.get(command)
-            if spec is None or (spec.blocked is not None and spec.blocked(now) is not None):
+            if spec is None or (spec.blocked is not None and spec.blocked(now) is not None) or (
+                    spec.blocked_at is not None and spec.blocked_at(self, now, at) is not None):
                 continue
             out.append(command)
         return tuple(out)
@@ -697,7 +803,11 @@ class Workflow:
     def reopen(self, complaint: Complaint, *, actor: Actor | str, reason: str,
                expected_version: int | None = None) -> Complaint:
         """The customer is not satisfied: back to investigation; the proposal and
-        resolution deadlines are planned again from now and the follow-up is cancelled."""
+        resolution deadlines are planned again from now and the follow-up is cancelled.
+
+        Allowed from resolved or revisited within the escalation policy's reopen window
+        after the resolution (default 30 days); later, or once the case is archived, the
+        refusal says to open a follow-up: ``receive(..., follow_up_of=complaint.id)``."""
         return self.fire(complaint, "reopen", actor=actor, reason=reason,
                          expected_version=expected_version)
 
@@ -744,7 +854,9 @@ class Workflow:
     def message(self, complaint: Complaint, *, text: str, channel: str | None = None,
                 actor: Actor | str | None = None,
                 expected_version: int | None = None) -> Complaint:
-        """Record a message from the customer on the case (resumes a paused clock)."""
+        """Record a message from the customer on the case (resumes a paused clock). A
+        resolved case takes messages within its reopen window; later, or once archived,
+        the refusal says to open a follow-up instead."""
         return self.fire(complaint, "message", actor=actor, text=text, channel=channel,
                          expected_version=expected_version)
 
@@ -771,3 +883,52 @@ class Workflow:
         as a ``taken_over`` event."""
         return self.fire(complaint, "take_over", actor=actor, reason=reason,
                          expected_version=expected_version)
+
+    # -- personal data --------------------------------------------------------------------
+    def erase(self, customer_id: str, *, actor: Actor | str, reason: str,
+              published: bool = True) -> Erasure:
+        """Erase a customer's personal data from the store (PIPL art. 47, GDPR art. 17).
+
+        Every complaint of ``customer_id`` that still holds personal data is brought up to
+        now (warnings and breaches recorded, as every command does), then its complaint
+        and message texts, contact fields, customer attributes and the evidence quoted from
+        its text are scrubbed from every stored event, and an ``erased`` event records who,
+        when and why (nothing personal). The state rows and the outbox follow (pending
+        items always; already published ones too unless ``published=False``), all in one
+        transaction of the store. Deadlines, SLA outcomes, categories, offers and every
+        report figure are unchanged. ``actor`` must be named; the authorization policy's
+        :meth:`~complaintflow.policies.AuthorizationPolicy.erasure_refusal` may refuse.
+        Returns an :class:`~complaintflow.Erasure` (empty when nothing was left to erase).
+        When one of the complaints changed between loading and committing, the store
+        raises :class:`~complaintflow.ConcurrencyError` and erases nothing: run it again
+        (``complaintflow.store.retry``).
+        """
+        cust = check_id("customer_id", customer_id)
+        who = Actor.of(actor, "actor")
+        check_id("actor", who.id)
+        why = check_text("reason", reason)
+        if not isinstance(published, bool):
+            raise ValidationError("published", "expected True or False")
+        store = self.store
+        if store is None:
+            raise ValidationError("store", "erasure needs the workflow's store")
+        refused = self.authorization.erasure_refusal(cust, who)
+        if refused is not None:
+            raise refused
+        now = self._clock_now()
+        found = store.recent(since=datetime.min.replace(tzinfo=UTC), customer_id=cust)
+        erased: list[Complaint] = []
+        for c in sorted(found, key=lambda c: (c.received_at, c.id)):
+            if not holds_personal_data(c):
+                continue
+            at = max(now, c.last_event_at)
+            caught: _Folded = []
+            work = self._catch_up(c, at, caught) if at > c.last_event_at else c
+            erased.append(erase_complaint(work, at=at, actor=who.id, reason=why,
+                                          published=published))
+        if not erased:
+            return Erasure((), now, who.id, why, published)
+        done = list(store.erase(erased, published=published))
+        self._notify([(e, after) for before, after in zip(erased, done, strict=True)
+                      for e in after.history[before.committed:]])
+        return Erasure(tuple(c.id for c in done), now, who.id, why, published)

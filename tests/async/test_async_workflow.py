@@ -36,7 +36,7 @@ def pair(**kw: Any) -> tuple[cf.Workflow, MemoryStore, cf.AsyncWorkflow, AsyncMe
 
 # -- the same surface --------------------------------------------------------------------------
 def test_every_command_of_the_registry_is_awaited_with_the_sync_signature() -> None:
-    for name in (*cf.COMMANDS, "receive", "fire", "tick"):
+    for name in (*cf.COMMANDS, "receive", "fire", "tick", "erase"):
         sync, face = getattr(cf.Workflow, name), getattr(cf.AsyncWorkflow, name)
         assert inspect.iscoroutinefunction(face), name
         assert inspect.signature(face) == inspect.signature(sync), name
@@ -275,7 +275,7 @@ def test_any_object_with_the_async_store_methods_serves_the_async_face() -> None
 
     first, _ = asyncio.run(go())
     assert store.sync.get(first.id) == first
-    assert {"recent", "add", "save"} <= set(store.calls)
+    assert {"intake_summary", "add", "save"} <= set(store.calls)
 
 
 def test_many_commands_at_once_each_succeed_or_lose_cleanly() -> None:

@@ -384,7 +384,7 @@ def test_offers_pay_in_the_complaints_currency() -> None:
 
 
 def test_an_offer_without_goodwill_needs_no_authority_in_any_currency() -> None:
-    wf, c, _ = new(amount=cf.Money(Decimal(10), "EUR"))  # a refund the price paid backs
+    wf, c, _ = new(amount=cf.Money(Decimal(10), "EUR"), market="EU")  # the price paid backs it
     c = to_state(wf, c, S.INVESTIGATED)
     eur = cf.Offer("refund", remedy_value=cf.Money(10, "EUR"))
     c = wf.propose(c, actor="agent-7", offer=eur)

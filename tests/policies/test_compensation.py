@@ -206,10 +206,13 @@ def test_another_jurisdiction_plugs_in_the_same_way() -> None:
 
 
 def test_floors_in_another_currency_are_an_error_not_a_sum() -> None:
-    _, c = case(cause="fraud", party="store", amount=cf.Money(Decimal("99.00"), "USD"))
-    with pytest.raises(cf.CurrencyMismatch):
-        CompensationLadder().next_offer(c)
-    usd = CompensationLadder(floors=[CounterfeitFloor(minimum=cf.Money(Decimal(70), "USD"))],
+    _, c = case(cause="fraud", party="store", amount=cf.Money(Decimal("99.00"), "USD"),
+                market="US")
+    assert CompensationLadder().floor(c) is None  # PRC law is not US law
+    with pytest.raises(cf.CurrencyMismatch):  # its 500 CNY minimum against 297 USD
+        CompensationLadder(floors=[CounterfeitFloor(markets=["US"])]).next_offer(c)
+    usd = CompensationLadder(floors=[CounterfeitFloor(minimum=cf.Money(Decimal(70), "USD"),
+                                                      markets=["US"])],
                              layer=GoodwillLayer(goodwill=cf.Money(Decimal(70), "USD")))
     offer = usd.next_offer(c)
     assert offer.statutory == cf.Money(Decimal(297), "USD")

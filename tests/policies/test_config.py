@@ -216,7 +216,8 @@ def test_the_starter_file_reads_back_to_every_default(tmp_path: Path) -> None:
     assert text.startswith("#")
     defaults = {"escalation": TieredEscalation(), "compensation": CompensationLadder(),
                 "scope": LineDetection(), "risk": DefaultRisk(),
-                "duplicates": ChannelDuplicates(), "classifier": KeywordClassifier()}
+                "duplicates": ChannelDuplicates(), "classifier": KeywordClassifier(),
+                "market": "CN"}
     for loaded in (parse_policies(text, "starter"), cf.load_policies(_write(tmp_path, text))):
         assert loaded.keys() == defaults.keys()
         for keyword, default in defaults.items():
@@ -234,7 +235,8 @@ def test_the_starter_file_is_every_bundled_section() -> None:
     from complaintflow.policies import starter_policies
 
     text = starter_policies()
-    for name in ("escalation", "compensation", "scope", "risk", "duplicates", "classification"):
+    for name in ("markets", "escalation", "compensation", "scope", "risk", "duplicates",
+                 "classification"):
         assert f"\n[{name}" in text, name
 
 

@@ -34,10 +34,12 @@ def independent(complaints: Iterable[cf.Complaint]) -> dict[str, Any]:
     """Every figure the report shows, folded from each complaint's events."""
     out: dict[str, Any] = {"by_state": Counter(), "by_category": Counter(), "heatmap": {},
                            "sla": {s: Counter() for s in STAGES}, "escalation_events": 0,
-                           "escalated": 0, "reopened": 0, "revisited": 0, "spend": {},
+                           "escalated": 0, "reopened": 0, "revisited": 0, "resolved": 0,
+                           "spend": {},
                            "scores": Counter()}
     closed: list[float] = []
     again: list[float] = []
+    rework: list[float] = []
     total = 0
     for c in complaints:
         total += 1
@@ -61,12 +63,16 @@ def independent(complaints: Iterable[cf.Complaint]) -> dict[str, Any]:
         out["escalated"] += "escalated" in names
         out["reopened"] += "reopened" in names
         out["revisited"] += "revisited" in names
+        out["resolved"] += "resolved" in names
         offer = None
         last_resolved = None
+        last_reopened = None
         score = None
         for e in c.history:
             if e.name == "proposed":
                 offer = cf.Offer.from_dict(e.data["offer"])
+            elif e.name == "reopened":
+                last_resolved, last_reopened = None, e.at
             elif e.name == "resolved":
                 last_resolved = e.at
                 assert offer is not None
@@ -79,9 +85,14 @@ def independent(complaints: Iterable[cf.Complaint]) -> dict[str, Any]:
         if last_resolved is not None:
             hours = (last_resolved - c.received_at).total_seconds() / 3600
             (again if "reopened" in names else closed).append(hours)
+            if last_reopened is not None:
+                rework.append((last_resolved - last_reopened).total_seconds() / 3600)
     out["total"] = total
     out["median"] = rank(closed, 0.5)
     out["p90"] = rank(closed, 0.9)
     out["reopened_median"] = rank(again, 0.5)
+    out["reopened_cases"] = len(again)
+    out["rework_median"] = rank(rework, 0.5)
+    out["rework_p90"] = rank(rework, 0.9)
     out["closed_cases"] = len(closed)
     return out

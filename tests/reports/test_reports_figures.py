@@ -47,6 +47,11 @@ def check_against_events(report: Report, store: Store) -> None:
     assert _close(report.cycle["closed"]["median"], want["median"])  # type: ignore[arg-type]
     assert _close(report.cycle["closed"]["p90"], want["p90"])  # type: ignore[arg-type]
     assert _close(report.cycle["reopened"]["median"], want["reopened_median"])  # type: ignore[arg-type]
+    assert report.cycle["reopened"]["cases"] == want["reopened_cases"]
+    assert report.cycle["rework"]["cases"] == want["reopened_cases"]
+    assert _close(report.cycle["rework"]["median"], want["rework_median"])  # type: ignore[arg-type]
+    assert _close(report.cycle["rework"]["p90"], want["rework_p90"])  # type: ignore[arg-type]
+    assert report.resolved == want["resolved"]
     assert report.compensation_total == want["spend"]
     assert sum(report.cycle_histogram.values()) == want["closed_cases"]
     assert report.satisfaction == dict(want["scores"])

@@ -66,7 +66,7 @@ def test_a_wrong_sqlite_database_is_an_integrity_error(tmp_path: Path, damage: s
         conn = sqlite3.connect(path)
         conn.execute({"no table": "DROP TABLE cf_outbox",
                       "newer": "UPDATE cf_schema SET version = 99",
-                      "gap": "DELETE FROM cf_events WHERE seq = 2"}[damage])
+                      "gap": "DELETE FROM cf_events WHERE seq = 3"}[damage])
         conn.commit()
         conn.close()
     with pytest.raises(IntegrityError) as info:

@@ -17,7 +17,7 @@ import complaintflow as cf  # noqa: E402
 from complaintflow.store import SCHEMA_VERSION, SQLStore, _sql, sql_tables  # noqa: E402
 from complaintflow.testing.stores import StoreConformance  # noqa: E402
 
-from ._helpers import receive, v1_then_latest, workflow  # noqa: E402
+from ._helpers import receive, v1_then_latest, workflow, write_sql_rows  # noqa: E402
 
 pytestmark = pytest.mark.services
 _prefixes = count(1)
@@ -184,22 +184,20 @@ def test_a_version_1_database_opens_and_gains_the_outbox_claims(
     prefix = f"t{next(_prefixes)}_"
     engine = sa.create_engine(pg_url)
 
-    def make_v1() -> SQLStore:
+    def write_v1(complaints: list[cf.Complaint]) -> None:
         meta = sa.MetaData()
         tables = _sql.build_tables(meta, prefix=prefix, schema=pg_schema, version=1)
         meta.create_all(engine)
         with engine.begin() as conn:
             conn.execute(sa.insert(tables.schema).values(id=1, version=1))
-        with monkeypatch.context() as m:
-            m.setattr(_sql, "LATEST", 1)
-            return SQLStore(engine, prefix=prefix, schema=pg_schema)
+        write_sql_rows(engine, tables, complaints)
 
     def open_store() -> SQLStore:
         store = SQLStore(engine, prefix=prefix, schema=pg_schema)
-        assert store.schema_version == 2
+        assert store.schema_version == SCHEMA_VERSION == 3
         return store
 
-    v1_then_latest(open_store, make_v1)
+    v1_then_latest(open_store, write_v1)
     inspector = sa.inspect(engine)
     cols = {c["name"] for c in inspector.get_columns(f"{prefix}outbox", schema=pg_schema)}
     assert {"claimed_by", "claimed_until", "dead_reason", "dead_at"} <= cols

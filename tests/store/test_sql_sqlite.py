@@ -9,10 +9,11 @@ import pytest
 
 pytest.importorskip("sqlalchemy")
 
-from complaintflow.store import SQLStore, _sql
+import complaintflow as cf
+from complaintflow.store import SCHEMA_VERSION, SQLStore, _sql
 from complaintflow.testing.stores import StoreConformance
 
-from ._helpers import v1_then_latest
+from ._helpers import v1_then_latest, write_sql_rows
 
 
 def _broken(*args: Any, **kw: Any) -> Any:
@@ -47,22 +48,20 @@ def test_a_version_1_database_opens_and_gains_the_outbox_claims(
     url = f"sqlite:///{tmp_path / 'cf.db'}"
     engine = sa.create_engine(url)
 
-    def make_v1() -> SQLStore:
+    def write_v1(complaints: list[cf.Complaint]) -> None:
         meta = sa.MetaData()
         tables = _sql.build_tables(meta, prefix="cf_", schema=None, version=1)
         meta.create_all(engine)
         with engine.begin() as conn:
             conn.execute(sa.insert(tables.schema).values(id=1, version=1))
-        with monkeypatch.context() as m:
-            m.setattr(_sql, "LATEST", 1)
-            return SQLStore(engine)
+        write_sql_rows(engine, tables, complaints)
 
     def open_store() -> SQLStore:
         store = SQLStore(engine)
-        assert store.schema_version == 2
+        assert store.schema_version == SCHEMA_VERSION == 3
         return store
 
-    v1_then_latest(open_store, make_v1)
+    v1_then_latest(open_store, write_v1)
     cols = {c["name"] for c in sa.inspect(engine).get_columns("cf_outbox")}
     assert {"claimed_by", "claimed_until", "dead_reason", "dead_at"} <= cols
     engine.dispose()

@@ -14,10 +14,11 @@ import pytest
 
 import complaintflow as cf
 from complaintflow.store import SCHEMA_VERSION, NotFound, SQLiteStore, _sqlite
-from complaintflow.store._schema import SQLITE_MIGRATIONS
+from complaintflow.store._base import dumps, utc_text
+from complaintflow.store._schema import SQLITE_MIGRATIONS, sqlite_ddl
 from complaintflow.testing.stores import StoreConformance
 
-from ._helpers import receive, workflow
+from ._helpers import old_complaints, old_rows, receive, v1_then_latest, workflow
 
 
 def _broken(*args: Any, **kw: Any) -> Any:
@@ -172,9 +173,18 @@ def test_a_history_with_a_gap_is_a_store_error(tmp_path: Path) -> None:
     conn.execute("DELETE FROM cf_events WHERE seq = 2")
     conn.commit()
     conn.close()
+    # a load reads the snapshot and the events after it; the gap before the snapshot
+    # shows when the history is read (and in verify)
+    loaded = SQLiteStore(path).get(c.id)
+    with pytest.raises(cf.StoreError, match=c.id):
+        tuple(loaded.history)
+    assert any("does not replay" in p for p in store.verify())
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM cf_events WHERE seq = 3")  # the event the snapshot reflects
+    conn.commit()
+    conn.close()
     with pytest.raises(cf.StoreError, match=c.id):
         store.get(c.id)
-    assert any("does not replay" in p for p in store.verify())
     with pytest.raises(NotFound):
         store.get("CF-other")
     store.close()
@@ -270,38 +280,70 @@ def test_a_failing_migration_leaves_the_database_as_it_was(
         conn.close()
 
 
-def test_a_version_1_database_opens_and_gains_the_outbox_claims(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "cf.db"
-    monkeypatch.setattr(_sqlite, "LATEST", 1)
-    with SQLiteStore(path) as old:
-        assert old.schema_version == 1
-        wf, _ = workflow(old)
-        c = wf.acknowledge(receive(wf, 1), actor="agent-7")
+def _write_old(path: Path, version: int, complaints: list[cf.Complaint]) -> None:
+    """A database of layout ``version`` holding ``complaints`` as that layout wrote them."""
     conn = sqlite3.connect(path)
     try:
-        assert "claimed_by" not in {r[1] for r in conn.execute("PRAGMA table_info(cf_outbox)")}
+        for statement in sqlite_ddl(version):
+            conn.execute(statement)
+        conn.execute("INSERT INTO cf_schema (id, version) VALUES (1, ?)", (version,))
+        have = {r[1] for r in conn.execute("PRAGMA table_info(cf_complaints)")}
+        for c in complaints:
+            row, events, outbox = old_rows(c)
+            cols = [k for k in row if k in have]
+            conn.execute(f"INSERT INTO cf_complaints ({', '.join(cols)}) VALUES "
+                         f"({', '.join('?' for _ in cols)})",
+                         [_sqlite._sql_value(row[k]) for k in cols])
+            conn.executemany(_sqlite._INSERT_EVENT, [
+                (e["complaint_id"], e["seq"], e["name"], e["v"], utc_text(e["at"]), e["actor"],
+                 dumps(e["data"])) for e in events])
+            conn.executemany(_sqlite._INSERT_OUTBOX, [
+                (o["event_id"], o["complaint_id"], o["seq"], dumps(o["payload"]),
+                 utc_text(o["created_at"])) for o in outbox])
+        conn.commit()
     finally:
         conn.close()
-    monkeypatch.undo()
-    with SQLiteStore(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 2
-        assert store.get(c.id) == c
-        assert store.outbox_backlog() == 2
-        assert [i.id for i in store.claim_outbox("relay", 1)] == [f"{c.id}:1"]
-        assert store.claim_outbox("other", 10) == []
-        store.dead_letter(f"{c.id}:1", "refused")
-        assert [i.id for i in store.claim_outbox("other", 10)] == [f"{c.id}:2"]
-        assert store.verify() == []
+
+
+def test_a_version_1_database_opens_and_gains_the_outbox_claims(tmp_path: Path) -> None:
+    path = tmp_path / "cf.db"
+
+    def open_store() -> SQLiteStore:
+        store = SQLiteStore(path)
+        assert store.schema_version == SCHEMA_VERSION == 3
+        return store
+
+    v1_then_latest(open_store, lambda complaints: _write_old(path, 1, complaints))
     conn = sqlite3.connect(path)
     try:
+        assert "claimed_by" in {r[1] for r in conn.execute("PRAGMA table_info(cf_outbox)")}
         indexes = {r[0] for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'cf_outbox%'")}
     finally:
         conn.close()
     assert {"cf_outbox_waiting", "cf_outbox_complaint", "cf_outbox_dead"} <= indexes
     assert "cf_outbox_pending" not in indexes
+
+
+def test_a_version_2_database_gains_satisfaction_and_snapshots(tmp_path: Path) -> None:
+    path = tmp_path / "cf.db"
+    old = old_complaints()
+    _write_old(path, 2, old)
+    with SQLiteStore(path) as store:
+        rows = dict(store._conn.execute("SELECT id, satisfaction FROM cf_complaints"))
+        assert rows == {c.id: c.satisfaction for c in old}
+        assert [c.satisfaction for c in old] == [None, 2, None]
+        names = {r[0] for r in store._conn.execute("SELECT name FROM sqlite_master "
+                                                   "WHERE type = 'index'")}
+        assert {"cf_complaints_next_due", "cf_complaints_brand_window"} <= names
+        assert "cf_complaints_due" not in names
+        assert [store.get(c.id) for c in old] == old  # no snapshot yet: replayed
+        wf, _ = workflow(store)
+        after = wf.message(store.get(old[0].id), text="any news?")
+        (snap_version,) = store._conn.execute(
+            "SELECT snapshot_version FROM cf_complaints WHERE id = ?", (after.id,)).fetchone()
+        assert snap_version == after.version
+        assert store.verify() == []
 
 
 def test_the_backlog_count_uses_an_index(tmp_path: Path) -> None:

@@ -46,7 +46,8 @@ class Figures:
     counts: Mapping[str, Mapping[str, int]]
     #: hours from receipt to resolution, of cases never reopened
     cycle_hours: tuple[float, ...]
-    #: hours from receipt to the last resolution, of reopened cases (counted apart)
+    #: hours from receipt to the last resolution, of reopened cases resolved again
+    #: (counted apart)
     reopened_cycle_hours: tuple[float, ...]
     #: the latest satisfaction score (1-5) of every revisited case
     satisfaction: tuple[int, ...]
@@ -58,6 +59,8 @@ class Figures:
     #: stage → number of breached deadlines
     breaches: Mapping[str, int]
     breached_cases: int
+    #: cases resolved at least once
+    resolved: int = 0
 
     @property
     def escalation_rate(self) -> float | None:
@@ -72,8 +75,8 @@ class Figures:
 
     @property
     def reopen_rate(self) -> float | None:
-        """Reopened cases among the cases that reached the follow-up call."""
-        return self.reopened / self.revisited if self.revisited else None
+        """Reopened cases among the cases resolved at least once."""
+        return self.reopened / self.resolved if self.resolved else None
 
 
 def _hours(delta: timedelta) -> float:
@@ -88,7 +91,7 @@ def figures(complaints: Iterable[Complaint]) -> Figures:
     scores: list[int] = []
     spend: dict[str, Decimal] = {}
     breaches: Counter[str] = Counter()
-    total = escalated = revisited = reopened = breached = 0
+    total = escalated = revisited = reopened = breached = resolved = 0
     for c in complaints:
         total += 1
         counts["state"][c.state.value] += 1
@@ -105,6 +108,8 @@ def figures(complaints: Iterable[Complaint]) -> Figures:
             names.add(e.name)
             if e.name == "proposed":
                 offer = Offer.from_dict(e.data["offer"])
+            elif e.name == "reopened":
+                last_resolved = None  # no cycle time until resolved again
             elif e.name == "resolved":
                 last_resolved = e.at
                 if offer is not None:
@@ -121,6 +126,7 @@ def figures(complaints: Iterable[Complaint]) -> Figures:
             scores.append(score)
             revisited += 1
         escalated += "escalated" in names
+        resolved += "resolved" in names
         reopened += c.reopens > 0
         breached += "sla_breached" in names
     return Figures(
@@ -130,7 +136,7 @@ def figures(complaints: Iterable[Complaint]) -> Figures:
         cycle_hours=tuple(cycle), reopened_cycle_hours=tuple(cycle_reopened),
         satisfaction=tuple(scores), escalated=escalated, revisited=revisited,
         reopened=reopened, spend=dict(sorted(spend.items())), breaches=dict(sorted(breaches.items())),
-        breached_cases=breached,
+        breached_cases=breached, resolved=resolved,
     )
 
 
@@ -181,7 +187,7 @@ def show_figures(output: Output, f: Figures, title: str = "Figures") -> None:
         ("cycle time (reopened)", _cycle(f.reopened_cycle_hours)),
         ("satisfaction", sat),
         ("escalation rate", f"{_pct(f.escalation_rate)} ({f.escalated}/{f.total})"),
-        ("reopen rate", f"{_pct(f.reopen_rate)} ({f.reopened}/{f.revisited} revisited)"),
+        ("reopen rate", f"{_pct(f.reopen_rate)} ({f.reopened}/{f.resolved} resolved)"),
         ("compensation spend", spend),
         ("breached deadlines", f"{breaches} ({f.breached_cases} cases)"),
     ])
@@ -198,8 +204,9 @@ def summary_rows(r: Report) -> list[tuple[str, str]]:
         ("cycle time (never reopened)",
          f"median {closed['median']} h, p90 {closed['p90']} h ({closed['cases']} cases)"),
         ("cycle time (reopened)", f"median {again['median']} h ({again['cases']} cases)"),
+        ("rework after reopening", f"median {r.cycle['rework']['median']} h"),
         ("escalations", f"{r.escalations['events']} on {r.escalations['complaints']} complaints"),
-        ("reopen rate", f"{rate} ({r.reopened}/{r.revisited} revisited)"),
+        ("reopen rate", f"{rate} ({r.reopened}/{r.resolved} resolved)"),
         ("satisfaction", mean),
         ("compensation", ", ".join(f"{v} {k}" for k, v in r.compensation_total.items()) or "-"),
     ]

@@ -72,7 +72,7 @@ def _tick(wf: Workflow, store: Store, complaint: Complaint, now: datetime,
         except ConcurrencyError:
             complaint = store.get(complaint.id)
             continue
-        new = after.history[complaint.version:]
+        new = tuple(after.history[complaint.version:])
         return (after, new) if new else None
     return None
 

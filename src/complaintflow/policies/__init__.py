@@ -7,7 +7,15 @@ from complaintflow.policies._config import (
     register_section,
     starter_policies,
 )
-from complaintflow.policies._recent import NO_HISTORY, RecentComplaints
+from complaintflow.policies._recent import (
+    INTAKE_LIMIT,
+    NO_HISTORY,
+    IntakeSummaries,
+    IntakeSummary,
+    RecentComplaints,
+    RecentRow,
+    SkuCount,
+)
 from complaintflow.policies.authorization import (
     AuthorizationPolicy,
     OpenAuthorization,
@@ -29,6 +37,7 @@ from complaintflow.policies.compensation import (
     Given,
     GoodwillLayer,
     LegalFloor,
+    LocalMoney,
     NoReasonReturnFloor,
     judge_offer,
     judge_recorded_offers,
@@ -47,11 +56,14 @@ from complaintflow.policies.hybrid import (
     evaluate_classifier,
     train_classifier,
 )
+from complaintflow.policies.markets import MARKETS, Market, market_of, markets, register_market
 from complaintflow.policies.regulatory import Period, RegulatoryProfile, Window, bundled_profiles
 from complaintflow.policies.risk import DefaultRisk, RiskPolicy
 from complaintflow.policies.scope import LineDetection, ScopePolicy
 
 __all__ = [
+    "INTAKE_LIMIT",
+    "MARKETS",
     "NO_HISTORY",
     "Approval",
     "AuthorizationPolicy",
@@ -72,16 +84,22 @@ __all__ = [
     "Given",
     "GoodwillLayer",
     "HybridClassifier",
+    "IntakeSummaries",
+    "IntakeSummary",
     "KeywordClassifier",
     "LegalFloor",
     "LineDetection",
+    "LocalMoney",
+    "Market",
     "NoReasonReturnFloor",
     "OpenAuthorization",
     "Period",
     "RecentComplaints",
+    "RecentRow",
     "RegulatoryProfile",
     "RiskPolicy",
     "ScopePolicy",
+    "SkuCount",
     "StageClock",
     "TextModel",
     "TieredAuthorization",
@@ -92,7 +110,10 @@ __all__ = [
     "judge_offer",
     "judge_recorded_offers",
     "load_policies",
+    "market_of",
+    "markets",
     "parse_policies",
+    "register_market",
     "register_section",
     "stage_clocks",
     "starter_policies",

@@ -193,7 +193,8 @@ def parse_policies(text: str, source: str = "<string>") -> dict[str, Any]:
     ctx = ConfigContext(text, source)
     sections = _sections()
     out: dict[str, Any] = {}
-    for name, table in data.items():
+    # markets first: the other sections may name the markets a file defines
+    for name, table in sorted(data.items(), key=lambda item: item[0] != "markets"):
         if name in ("version", "meta"):
             continue
         if name not in sections:
@@ -229,8 +230,8 @@ def default_text(name: str) -> str:
 
 
 #: The bundled files the starter file is made of, in the order it lists them.
-_STARTER: tuple[str, ...] = ("escalation.toml", "compensation.toml", "scope.toml", "risk.toml",
-                             "duplicates.toml", "classification.toml")
+_STARTER: tuple[str, ...] = ("markets.toml", "escalation.toml", "compensation.toml", "scope.toml",
+                             "risk.toml", "duplicates.toml", "classification.toml")
 _STARTER_HEADER = """\
 # complaintflow policies: every default, written out so you can change what you need.
 #
@@ -250,7 +251,7 @@ def starter_policies() -> str:
 
     >>> from complaintflow.policies import parse_policies, starter_policies
     >>> sorted(parse_policies(starter_policies()))
-    ['classifier', 'compensation', 'duplicates', 'escalation', 'risk', 'scope']
+    ['classifier', 'compensation', 'duplicates', 'escalation', 'market', 'risk', 'scope']
     """
     parts = [_STARTER_HEADER]
     for name in _STARTER:

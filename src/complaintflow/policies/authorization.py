@@ -52,6 +52,13 @@ class AuthorizationPolicy(abc.ABC):
                 actor: Actor | None) -> NotAuthorized | None:
         """``None`` when ``actor`` may run ``command`` on ``complaint``, else the refusal."""
 
+    def erasure_refusal(self, customer_id: str, actor: Actor) -> NotAuthorized | None:
+        """``None`` when ``actor`` may erase the personal data of ``customer_id``
+        (:meth:`complaintflow.Workflow.erase`), else the refusal. By default any named
+        actor may: the request comes from the customer and is checked by the people who
+        take it; override this to require a role (a data-protection officer's tier)."""
+        return None
+
 
 _ACT: Final = 0
 _CLOSE: Final = 1

@@ -98,7 +98,10 @@ class BusinessCalendar:
     ``"US"`` …, with an optional ``subdivision``), a ready ``holidays.HolidayBase``, or
     ``None`` for weekends only. ``weekend`` defaults to the country's own weekend
     (Saturday and Sunday without a country). Make-up working days the country declares
-    (China's 调休) are working days even on a weekend.
+    (China's 调休) are working days even on a weekend. ``categories`` chooses which of
+    the country's holiday categories close the office (default: the library's default,
+    its public holidays); Hong Kong's general holidays, on which banks and offices close,
+    are ``("public", "optional")``.
 
     A calendar is immutable in effect: deadlines computed with it are stored on the
     complaint when they are set, so changing the calendar later only affects deadlines
@@ -106,7 +109,7 @@ class BusinessCalendar:
     """
 
     __slots__ = ("_days", "_holidays", "_shifts", "_tz", "_weekend", "_workdays",
-                 "holidays_code", "hours", "subdivision", "timezone")
+                 "categories", "holidays_code", "hours", "subdivision", "timezone")
 
     def __init__(
         self,
@@ -116,6 +119,7 @@ class BusinessCalendar:
         *,
         subdivision: str | None = None,
         weekend: Iterable[int | str] | None = None,
+        categories: Iterable[str] | None = None,
     ) -> None:
         if not isinstance(timezone, str):
             raise ValidationError("timezone", f"expected an IANA time zone name, got {timezone!r}")
@@ -128,17 +132,29 @@ class BusinessCalendar:
         self.hours = tuple((f"{a // 60:02d}:{a % 60:02d}", f"{b // 60:02d}:{b % 60:02d}")
                            for a, b in self._shifts)
         self.subdivision = subdivision
+        if categories is not None:
+            if isinstance(categories, str) or not all(isinstance(c, str) and c for c in categories):
+                raise ValidationError("categories", f"expected a list of holiday categories, got "
+                                      f"{categories!r}")
+            if holidays is None or not isinstance(holidays, str):
+                raise ValidationError("categories", "holiday categories need a country code")
+            self.categories: tuple[str, ...] | None = tuple(sorted(set(categories)))
+        else:
+            self.categories = None
         if holidays is None:
             self._holidays: Any = None
             self.holidays_code: str | None = None
         elif isinstance(holidays, str):
+            extra: dict[str, Any] = {} if self.categories is None else {"categories": self.categories}
             try:
-                self._holidays = _holidays.country_holidays(holidays, subdiv=subdivision)
+                self._holidays = _holidays.country_holidays(holidays, subdiv=subdivision, **extra)
             except NotImplementedError:
                 raise ValidationError(
                     "holidays", f"no public holidays known for {holidays!r} "
                     f"(subdivision {subdivision!r}); use an ISO country code like 'CN'"
                 ) from None
+            except ValueError as exc:
+                raise ValidationError("categories", f"{exc} (country {holidays!r})") from None
             self.holidays_code = holidays
         elif isinstance(holidays, _holidays.HolidayBase):
             self._holidays = holidays
@@ -158,7 +174,8 @@ class BusinessCalendar:
 
     # -- identity ---------------------------------------------------------------------------
     def _key(self) -> tuple[object, ...]:
-        return (self.timezone, self._shifts, self.holidays_code, self.subdivision, self._weekend)
+        return (self.timezone, self._shifts, self.holidays_code, self.subdivision, self._weekend,
+                self.categories)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, BusinessCalendar):

@@ -33,6 +33,7 @@ import attrs
 
 from complaintflow._complaint import Complaint, apply
 from complaintflow._events import FrozenDict
+from complaintflow._markets import check_market
 from complaintflow._values import CAUSES, PARTIES, REMEDIES, Actor, Finding, Money, Offer, Tier
 from complaintflow.exceptions import AuthorityExceeded, CurrencyMismatch, ValidationError
 from complaintflow.policies._checks import positive_decimal, whole_number, words
@@ -51,6 +52,7 @@ __all__ = [
     "Given",
     "GoodwillLayer",
     "LegalFloor",
+    "LocalMoney",
     "NoReasonReturnFloor",
     "given",
     "judge_offer",
@@ -104,10 +106,25 @@ class CompensationPolicy(ABC):
         """What the law owes on ``complaint`` (default: nothing, so statutory money is 0)."""
         return None
 
+    def limit_in(self, tier: Tier, currency: str) -> Money | None:
+        """The most goodwill ``tier`` may grant without approval in ``currency`` (a
+        complaint's market currency); ``None`` is unlimited. The default is :meth:`limit`
+        when it is in ``currency``; a tier with no limit in ``currency`` is refused with
+        :class:`~complaintflow.exceptions.AuthorityExceeded` naming the currency, never
+        compared across currencies."""
+        lim = self.limit(tier)
+        if lim is not None and lim.currency != currency:
+            raise _no_limit(tier, currency, f"its limit is {lim}")
+        return lim
+
     def approver_for(self, goodwill: Money) -> Tier:
-        """The lowest tier whose limit covers ``goodwill``."""
+        """The lowest tier whose limit in ``goodwill``'s currency covers it (a tier with no
+        limit in that currency cannot approve it)."""
         for tier in Tier:
-            lim = self.limit(tier)
+            try:
+                lim = self.limit_in(tier, goodwill.currency)
+            except AuthorityExceeded:
+                continue
             if lim is None or goodwill <= lim:
                 return tier
         return Tier.EXECUTIVE
@@ -148,8 +165,9 @@ class CompensationPolicy(ABC):
         if statutory and before.statutory + statutory > owed:
             statutory = max(owed - before.statutory, _ZERO)
         goodwill = offer.goodwill.amount
-        lim = self.limit(tier)
-        if lim is not None and (goodwill or (value and price is None)):
+        lim = (self.limit_in(tier, _currency_of(complaint, offer))
+               if goodwill or (value and price is None) else None)
+        if lim is not None:
             room = lim.amount - _counted(before, owed, price)
             unbacked = value if price is None else _ZERO
             goodwill = min(goodwill, max(room - unbacked, _ZERO))
@@ -235,20 +253,14 @@ class CompensationPolicy(ABC):
         adds = counted_total > counted_before
         total = _money_of(counted_total, cur)
         # an offer that adds nothing counted needs no authority (whatever its currency)
-        try:
-            needed = self.approver_for(total) if adds else Tier.FRONT_LINE
-        except CurrencyMismatch:
-            signer = acting if approver is None else approver
-            if self.limit(signer.tier) is not None:
-                raise
-            needed = signer.tier  # limits in another currency; an unlimited signer signs
+        needed = self.approver_for(total) if adds else Tier.FRONT_LINE
         if approver is not None and approver.id == acting.id:
             raise AuthorityExceeded(
                 f"approved_by: {approver.id!r} proposes the offer and cannot also approve it; "
                 "an approval is given by another actor", needed_tier=needed.label)
         if adds:
             signer = acting if approver is None else approver
-            limit = self.limit(signer.tier)
+            limit = self.limit_in(signer.tier, cur)
             if limit is not None and counted_total > limit.amount:
                 what = _describe(
                     total, cur, before=counted_before, goodwill=offer.goodwill.amount,
@@ -269,6 +281,12 @@ class CompensationPolicy(ABC):
             goodwill_before=_money_of(counted_before, cur), goodwill_life=total,
             floor_owed=_money_of(owed, cur), floor_rules=None if floor is None else floor.rule,
             policy=type(self).__name__, policy_version=self.version)
+
+
+def _no_limit(tier: Tier, currency: str, why: str) -> AuthorityExceeded:
+    return AuthorityExceeded(
+        f"{tier.label} has no authority limit in {currency} ({why}); give the tier limits in "
+        f"{currency} ([compensation.limits.{currency}])", needed_tier=Tier.EXECUTIVE.label)
 
 
 #: Remedies that move no money: they carry no ``remedy_value``.
@@ -295,21 +313,17 @@ class Given:
 def given(complaint: Complaint) -> Given:
     """The money the customer accepted on ``complaint`` so far: the sum over the offers
     that were followed by ``resolved`` (declined offers paid nothing)."""
-    currency = complaint.amount.currency if complaint.amount is not None else "CNY"
+    currency = complaint.currency
     if not complaint.offers:  # nothing was ever offered (every first proposal)
         return Given(_ZERO, _ZERO, _ZERO, currency)
     goodwill = statutory = value = _ZERO
-    proposed = 0
-    for event in complaint.history:
-        if event.name == "proposed":
-            proposed += 1
-        elif event.name == "resolved" and 0 < proposed <= len(complaint.offers):
-            offer = complaint.offers[proposed - 1]
-            goodwill += offer.goodwill.amount
-            statutory += offer.statutory.amount
-            value += offer.remedy_value.amount
-            if offer.total.amount:
-                currency = offer.currency
+    for index in complaint.accepted:  # kept by the fold: no walk over the history
+        offer = complaint.offers[index]
+        goodwill += offer.goodwill.amount
+        statutory += offer.statutory.amount
+        value += offer.remedy_value.amount
+        if offer.total.amount:
+            currency = offer.currency
     return Given(goodwill, statutory, value, currency)
 
 
@@ -490,6 +504,13 @@ class _RecordedPolicy(CompensationPolicy):
     def limit(self, tier: Tier) -> Money | None:
         return self._limits[tier] if tier in self._limits else self._fallback.limit(tier)
 
+    def limit_in(self, tier: Tier, currency: str) -> Money | None:
+        if tier in self._limits:
+            recorded = self._limits[tier]
+            if recorded is None or recorded.currency == currency:
+                return recorded
+        return self._fallback.limit_in(tier, currency)
+
     def floor(self, complaint: Complaint) -> Floor | None:
         return self._floor[0] if self._floor is not None else self._fallback.floor(complaint)
 
@@ -522,10 +543,27 @@ class LegalFloor(ABC):
     name: ClassVar[str] = "floor"
     #: The legal source, cited in messages and the docs.
     source: ClassVar[str] = ""
+    #: The markets whose law the rule is (``Complaint.market`` codes); empty: every market.
+    #: A ladder applies the rule only to complaints of these markets.
+    markets: frozenset[str] = frozenset()
 
     @abstractmethod
     def minimum(self, complaint: Complaint) -> Floor | None:
         """The floor this rule puts under ``complaint``'s offers, or ``None``."""
+
+    def applies_in(self, market: str) -> bool:
+        """Whether the rule is law in ``market``."""
+        return not self.markets or market in self.markets
+
+
+def _markets_of(value: Iterable[str] | None, default: frozenset[str]) -> frozenset[str]:
+    if value is None:
+        return default
+    return frozenset(words("markets", value))
+
+
+#: The markets whose law the bundled floors are: the People's Republic of China.
+_PRC: Final = frozenset({"CN"})
 
 
 def _money_param(value: Money | int | str | Decimal, field: str) -> Money:
@@ -552,9 +590,11 @@ class CounterfeitFloor(LegalFloor):
     name = "cn_consumer_fraud"
     source = "PRC Consumer Rights Protection Law (消费者权益保护法), art. 55(1)"
 
-    def __init__(self, multiple: int | Decimal = 3, minimum: Money | int | str = 500) -> None:
+    def __init__(self, multiple: int | Decimal = 3, minimum: Money | int | str = 500, *,
+                 markets: Iterable[str] | None = None) -> None:
         self.multiple = _multiple(multiple, "multiple")
         self.minimum_amount = _money_param(minimum, "minimum")
+        self.markets = _markets_of(markets, _PRC)
 
     def minimum(self, complaint: Complaint) -> Floor | None:
         f = complaint.finding
@@ -578,7 +618,9 @@ class FoodSafetyFloor(LegalFloor):
 
     def __init__(self, price_multiple: int | Decimal = 10, loss_multiple: int | Decimal = 3,
                  minimum: Money | int | str = 1000,
-                 categories: Iterable[str] = ("food_safety",)) -> None:
+                 categories: Iterable[str] = ("food_safety",), *,
+                 markets: Iterable[str] | None = None) -> None:
+        self.markets = _markets_of(markets, _PRC)
         self.price_multiple = _multiple(price_multiple, "price_multiple")
         self.loss_multiple = _multiple(loss_multiple, "loss_multiple")
         self.minimum_amount = _money_param(minimum, "minimum")
@@ -615,7 +657,9 @@ class NoReasonReturnFloor(LegalFloor):
     name = "cn_online_return"
     source = "PRC Consumer Rights Protection Law (消费者权益保护法), art. 25"
 
-    def __init__(self, days: int = 7, channels: Iterable[str] = ONLINE_CHANNELS) -> None:
+    def __init__(self, days: int = 7, channels: Iterable[str] = ONLINE_CHANNELS, *,
+                 markets: Iterable[str] | None = None) -> None:
+        self.markets = _markets_of(markets, _PRC)
         self.days = whole_number("days", days, minimum=1, maximum=3650)
         self.channels = frozenset(words("channels", channels))
 
@@ -634,11 +678,11 @@ class NoReasonReturnFloor(LegalFloor):
         f = complaint.finding
         if f is not None and (f.cause == "customer_error" or f.party == "customer"):
             return None
-        currency = complaint.amount.currency if complaint.amount is not None else "CNY"
-        return Floor("refund", Money.zero(currency), self.name, self.source)
+        return Floor("refund", Money.zero(complaint.currency), self.name, self.source)
 
 
-#: The floors every default ladder applies (the law of the People's Republic of China).
+#: The floors every default ladder applies: the law of the People's Republic of China, to
+#: complaints of market ``CN`` (see :data:`complaintflow.policies.MARKETS`).
 DEFAULT_FLOORS: Final[tuple[LegalFloor, ...]] = (
     CounterfeitFloor(), FoodSafetyFloor(), NoReasonReturnFloor(),
 )
@@ -680,23 +724,60 @@ class GoodwillLayer:
         return finding is not None and finding.cause in self.causes and finding.party in self.parties
 
 
-def _limits(limits: Mapping[Tier, Money | None]) -> dict[Tier, Money | None]:
-    out = {Tier.parse(t, "limits"): v for t, v in limits.items()}
+@attrs.frozen(slots=True)
+class LocalMoney:
+    """The ladder's amounts in one currency besides the authority limits: the goodwill
+    layer's money and the return shipping a partial refund pays at most. The defaults of
+    other currencies are the CNY defaults converted to round local figures (see
+    :attr:`CompensationLadder.DEFAULT_LOCAL`)."""
+
+    goodwill: Money
+    return_shipping: Money
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("goodwill", "return_shipping"):
+            if not isinstance(getattr(self, name), Money):
+                raise ValidationError(name, f"expected cf.Money, got {getattr(self, name)!r}")
+        if self.goodwill.currency != self.return_shipping.currency:
+            raise CurrencyMismatch("return_shipping", f"in {self.return_shipping.currency}, the "
+                                   f"goodwill in {self.goodwill.currency}: give both in one currency")
+
+
+def _money(amount: int | str, currency: str) -> Money:
+    return Money(Decimal(amount), currency)
+
+
+def _tiers(currency: str, *amounts: int) -> Mapping[Tier, Money | None]:
+    return {**{t: _money(a, currency) for t, a in zip(Tier, amounts, strict=False)},
+            Tier.EXECUTIVE: None}
+
+
+def _limits(limits: Mapping[Tier, Money | None], field: str = "limits") -> dict[Tier, Money | None]:
+    if not isinstance(limits, Mapping):
+        raise ValidationError(field, f"expected a mapping of tier to cf.Money or None, got {limits!r}")
+    out = {Tier.parse(t, field): v for t, v in limits.items()}
     previous: Money | None = Money.zero()
     unlimited = False
     for tier in Tier:
         if tier not in out:
-            raise ValidationError(f"limits.{tier.label}", "every tier needs a limit (None: unlimited)")
+            raise ValidationError(f"{field}.{tier.label}", "every tier needs a limit (None: unlimited)")
         lim = out[tier]
         if lim is None:
             unlimited = True
             continue
         if not isinstance(lim, Money):
-            raise ValidationError(f"limits.{tier.label}", f"expected cf.Money or None, got {lim!r}")
+            raise ValidationError(f"{field}.{tier.label}", f"expected cf.Money or None, got {lim!r}")
+        if previous is not None and previous.amount and lim.currency != previous.currency:
+            raise CurrencyMismatch(f"{field}.{tier.label}", f"in {lim.currency}, a lower tier's "
+                                   f"limit in {previous.currency}: give every tier in one currency")
         if unlimited or (previous is not None and previous.amount and lim < previous):
-            raise ValidationError(f"limits.{tier.label}", "a higher tier never has a lower limit")
+            raise ValidationError(f"{field}.{tier.label}", "a higher tier never has a lower limit")
         previous = lim
     return out
+
+
+def _currency_of_limits(limits: Mapping[Tier, Money | None]) -> str | None:
+    return next((m.currency for m in limits.values() if m is not None), None)
 
 
 class CompensationLadder(CompensationPolicy):
@@ -705,7 +786,16 @@ class CompensationLadder(CompensationPolicy):
     ``rungs`` are offer templates (their ``remedy_value`` is filled from the price paid:
     a refund moves the price, a partial refund the return shipping, at most the price).
     ``layer`` is the goodwill layer, ``limits`` the goodwill each tier may grant, and
-    ``floors`` the legal minimums no offer goes below.
+    ``floors`` the legal minimums no offer goes below (each applied to the complaints of
+    the markets whose law it is, :attr:`LegalFloor.markets`).
+
+    Every offer is in the complaint's currency (its market's). ``limits``, ``layer`` and
+    ``return_shipping`` are in the ladder's own currency (CNY by default);
+    ``currency_limits`` gives the tier limits in other currencies and ``local`` the layer's
+    goodwill and the return shipping in them (:class:`LocalMoney`). Both default to
+    :attr:`DEFAULT_CURRENCY_LIMITS` and :attr:`DEFAULT_LOCAL`, so every bundled market's
+    currency has limits; a currency with none is refused with
+    :class:`~complaintflow.exceptions.AuthorityExceeded` naming it.
     """
 
     version: ClassVar[str] = "3"
@@ -724,12 +814,32 @@ class CompensationLadder(CompensationPolicy):
     }
     #: *(default)* the return shipping a partial refund pays at most.
     DEFAULT_RETURN_SHIPPING: ClassVar[Money] = Money(Decimal(15))
+    #: *(default)* the tier limits in the bundled markets' other currencies: the CNY
+    #: limits (50 / 500 / 5,000) converted at about 1 HKD = 0.92 CNY, 1 GBP = 9.5 CNY,
+    #: 1 EUR = 8.2 CNY and 1 USD = 7.2 CNY (2025) and rounded to round local figures.
+    #: Policy numbers, not exchange rates: set your own.
+    DEFAULT_CURRENCY_LIMITS: ClassVar[Mapping[str, Mapping[Tier, Money | None]]] = {
+        "HKD": _tiers("HKD", 50, 500, 5000),
+        "GBP": _tiers("GBP", 5, 50, 500),
+        "EUR": _tiers("EUR", 6, 60, 600),
+        "USD": _tiers("USD", 7, 70, 700),
+    }
+    #: *(default)* the layer's goodwill (500 CNY) and the return shipping (15 CNY) in the
+    #: same currencies, converted and rounded the same way.
+    DEFAULT_LOCAL: ClassVar[Mapping[str, LocalMoney]] = {
+        "HKD": LocalMoney(_money(500, "HKD"), _money(20, "HKD")),
+        "GBP": LocalMoney(_money(50, "GBP"), _money(2, "GBP")),
+        "EUR": LocalMoney(_money(60, "EUR"), _money(2, "EUR")),
+        "USD": LocalMoney(_money(70, "USD"), _money(2, "USD")),
+    }
 
     def __init__(self, rungs: Sequence[Offer] | None = None,
                  limits: Mapping[Tier, Money | None] | None = None, *,
                  layer: GoodwillLayer | None = None,
                  floors: Iterable[LegalFloor] = DEFAULT_FLOORS,
-                 return_shipping: Money | None = None) -> None:
+                 return_shipping: Money | None = None,
+                 currency_limits: Mapping[str, Mapping[Tier, Money | None]] | None = None,
+                 local: Mapping[str, LocalMoney] | None = None) -> None:
         self.rungs = tuple(rungs if rungs is not None else self.DEFAULT_RUNGS)
         if not self.rungs or not all(isinstance(r, Offer) for r in self.rungs):
             raise ValidationError("rungs", "expected at least one cf.Offer")
@@ -741,9 +851,69 @@ class CompensationLadder(CompensationPolicy):
                 raise ValidationError("floors", f"expected LegalFloor instances, got {floor!r}")
         self.return_shipping = (return_shipping if return_shipping is not None
                                 else self.DEFAULT_RETURN_SHIPPING)
+        if not isinstance(self.return_shipping, Money):
+            raise ValidationError("return_shipping", f"expected cf.Money, got {self.return_shipping!r}")
+        #: The ladder's own currency: that of ``limits`` (else of the return shipping).
+        self.currency = _currency_of_limits(self.limits) or self.return_shipping.currency
+        by_currency = {c: _limits(t, f"currency_limits.{c}")
+                       for c, t in self.DEFAULT_CURRENCY_LIMITS.items()}
+        by_currency[self.currency] = self.limits
+        for cur, table in (currency_limits or {}).items():
+            by_currency[cur] = _limits(table, f"currency_limits.{cur}")
+        for cur, table in by_currency.items():
+            found = _currency_of_limits(table)
+            if found is not None and found != cur:
+                raise CurrencyMismatch(f"currency_limits.{cur}", f"the limits are in {found}")
+        #: Tier limits per currency (the ladder's own currency included).
+        self.currency_limits: Mapping[str, Mapping[Tier, Money | None]] = by_currency
+        locals_ = dict(self.DEFAULT_LOCAL)
+        for cur, amounts in (local or {}).items():
+            if not isinstance(amounts, LocalMoney):
+                raise ValidationError(f"local.{cur}", f"expected a LocalMoney, got {amounts!r}")
+            if amounts.goodwill.currency != cur:
+                raise CurrencyMismatch(f"local.{cur}", f"the amounts are in {amounts.goodwill.currency}")
+            locals_[cur] = amounts
+        #: The layer's goodwill and the return shipping per currency (``layer`` and
+        #: ``return_shipping`` themselves win in their own currency).
+        self.local: Mapping[str, LocalMoney] = locals_
+        self._local_cache: dict[str, LocalMoney] = {}
 
     def limit(self, tier: Tier) -> Money | None:
+        """The limit of ``tier`` in the ladder's own currency (see :meth:`limit_in`)."""
         return self.limits.get(tier)
+
+    def limit_in(self, tier: Tier, currency: str) -> Money | None:
+        """The limit of ``tier`` in ``currency``: :meth:`limit` in the ladder's own currency
+        (so a subclass overriding :meth:`limit` keeps its say), else ``currency_limits``; a
+        tier unlimited in the ladder's currency is unlimited in every currency."""
+        if currency == self.currency:
+            return self.limit(tier)
+        table = self.currency_limits.get(currency)
+        if table is None:
+            if self.limit(tier) is None:
+                return None  # unlimited is unlimited in every currency
+            raise _no_limit(tier, currency, "the ladder has limits in "
+                            f"{', '.join(sorted(self.currency_limits))}")
+        return table.get(tier)
+
+    def local_money(self, currency: str) -> LocalMoney:
+        """The layer's goodwill and the return shipping in ``currency``; a currency the
+        ladder has no amounts in is refused with
+        :class:`~complaintflow.exceptions.CurrencyMismatch` naming both currencies."""
+        cached = self._local_cache.get(currency)
+        if cached is not None:
+            return cached
+        found = self.local.get(currency)
+        goodwill = self.layer.goodwill if self.layer.goodwill.currency == currency else (
+            None if found is None else found.goodwill)
+        shipping = self.return_shipping if self.return_shipping.currency == currency else (
+            None if found is None else found.return_shipping)
+        if goodwill is None or shipping is None:
+            raise CurrencyMismatch("compensation", f"the ladder's goodwill and return shipping are "
+                                   f"in {self.layer.goodwill.currency}, the complaint in {currency}; "
+                                   f"give them in {currency} ([compensation.local.{currency}])")
+        made = self._local_cache[currency] = LocalMoney(goodwill, shipping)
+        return made
 
     @classmethod
     def from_config(cls, table: Mapping[str, Any], ctx: ConfigContext) -> CompensationLadder:
@@ -752,13 +922,15 @@ class CompensationLadder(CompensationPolicy):
         if cls is CompensationLadder:
             return ladder
         return ctx.build(cls, rungs=ladder.rungs, limits=ladder.limits, layer=ladder.layer,
-                         floors=ladder.floors, return_shipping=ladder.return_shipping)
+                         floors=ladder.floors, return_shipping=ladder.return_shipping,
+                         currency_limits=ladder.currency_limits, local=ladder.local)
 
     # -- the floors ---------------------------------------------------------------------------
     def floor(self, complaint: Complaint) -> Floor | None:
         """The combined legal floor of ``complaint``: the highest remedy and the highest
         statutory amount any rule owes (``None`` when no rule applies)."""
-        found = [f for f in (rule.minimum(complaint) for rule in self.floors) if f is not None]
+        found = [f for f in (rule.minimum(complaint) for rule in self.floors
+                             if rule.applies_in(complaint.market)) if f is not None]
         if not found:
             return None
         remedy = max(found, key=lambda f: REMEDY_RANK[f.remedy])
@@ -774,13 +946,15 @@ class CompensationLadder(CompensationPolicy):
 
     def _remedy_value(self, complaint: Complaint, remedy: str) -> Money:
         price = complaint.amount
+        currency = complaint.currency
         if remedy == "refund":
-            return price if price is not None else Money.zero(self.return_shipping.currency)
+            return price if price is not None else Money.zero(currency)
         if remedy == "partial_refund":
-            if price is not None and price < self.return_shipping:
+            shipping = self.local_money(currency).return_shipping
+            if price is not None and price < shipping:
                 return price
-            return self.return_shipping
-        return Money.zero(price.currency if price is not None else self.return_shipping.currency)
+            return shipping
+        return Money.zero(currency)
 
     # -- the ladder ---------------------------------------------------------------------------
     def rung_for(self, complaint: Complaint) -> tuple[Offer, bool]:
@@ -793,10 +967,16 @@ class CompensationLadder(CompensationPolicy):
     def next_offer(self, complaint: Complaint) -> Offer:
         rung, layered = self.rung_for(complaint)
         remedy: Any = rung.remedy
-        goodwill = rung.goodwill
+        currency = complaint.currency
+        goodwill = rung.goodwill if rung.goodwill.amount else Money.zero(currency)
+        if goodwill.currency != currency:
+            step = min(complaint.declines, len(self.rungs) - 1) + 1
+            raise CurrencyMismatch("compensation.rungs", f"rung {step} gives goodwill in "
+                                   f"{goodwill.currency} on a complaint in {currency}")
         extras = list(rung.extras)
         if layered:
-            goodwill = goodwill + self.layer.goodwill if goodwill.amount else self.layer.goodwill
+            layer = self.local_money(currency).goodwill
+            goodwill = goodwill + layer if goodwill.amount else layer
             extras += [e for e in self.layer.extras if e not in extras]
         statutory: Money | None = None
         floor = self._facts(complaint)[0]
@@ -812,11 +992,13 @@ class CompensationLadder(CompensationPolicy):
 
 # -- TOML: [compensation] ---------------------------------------------------------------------
 
-_KEYS: Final = frozenset({"currency", "return_shipping", "rungs", "layer", "authority", "floors"})
+_KEYS: Final = frozenset({"currency", "return_shipping", "rungs", "layer", "authority", "floors",
+                          "limits", "local"})
 _FLOOR_KEYS: Final[Mapping[str, frozenset[str]]] = {
-    "cn_consumer_fraud": frozenset({"multiple", "minimum"}),
-    "cn_food_safety": frozenset({"price_multiple", "loss_multiple", "minimum", "categories"}),
-    "cn_online_return": frozenset({"days", "channels"}),
+    "cn_consumer_fraud": frozenset({"multiple", "minimum", "markets"}),
+    "cn_food_safety": frozenset({"price_multiple", "loss_multiple", "minimum", "categories",
+                                 "markets"}),
+    "cn_online_return": frozenset({"days", "channels", "markets"}),
 }
 
 
@@ -867,6 +1049,11 @@ def _floors_from(raw: object, ctx: ConfigContext, currency: str) -> tuple[LegalF
         kwargs: dict[str, Any] = dict(table)
         if "minimum" in table:
             kwargs["minimum"] = _cfg_money(fc, table, "minimum", currency)
+        for code in fc.get(table, "markets", list, []):
+            try:
+                check_market(code)
+            except ValidationError as exc:
+                fc.error("markets", str(exc).split(": ", 1)[-1])
         out.append(fc.build(FLOOR_KINDS[name], **kwargs))
     return tuple(out)
 
@@ -882,14 +1069,15 @@ def _layer_from(raw: object, ctx: ConfigContext, currency: str) -> GoodwillLayer
     return lc.build(GoodwillLayer, **kwargs)
 
 
-def _limits_from(raw: object, ctx: ConfigContext, currency: str) -> dict[Tier, Money | None]:
-    ac = ctx.sub("authority")
+def _limits_from(raw: object, ctx: ConfigContext, currency: str, key: str = "authority",
+                 defaults: Mapping[Tier, Money | None] | None = None) -> dict[Tier, Money | None]:
+    ac = ctx.sub(key)
     if not isinstance(raw, Mapping):
-        ctx.error("authority", "expected a table of tier = amount")
+        ctx.error(key, "expected a table of tier = amount")
     ac.unknown(raw, {t.label for t in Tier})
+    base = defaults if defaults is not None else CompensationLadder.DEFAULT_LIMITS
     limits: dict[Tier, Money | None] = {
-        t: (None if m is None else Money(m.amount, currency))
-        for t, m in CompensationLadder.DEFAULT_LIMITS.items()
+        t: (None if m is None else Money(m.amount, currency)) for t, m in base.items()
     }
     for label, value in raw.items():
         limits[Tier.parse(label)] = (None if value == "unlimited"
@@ -897,10 +1085,63 @@ def _limits_from(raw: object, ctx: ConfigContext, currency: str) -> dict[Tier, M
     return limits
 
 
+def _currency_key(ctx: ConfigContext, key: str, cur: str) -> None:
+    try:
+        Money.zero(cur)
+    except ValidationError as exc:
+        ctx.sub(key).error(cur, str(exc).split(": ", 1)[-1])
+
+
+def _currency_limits_from(raw: object, ctx: ConfigContext) -> dict[str, dict[Tier, Money | None]]:
+    """``[compensation.limits.<CUR>]``: the tier limits in another currency; tiers left out
+    keep the bundled default in that currency (there is none for a currency no bundled
+    market trades in: then every tier needs one)."""
+    if not isinstance(raw, Mapping):
+        ctx.error("limits", "expected [compensation.limits.<CUR>] tables of tier = amount")
+    out: dict[str, dict[Tier, Money | None]] = {}
+    sub = ctx.sub("limits")
+    for cur, table in raw.items():
+        _currency_key(ctx, "limits", cur)
+        default = CompensationLadder.DEFAULT_CURRENCY_LIMITS.get(cur)
+        if default is None:
+            missing = [t.label for t in Tier if t.label not in table]
+            if isinstance(table, Mapping) and missing:
+                sub.sub(cur).error(missing[0], f"{cur} has no default limits: give every tier "
+                                   "(\"unlimited\" for none)")
+        out[cur] = _limits_from(table, sub, cur, key=cur, defaults=default)
+    return out
+
+
+def _local_from(raw: object, ctx: ConfigContext) -> dict[str, LocalMoney]:
+    """``[compensation.local.<CUR>]``: ``goodwill`` (the layer's) and ``return_shipping``."""
+    if not isinstance(raw, Mapping):
+        ctx.error("local", "expected [compensation.local.<CUR>] tables")
+    out: dict[str, LocalMoney] = {}
+    sub = ctx.sub("local")
+    for cur, table in raw.items():
+        _currency_key(ctx, "local", cur)
+        lc = sub.sub(cur)
+        if not isinstance(table, Mapping):
+            sub.error(cur, "expected a table with goodwill and return_shipping")
+        lc.unknown(table, {"goodwill", "return_shipping"})
+        default = CompensationLadder.DEFAULT_LOCAL.get(cur)
+        amounts: dict[str, Any] = {}
+        for key in ("goodwill", "return_shipping"):
+            if key in table:
+                amounts[key] = _cfg_money(lc, table, key, cur)
+            elif default is not None:
+                amounts[key] = getattr(default, key)
+            else:
+                lc.error(key, f"{cur} has no default amounts: give goodwill and return_shipping")
+        out[cur] = lc.build(LocalMoney, **amounts)
+    return out
+
+
 def compensation_from_config(table: Mapping[str, Any], ctx: ConfigContext) -> CompensationLadder:
     """Build :class:`CompensationLadder` from the ``[compensation]`` table: each key is mapped
-    to a constructor argument (amounts in the table's ``currency``); the constructors of the
-    ladder, the layer, the offers, the floors and :class:`~complaintflow.Money` validate."""
+    to a constructor argument (amounts in the table's ``currency``; ``[compensation.limits.<CUR>]``
+    and ``[compensation.local.<CUR>]`` in ``<CUR>``); the constructors of the ladder, the
+    layer, the offers, the floors and :class:`~complaintflow.Money` validate."""
     ctx.unknown(table, _KEYS)
     currency = ctx.get(table, "currency", str, "CNY")
     ctx.build(Money.zero, currency=currency)
@@ -919,7 +1160,12 @@ def compensation_from_config(table: Mapping[str, Any], ctx: ConfigContext) -> Co
         ctx.error("authority", f"give the tier limits in {currency} ([compensation.authority])")
     if "floors" in table:
         kwargs["floors"] = _floors_from(table["floors"], ctx, currency)
-    return ctx.build(CompensationLadder, renames={"limits": "authority"}, **kwargs)
+    if "limits" in table:
+        kwargs["currency_limits"] = _currency_limits_from(table["limits"], ctx)
+    if "local" in table:
+        kwargs["local"] = _local_from(table["local"], ctx)
+    return ctx.build(CompensationLadder, renames={"limits": "authority",
+                                                  "currency_limits": "limits"}, **kwargs)
 
 
 register_section("compensation", "compensation")(compensation_from_config)

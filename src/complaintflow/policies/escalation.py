@@ -30,8 +30,10 @@ from typing import Any, ClassVar, Final
 from complaintflow._complaint import Complaint, StageClock
 from complaintflow._values import STAGES, State, Tier
 from complaintflow.exceptions import ValidationError
+from complaintflow.policies._checks import duration
 from complaintflow.policies._config import ConfigContext, default_text, register_section
 from complaintflow.policies.calendar import BusinessCalendar
+from complaintflow.policies.markets import market_of
 from complaintflow.policies.regulatory import (
     RegulatoryProfile,
     bundled_profiles,
@@ -58,6 +60,9 @@ class EscalationPolicy(ABC):
     version: ClassVar[str] = "1"
     #: Fraction of a stage's time after which a warning is recorded.
     warning_ratio: float = 0.8
+    #: How long after its resolution a case may still be reopened (the brief's follow-ups:
+    #: 30 days); later, the customer's message opens a new complaint linked to it.
+    reopen_window: timedelta = timedelta(days=30)
 
     @abstractmethod
     def deadlines(self, complaint: Complaint, start: datetime | None = None) -> Mapping[State, datetime]:
@@ -100,6 +105,11 @@ class EscalationPolicy(ABC):
         """The latest moment a wait for the customer lasts before the clocks run again."""
         return paused_at + timedelta(hours=72)
 
+    def reopen_until(self, complaint: Complaint, resolved_at: datetime) -> datetime:
+        """The last moment a case resolved at ``resolved_at`` may be reopened (or take a
+        message): :attr:`reopen_window` after it, on the wall clock."""
+        return resolved_at + self.reopen_window
+
     def on_breach(self, complaint: Complaint, stage: State) -> Tier | None:
         """The tier a breach of ``stage`` hands the case to (``None``: no escalation)."""
         up = complaint.tier.up()
@@ -137,11 +147,16 @@ class TieredEscalation(EscalationPolicy):
     far waiting for the customer can move a deadline. Pauses are accounted in the same
     time as the deadlines (working seconds with a calendar).
 
+    Per market (``Complaint.market``, see :mod:`complaintflow.policies.markets`): with
+    ``market_regulators`` (the default) the market's own regulatory profiles are added to
+    ``regulators`` for its complaints; with ``market_calendars`` the SLA table counts in
+    the market's business calendar instead of ``calendar``.
+
     Deadlines are fixed when they are set (they are stored in the events): a changed
     calendar or table applies to deadlines set afterwards only.
     """
 
-    version: ClassVar[str] = "2"
+    version: ClassVar[str] = "3"
 
     #: severity → (owner tier, {stage: hours from receipt})
     DEFAULT_TABLE: ClassVar[Table] = {
@@ -163,6 +178,9 @@ class TieredEscalation(EscalationPolicy):
         regulators: Iterable[str | RegulatoryProfile] = (),
         warning_ratio: float = 0.8,
         pause_limit_hours: float = 72,
+        market_calendars: bool = False,
+        market_regulators: bool = True,
+        reopen_window_days: float = 30,
     ) -> None:
         self.table = _table(table if table is not None else self.DEFAULT_TABLE)
         if isinstance(follow_up_hours, bool) or not isinstance(follow_up_hours, int | float) or (
@@ -186,6 +204,13 @@ class TieredEscalation(EscalationPolicy):
         ):
             raise ValidationError("pause_limit_hours", f"must be positive, got {pause_limit_hours!r}")
         self.pause_limit_hours = pause_limit_hours
+        for name, flag in (("market_calendars", market_calendars),
+                           ("market_regulators", market_regulators)):
+            if not isinstance(flag, bool):
+                raise ValidationError(name, f"expected True or False, got {flag!r}")
+        self.market_calendars = market_calendars
+        self.market_regulators = market_regulators
+        self.reopen_window = duration("reopen_window_days", reopen_window_days, "days")
 
     @staticmethod
     def _profile(value: str | RegulatoryProfile) -> RegulatoryProfile:
@@ -200,10 +225,24 @@ class TieredEscalation(EscalationPolicy):
 
     # -- time: wall clock or the calendar ---------------------------------------------------
     def calendar_for(self, complaint: Complaint) -> BusinessCalendar | None:
-        """The calendar ``complaint``'s clocks run on; ``None`` is the wall clock."""
-        if self.calendar is None or complaint.severity in self.wall_clock_severities:
+        """The calendar ``complaint``'s clocks run on (its market's with
+        ``market_calendars``); ``None`` is the wall clock."""
+        if complaint.severity in self.wall_clock_severities:
             return None
+        if self.market_calendars:
+            return market_of(complaint).calendar
         return self.calendar
+
+    def regulators_for(self, complaint: Complaint) -> tuple[RegulatoryProfile, ...]:
+        """The profiles considered for ``complaint``: ``regulators`` and, with
+        ``market_regulators``, its market's (each still judged by :meth:`RegulatoryProfile.applies`)."""
+        if not self.market_regulators:
+            return self.regulators
+        own = market_of(complaint).regulators
+        if not own:
+            return self.regulators
+        names = {p.name for p in self.regulators}
+        return self.regulators + tuple(p for p in own if p.name not in names)
 
     def after(self, complaint: Complaint, start: datetime, span: timedelta) -> datetime:
         """``span`` of SLA time after ``start`` (working time when a calendar applies)."""
@@ -235,7 +274,7 @@ class TieredEscalation(EscalationPolicy):
         """The earliest regulatory deadline per stage, with the profile that sets it."""
         base = complaint.received_at if start is None else start
         out: dict[State, tuple[datetime, str]] = {}
-        for profile in self.regulators:
+        for profile in self.regulators_for(complaint):
             if not profile.applies(complaint):
                 continue
             for stage, when in profile.deadlines_from(base).items():
@@ -264,7 +303,7 @@ class TieredEscalation(EscalationPolicy):
         if not held:
             return planned
         out = {s: self.after(complaint, d, held) for s, d in planned.items()}
-        if self.regulators:
+        if self.regulators_for(complaint):
             for stage, cap in self.limits(complaint).items():
                 if stage in out:
                     out[stage] = max(planned[stage], min(out[stage], cap))
@@ -273,7 +312,7 @@ class TieredEscalation(EscalationPolicy):
     def limits(self, complaint: Complaint) -> dict[State, datetime]:
         """Hard regulatory limits from receipt that no pause moves a deadline past."""
         out: dict[State, datetime] = {}
-        for profile in self.regulators:
+        for profile in self.regulators_for(complaint):
             if profile.applies(complaint):
                 for stage, when in profile.limits_from(complaint.received_at).items():
                     out[stage] = min(out.get(stage, when), when)
@@ -304,7 +343,7 @@ class TieredEscalation(EscalationPolicy):
             return deadline
         left = self.elapsed(complaint, paused_at, deadline)
         moved = self.after(complaint, resumed_at, left)
-        if self.regulators:
+        if self.regulators_for(complaint):
             limits = self.limits(complaint)
             # several stages may share one deadline: the strictest limit among them caps it
             caps = [limits[stage] for stage, when in complaint.deadlines.items()
@@ -343,7 +382,8 @@ def stage_clocks(complaint: Complaint) -> dict[State, StageClock]:
 # -- TOML: [escalation] -----------------------------------------------------------------------
 
 _KEYS: Final = frozenset({"table", "follow_up_hours", "warning_ratio", "pause_limit_hours",
-                          "wall_clock_severities", "calendar", "regulators", "profiles"})
+                          "wall_clock_severities", "calendar", "regulators", "profiles",
+                          "market_calendars", "market_regulators", "reopen_window_days"})
 _ROW_KEYS: Final = frozenset({"owner", *(s.value for s in _TABLE_STAGES)})
 
 
@@ -382,6 +422,8 @@ def escalation_from_config(table: Mapping[str, Any], ctx: ConfigContext) -> Tier
     for key in ("follow_up_hours", "pause_limit_hours"):
         if key in table:
             kwargs[key] = ctx.positive(table, key, 1)
+    if "reopen_window_days" in table:
+        kwargs["reopen_window_days"] = ctx.get(table, "reopen_window_days", (int, float))
     if "warning_ratio" in table:
         ratio = ctx.get(table, "warning_ratio", (int, float))
         if not 0 < ratio < 1:
@@ -408,6 +450,9 @@ def escalation_from_config(table: Mapping[str, Any], ctx: ConfigContext) -> Tier
                                     f"{', '.join(sorted(profiles))}")
         chosen.append(profiles[name])
     kwargs["regulators"] = chosen
+    for key in ("market_calendars", "market_regulators"):
+        if key in table:
+            kwargs[key] = ctx.get(table, key, bool)
     try:
         return TieredEscalation(**kwargs)
     except ValidationError as exc:

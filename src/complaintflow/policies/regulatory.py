@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from complaintflow._complaint import Complaint
+from complaintflow._markets import check_market
 from complaintflow._values import STAGES, State
 from complaintflow.exceptions import ValidationError
 from complaintflow.policies.calendar import BusinessCalendar
@@ -182,7 +183,8 @@ class RegulatoryProfile:
     past (e.g. PSD2's 35 business days). ``windows`` are named spans that are not the
     seller's deadlines (see :class:`Window`): exemptions and the regulator's own steps.
     ``categories`` restricts the profile to those complaint categories (empty: every
-    complaint). ``rule`` cites the legal source.
+    complaint), ``markets`` to the complaints of those markets (``Complaint.market``;
+    empty: every market). ``rule`` cites the legal source.
     """
 
     name: str
@@ -194,10 +196,12 @@ class RegulatoryProfile:
     categories: frozenset[str] = attrs.field(default=frozenset(), converter=_words)
     url: str = ""
     windows: Mapping[str, Window] = attrs.field(factory=dict, converter=_windows)
+    markets: frozenset[str] = attrs.field(default=frozenset(), converter=_words)
 
     def applies(self, complaint: Complaint) -> bool:
-        """Whether the rule covers ``complaint`` (by category)."""
-        return not self.categories or complaint.category in self.categories
+        """Whether the rule covers ``complaint`` (by category and market)."""
+        return ((not self.categories or complaint.category in self.categories)
+                and (not self.markets or complaint.market in self.markets))
 
     def deadlines_from(self, start: datetime) -> dict[State, datetime]:
         """The rule's deadline of each stage, counted from ``start``."""
@@ -228,13 +232,20 @@ class RegulatoryProfile:
         return f"RegulatoryProfile({self.name!r}: {self.title})"
 
 
+#: The keys of a calendar in TOML (a profile's, a market's, ``[escalation.calendar]``).
+CALENDAR_KEYS: Final = frozenset({"timezone", "hours", "holidays", "subdivision", "weekend",
+                                  "holiday_categories"})
+
+
 def _calendar_from(table: Mapping[str, Any], ctx: ConfigContext) -> BusinessCalendar:
-    ctx.unknown(table, {"timezone", "hours", "holidays", "subdivision", "weekend"})
+    ctx.unknown(table, CALENDAR_KEYS)
     kwargs: dict[str, Any] = {}
     for key, kind in (("timezone", str), ("holidays", str), ("subdivision", str)):
         value = ctx.get(table, key, kind)
         if value is not None:
             kwargs[key] = value
+    if "holiday_categories" in table:
+        kwargs["categories"] = ctx.strings(table, "holiday_categories")
     for key in ("hours", "weekend"):
         value = ctx.get(table, key, list)
         if value is not None:
@@ -242,12 +253,13 @@ def _calendar_from(table: Mapping[str, Any], ctx: ConfigContext) -> BusinessCale
     try:
         return BusinessCalendar(**kwargs)
     except ValidationError as exc:
-        ctx.error(exc.field.split("[")[0], str(exc))
+        key = exc.field.split("[")[0]
+        ctx.error("holiday_categories" if key == "categories" else key, str(exc))
 
 
 def calendar_from_config(table: Mapping[str, Any], ctx: ConfigContext) -> BusinessCalendar:
     """A :class:`BusinessCalendar` from a TOML table (``timezone``, ``hours``, ``holidays``,
-    ``subdivision``, ``weekend``)."""
+    ``subdivision``, ``weekend``, ``holiday_categories``)."""
     return _calendar_from(table, ctx)
 
 
@@ -273,8 +285,7 @@ def _periods(table: object, ctx: ConfigContext, key: str) -> dict[State, Period]
 
 
 _PROFILE_KEYS: Final = frozenset({"title", "rule", "url", "deadlines", "limits", "categories",
-                                  "windows", "timezone", "hours", "holidays", "subdivision",
-                                  "weekend"})
+                                  "windows", "markets", *CALENDAR_KEYS})
 
 
 def _windows_from(table: object, ctx: ConfigContext) -> dict[str, Window]:
@@ -310,10 +321,16 @@ def profile_from_config(name: str, table: Mapping[str, Any], ctx: ConfigContext)
     categories = ctx.get(table, "categories", list, [])
     if not all(isinstance(c, str) for c in categories):
         ctx.error("categories", "expected a list of category names")
-    cal = _calendar_from({k: table[k] for k in ("timezone", "hours", "holidays", "subdivision",
-                                                "weekend") if k in table}, ctx)
+    markets = ctx.get(table, "markets", list, [])
+    for code in markets:
+        try:
+            check_market(code)
+        except ValidationError as exc:
+            ctx.error("markets", str(exc).split(": ", 1)[-1])
+    cal = _calendar_from({k: table[k] for k in CALENDAR_KEYS if k in table}, ctx)
     return RegulatoryProfile(name=name, title=title, rule=rule, deadlines=deadlines, limits=limits,
                              calendar=cal, categories=frozenset(categories),
+                             markets=frozenset(markets),
                              url=ctx.get(table, "url", str, ""), windows=windows)
 
 

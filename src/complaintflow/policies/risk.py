@@ -19,6 +19,7 @@ from complaintflow.exceptions import ValidationError
 from complaintflow.policies._checks import duration, whole_number
 from complaintflow.policies._checks import words as _words
 from complaintflow.policies._config import ConfigContext, default_text, register_section
+from complaintflow.policies._recent import IntakeSummary
 from complaintflow.policies.classification import default_fold, shared_matcher
 
 __all__ = ["RISK_ACTIONS", "DefaultRisk", "RiskPolicy"]
@@ -35,11 +36,20 @@ class RiskPolicy(ABC):
     """Flags a new complaint. ``recent`` holds the customer's complaints in :attr:`window`.
 
     Override :meth:`assess`. Flags are plain names recorded on the complaint
-    (``complaint.flags``); they inform people and other policies and never reject.
+    (``complaint.flags``); they inform people and other policies and never reject. The
+    workflow calls :meth:`assess_from` with an
+    :class:`~complaintflow.policies.IntakeSummary` of the customer's complaints (counts
+    aggregated by the store); by default it passes the whole complaints
+    (``summary.complaints()``) to :meth:`assess`.
     """
 
     version: ClassVar[str] = "1"
     window: timedelta = timedelta(days=30)
+
+    def assess_from(self, complaint: Complaint, summary: IntakeSummary) -> frozenset[str]:
+        """The flags from intake's summary; by default :meth:`assess` of the whole
+        complaints."""
+        return self.assess(complaint, summary.complaints())
 
     @abstractmethod
     def assess(self, complaint: Complaint, recent: Sequence[Complaint]) -> frozenset[str]:
@@ -87,16 +97,20 @@ class DefaultRisk(RiskPolicy):
         """The churn keywords (as written) that occur in ``text``."""
         return [word for _, word in self._churn.find(text)]
 
-    def assess(self, complaint: Complaint, recent: Sequence[Complaint]) -> frozenset[str]:
-        start = complaint.received_at - self.window
-        earlier = [c for c in recent if c.id != complaint.id
-                   and c.customer_id == complaint.customer_id
-                   and start <= c.received_at <= complaint.received_at]
+    def assess_from(self, complaint: Complaint, summary: IntakeSummary) -> frozenset[str]:
+        """:meth:`assess` from the store's counts: how many complaints the customer made in
+        the window and the lowest satisfaction among them (a subclass that overrides
+        :meth:`assess` is given the whole complaints instead)."""
+        if type(self).assess is not DefaultRisk.assess:
+            return super().assess_from(complaint, summary)
+        lowest = summary.lowest_satisfaction
+        return self._flags(complaint, summary.count("customer_id"),
+                           lowest is not None and lowest <= self.churn_satisfaction)
+
+    def _flags(self, complaint: Complaint, earlier: int, unhappy: bool) -> frozenset[str]:
         flags: set[str] = set()
-        if len(earlier) + 1 >= self.frequent_count:
+        if earlier + 1 >= self.frequent_count:
             flags.add("high_frequency")
-        unhappy = any(c.satisfaction is not None and c.satisfaction <= self.churn_satisfaction
-                      for c in earlier)
         if unhappy or self.churn_words(complaint.text or ""):
             flags.add("churn_risk")
         if not complaint.order_id or (
@@ -105,6 +119,15 @@ class DefaultRisk(RiskPolicy):
             flags.add("unverified_purchase")
         flags.update(RISK_ACTIONS[f] for f in list(flags))
         return frozenset(flags)
+
+    def assess(self, complaint: Complaint, recent: Sequence[Complaint]) -> frozenset[str]:
+        start = complaint.received_at - self.window
+        earlier = [c for c in recent if c.id != complaint.id
+                   and c.customer_id == complaint.customer_id
+                   and start <= c.received_at <= complaint.received_at]
+        unhappy = any(c.satisfaction is not None and c.satisfaction <= self.churn_satisfaction
+                      for c in earlier)
+        return self._flags(complaint, len(earlier), unhappy)
 
     @classmethod
     def from_config(cls, table: Mapping[str, Any], ctx: ConfigContext) -> Self:

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Final, Self
 from complaintflow._complaint import Complaint
 from complaintflow.policies._checks import duration, whole_number
 from complaintflow.policies._config import ConfigContext, register_section
+from complaintflow.policies._recent import IntakeSummary, RecentRow, SkuCount
 
 __all__ = ["SCOPES", "LineDetection", "ScopePolicy"]
 
@@ -26,8 +27,13 @@ SCOPES: Final = ("point", "line", "plane")
 class ScopePolicy(ABC):
     """Decides ``point``, ``line`` or ``plane`` for a new complaint.
 
-    ``recent`` holds the complaints received within :attr:`window` before it that share its
-    SKU, its batch or its brand (the workflow asks the store). Override :meth:`scope`.
+    The workflow calls :meth:`scope_from` and :meth:`related_from` with an
+    :class:`~complaintflow.policies.IntakeSummary` of the complaints received within
+    :attr:`window` before it that share its SKU, its batch or its brand (counts and a few
+    rows, aggregated by the store). Their defaults pass the whole complaints
+    (``summary.complaints()``) to :meth:`scope` and :meth:`related`: override those to
+    judge whole complaints (each intake then loads them), or the ``_from`` methods to judge
+    the summary.
     """
 
     version: ClassVar[str] = "1"
@@ -36,6 +42,17 @@ class ScopePolicy(ABC):
     @abstractmethod
     def scope(self, complaint: Complaint, recent: Sequence[Complaint]) -> str:
         """Return ``"point"``, ``"line"`` or ``"plane"``."""
+
+    def scope_from(self, complaint: Complaint, summary: IntakeSummary) -> str:
+        """The scope from intake's summary; by default :meth:`scope` of the whole
+        complaints."""
+        return self.scope(complaint, summary.complaints())
+
+    def related_from(self, complaint: Complaint, summary: IntakeSummary,
+                     scope: str) -> tuple[str, ...]:
+        """The related complaints from intake's summary; by default :meth:`related` of
+        the whole complaints."""
+        return self.related(complaint, summary.complaints(), scope)
 
     def related(self, complaint: Complaint, recent: Sequence[Complaint],
                 scope: str) -> tuple[str, ...]:
@@ -64,7 +81,11 @@ class LineDetection(ScopePolicy):
       window (a SKU has a line when it reaches ``threshold`` complaints, or when one of its
       complaints was already scoped line or plane), this complaint's own included.
 
-    Complaints received after this one (a back-dated intake) do not count.
+    Complaints received after this one (a back-dated intake) do not count. From intake's
+    summary (:meth:`scope_from`) the counts come from the store's aggregates, and an
+    outreach names the newest related complaints the summary carries (at most its
+    ``limit`` per key; ``INTAKE_LIMIT``, 50, by default). A subclass that overrides
+    :meth:`scope` or :meth:`related` is given the whole complaints instead.
     """
 
     def __init__(self, threshold: int = 5, window_days: float = 7, plane_skus: int = 3) -> None:
@@ -102,6 +123,39 @@ class LineDetection(ScopePolicy):
             if len(lines) >= self.plane_skus:
                 return "plane"
         return "line" if line else "point"
+
+    def scope_from(self, complaint: Complaint, summary: IntakeSummary) -> str:
+        if type(self).scope is not LineDetection.scope:  # judged on whole complaints
+            return super().scope_from(complaint, summary)
+        line = max(summary.count("sku") + 1 if complaint.sku else 0,
+                   summary.count("batch") + 1 if complaint.batch else 0) >= self.threshold
+        if complaint.brand and "brand" in summary.keys:
+            skus = dict(summary.brand_skus)
+            if complaint.sku:  # this complaint counts on its own SKU
+                was = skus.get(complaint.sku, SkuCount(0))
+                skus[complaint.sku] = SkuCount(was.count + 1, was.marked)
+            lines = {sku for sku, n in skus.items() if n.count >= self.threshold or n.marked}
+            if line and complaint.sku:
+                lines.add(complaint.sku)
+            if len(lines) >= self.plane_skus:
+                return "plane"
+        return "line" if line else "point"
+
+    def related_from(self, complaint: Complaint, summary: IntakeSummary,
+                     scope: str) -> tuple[str, ...]:
+        if type(self).related is not ScopePolicy.related:
+            return super().related_from(complaint, summary, scope)
+
+        def shares(c: RecentRow) -> bool:
+            if complaint.sku and c.sku == complaint.sku:
+                return True
+            if complaint.batch and c.batch == complaint.batch:
+                return True
+            return scope == "plane" and bool(complaint.brand) and c.brand == complaint.brand
+
+        found = sorted((c for c in summary.rows if c.id != complaint.id and shares(c)),
+                       key=lambda c: (c.received_at, c.id))
+        return tuple(dict.fromkeys(c.id for c in found))
 
     @classmethod
     def from_config(cls, table: Mapping[str, Any], ctx: ConfigContext) -> Self:

@@ -39,7 +39,11 @@ class Report:
     escalations: Mapping[str, Any]
     reopened: int
     revisited: int
-    #: hours from receipt to the last resolution; ``reopened`` cases apart
+    #: ``{"cases", "median", "p90", "mean"}`` hours, each of: ``closed`` (resolved at the
+    #: first go, never reopened: receipt to resolution), ``reopened`` (reopened and resolved
+    #: again: receipt to the last resolution) and ``rework`` (the same cases: the last
+    #: reopening to the resolution after it). A case reopened and not resolved again is in
+    #: none of them yet.
     cycle: Mapping[str, Mapping[str, float | int | None]]
     #: bucket label → cases (never reopened)
     cycle_histogram: Mapping[str, int]
@@ -57,11 +61,14 @@ class Report:
     since: datetime | None = None
     until: datetime | None = None
     top: int = 10
+    #: complaints resolved at least once
+    resolved: int = 0
 
     @property
     def reopen_rate(self) -> float | None:
-        """Reopened complaints among those that reached the follow-up call."""
-        return self.reopened / self.revisited if self.revisited else None
+        """Reopened complaints among those resolved at least once (a case may be reopened
+        from resolution or after the follow-up call)."""
+        return self.reopened / self.resolved if self.resolved else None
 
     @property
     def satisfaction_mean(self) -> float | None:
@@ -80,6 +87,7 @@ class Report:
             "escalations": dict(self.escalations),
             "reopened": self.reopened,
             "revisited": self.revisited,
+            "resolved": self.resolved,
             "reopen_rate": self.reopen_rate,
             "median_cycle_hours": self.cycle["closed"]["median"],
             "p90_cycle_hours": self.cycle["closed"]["p90"],
@@ -186,40 +194,58 @@ class _Queries:
             f"JOIN cf_complaints c ON c.id = e.complaint_id WHERE e.name = 'escalated' AND {self.w}")
         return {"events": int(events), "complaints": int(complaints), "to": by_to}
 
-    def reopens(self) -> tuple[int, int]:
-        (reopened, revisited), = self.rows(
+    def reopens(self) -> tuple[int, int, int]:
+        """Complaints reopened, revisited and resolved (each counted once)."""
+        (reopened, revisited, resolved), = self.rows(
             "SELECT COUNT(DISTINCT CASE WHEN e.name = 'reopened' THEN e.complaint_id END), "
-            "COUNT(DISTINCT CASE WHEN e.name = 'revisited' THEN e.complaint_id END) "
+            "COUNT(DISTINCT CASE WHEN e.name = 'revisited' THEN e.complaint_id END), "
+            "COUNT(DISTINCT CASE WHEN e.name = 'resolved' THEN e.complaint_id END) "
             "FROM cf_events e JOIN cf_complaints c ON c.id = e.complaint_id "
-            f"WHERE e.name IN ('reopened', 'revisited') AND {self.w}")
-        return int(reopened or 0), int(revisited or 0)
+            f"WHERE e.name IN ('reopened', 'revisited', 'resolved') AND {self.w}")
+        return int(reopened or 0), int(revisited or 0), int(resolved or 0)
 
     def _cycles(self) -> str:
-        hours = self.db.hours("r.done", "r.received_at")
+        """One row per complaint resolved and not reopened since: ``h`` hours from receipt
+        to its last resolution, ``reopened`` (1 if it was ever reopened) and, for those,
+        ``rework`` hours from the last reopening to the resolution after it. A case
+        reopened and not resolved again has no cycle time yet."""
+        db = self.db
         return f"""
-            SELECT {hours} AS h, r.reopened AS reopened
+            SELECT {db.hours("r.done", "r.received_at")} AS h, r.reopened AS reopened,
+                   {db.hours("r.done", "r.back")} AS rework
             FROM (SELECT e.complaint_id, c.received_at AS received_at,
                          MAX(CASE WHEN e.name = 'resolved' THEN e.at END) AS done,
+                         MAX(CASE WHEN e.name = 'resolved' THEN e.seq END) AS done_seq,
+                         MAX(CASE WHEN e.name = 'reopened' THEN e.at END) AS back,
+                         MAX(CASE WHEN e.name = 'reopened' THEN e.seq END) AS back_seq,
                          MAX(CASE WHEN e.name = 'reopened' THEN 1 ELSE 0 END) AS reopened
                   FROM cf_events e JOIN cf_complaints c ON c.id = e.complaint_id
                   WHERE e.name IN ('resolved', 'reopened') AND {self.w}
                   GROUP BY e.complaint_id, c.received_at) r
-            WHERE r.done IS NOT NULL"""
+            WHERE r.done_seq IS NOT NULL AND (r.back_seq IS NULL OR r.done_seq > r.back_seq)"""
 
-    def cycle(self) -> dict[str, dict[str, float | int | None]]:
-        out: dict[str, dict[str, float | int | None]] = {
-            k: {"cases": 0, "median": None, "p90": None, "mean": None}
-            for k in ("closed", "reopened")}
-        for reopened, n, median, p90, mean in self.rows(f"""
-            WITH cyc AS ({self._cycles()}),
+    def _spread(self, column: str, where: str = "1 = 1") -> list[tuple[Any, ...]]:
+        """``(reopened, cases, median, p90, mean)`` of ``column`` over the cycles, per
+        ``reopened`` (nearest rank, by window functions)."""
+        return list(self.rows(f"""
+            WITH cyc AS (SELECT {column} AS h, reopened FROM ({self._cycles()}) c0
+                         WHERE {where}),
             ranked AS (SELECT h, reopened,
                               ROW_NUMBER() OVER (PARTITION BY reopened ORDER BY h) AS rn,
                               COUNT(*) OVER (PARTITION BY reopened) AS n
                        FROM cyc)
             SELECT reopened, MAX(n), MAX(CASE WHEN rn = (n + 1) / 2 THEN h END),
                    MAX(CASE WHEN rn = (9 * n + 9) / 10 THEN h END), AVG(h)
-            FROM ranked GROUP BY reopened"""):
-            key = "reopened" if int(reopened) else "closed"
+            FROM ranked GROUP BY reopened"""))
+
+    def cycle(self) -> dict[str, dict[str, float | int | None]]:
+        out: dict[str, dict[str, float | int | None]] = {
+            k: {"cases": 0, "median": None, "p90": None, "mean": None}
+            for k in ("closed", "reopened", "rework")}
+        spreads = [(r, "h") for r in self._spread("h")]
+        spreads += [(r, "rework") for r in self._spread("rework", "reopened = 1")]
+        for (reopened, n, median, p90, mean), column in spreads:
+            key = column if column == "rework" else ("reopened" if int(reopened) else "closed")
             out[key] = {"cases": int(n), "median": _round(median), "p90": _round(p90),
                         "mean": _round(mean)}
         return out
@@ -314,7 +340,7 @@ def build_report(db: str | os.PathLike[str] | Database, *, since: datetime | Non
     try:
         q = _Queries(database, since, until)
         by_state = q.count_by("c.state")
-        reopened, revisited = q.reopens()
+        reopened, revisited, resolved = q.reopens()
         compensation, totals = q.compensation()
         return Report(
             total=sum(by_state.values()), by_state=by_state, by_category=q.count_by("c.category"),
@@ -322,7 +348,7 @@ def build_report(db: str | os.PathLike[str] | Database, *, since: datetime | Non
             cycle=q.cycle(), cycle_histogram=q.histogram(), compensation_total=totals,
             compensation=compensation, satisfaction=q.satisfaction(),
             heatmap=q.grid("region", top), store_heatmap=q.grid("store", top),
-            lines=q.lines(top), since=since, until=until, top=top)
+            lines=q.lines(top), since=since, until=until, top=top, resolved=resolved)
     finally:
         if own:
             database.close()

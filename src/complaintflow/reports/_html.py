@@ -150,9 +150,10 @@ def report_html(report: Report, *, title: str = "Complaints report") -> str:
         ("median cycle time (never reopened)", f"{closed['median']} h ({closed['cases']} cases)"),
         ("p90 cycle time (never reopened)", f"{closed['p90']} h"),
         ("median cycle time (reopened)", f"{reopened['median']} h ({reopened['cases']} cases)"),
+        ("median rework after reopening", f"{report.cycle['rework']['median']} h"),
         ("escalations", f"{report.escalations['events']} on "
                         f"{report.escalations['complaints']} complaints"),
-        ("reopen rate", f"{rate} ({report.reopened}/{report.revisited} revisited)"),
+        ("reopen rate", f"{rate} ({report.reopened}/{report.resolved} resolved)"),
         ("satisfaction", mean),
         ("compensation", ", ".join(f"{v} {k}" for k, v in report.compensation_total.items())
          or "-"),

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from complaintflow._erasure import erase_complaint
+from complaintflow._events import pseudonym
 from complaintflow.store._async import AsyncMemoryStore, AsyncSQLiteStore, AsyncStore
 from complaintflow.store._base import (
     DEFAULT_LEASE,
@@ -35,6 +37,7 @@ from complaintflow.store._base import (
     NotFound,
     OutboxItem,
     Store,
+    check_erasure,
     check_record,
 )
 from complaintflow.store._memory import MemoryStore
@@ -65,7 +68,10 @@ __all__ = [
     "SQLiteStore",
     "Store",
     "Tables",
+    "check_erasure",
     "check_record",
+    "erase_complaint",
+    "pseudonym",
     "retry",
     "sql_tables",
 ]

@@ -26,7 +26,25 @@ from complaintflow.store._base import DEFAULT_LEASE, DeadLetter, OutboxItem, Sto
 from complaintflow.store._memory import MemoryStore
 from complaintflow.store._sqlite import SQLiteStore
 
-__all__ = ["AsyncMemoryStore", "AsyncSQLiteStore", "AsyncStore", "Bridged"]
+__all__ = ["AsyncMemoryStore", "AsyncSQLiteStore", "AsyncStore", "Bridged", "materialized"]
+
+
+def materialized(value: Any) -> Any:
+    """``value`` (a complaint, or a sequence of them) with every history read into memory.
+
+    A sync store may hand out complaints whose older events are read on first access;
+    on the async face that read would happen later, outside the bridge (on the event
+    loop, or after the store is closed), so the async stores and workflow read them
+    while they still can, in the same call."""
+    if isinstance(value, Complaint):
+        history = value.history
+        if not getattr(history, "loaded", True) and len(history):
+            history[0]  # reads (and keeps) the stored prefix
+    elif isinstance(value, list | tuple):
+        for item in value:
+            if isinstance(item, Complaint):
+                materialized(item)
+    return value
 
 
 @runtime_checkable
@@ -162,6 +180,18 @@ class Bridged:
         out: dict[str | None, int] = await self._call("counts", by, since=since, until=until)
         return out
 
+    async def intake_summary(self, **query: Any) -> Any:
+        """What intake needs about recent complaints, aggregated by the store (see the
+        sync store's ``intake_summary``)."""
+        return await self._call("intake_summary", **query)
+
+    async def erase(self, complaints: Sequence[Complaint], *, published: bool = True
+                    ) -> Sequence[Complaint]:
+        """Write erased complaints in one transaction (see :meth:`Store.erase`); the
+        workflow's ``erase`` calls it."""
+        out: Sequence[Complaint] = await self._call("erase", complaints, published=published)
+        return out
+
 
 class AsyncMemoryStore(Bridged):
     """:class:`~complaintflow.store.MemoryStore` behind ``await``: for tests and demos.
@@ -178,7 +208,7 @@ class AsyncMemoryStore(Bridged):
         return "AsyncMemoryStore()"
 
     async def _call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
-        return getattr(self.sync, name)(*args, **kwargs)
+        return materialized(getattr(self.sync, name)(*args, **kwargs))
 
     async def _greenlet_store(self) -> Store | None:
         return self.sync
@@ -222,7 +252,8 @@ class AsyncSQLiteStore(Bridged):
 
     async def _call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
         store = await self._store()
-        return await asyncio.to_thread(getattr(store, name), *args, **kwargs)
+        method = getattr(store, name)
+        return await asyncio.to_thread(lambda: materialized(method(*args, **kwargs)))
 
     async def verify(self) -> list[str]:
         """Problems in the stored data (see :meth:`SQLiteStore.verify`)."""

@@ -5,10 +5,11 @@ engine (psycopg 3 async for PostgreSQL, ``aiosqlite`` for SQLite). Imported only
 from __future__ import annotations
 
 import asyncio
+import weakref
 from typing import Any, Final, Self
 
 from complaintflow.exceptions import StoreError, ValidationError
-from complaintflow.store._async import Bridged
+from complaintflow.store._async import Bridged, materialized
 from complaintflow.store._base import Store
 
 _EXTRA: Final = "AsyncSQLStore needs SQLAlchemy's asyncio support: pip install 'complaintflow[async]'"
@@ -61,6 +62,32 @@ def _engine_for(url: str | AsyncEngine) -> AsyncEngine:
     return engine
 
 
+class _TaskLocal:
+    """``threading.local``'s role for the sync store on the bridge: every command runs on
+    the event loop's thread, so what one command's ``batch()`` holds (its connection) is
+    kept per asyncio task, never seen by the commands of other tasks."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_by_task", weakref.WeakKeyDictionary())
+
+    def _mine(self) -> dict[str, Any]:
+        task = asyncio.current_task()
+        if task is None:  # pragma: no cover - the bridge always runs inside a task
+            raise StoreError("the async store is used outside a task")
+        by_task: weakref.WeakKeyDictionary[asyncio.Task[Any], dict[str, Any]] = (
+            object.__getattribute__(self, "_by_task"))
+        return by_task.setdefault(task, {})
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._mine()[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._mine()[name] = value
+
+
 class AsyncSQLStore(Bridged):
     """:class:`~complaintflow.store.SQLStore` for async code, on SQLAlchemy's asyncio engine.
 
@@ -101,8 +128,11 @@ class AsyncSQLStore(Bridged):
             async with self._opening:
                 if self._sync is None:
                     try:
-                        self._sync = await greenlet_spawn(SQLStore, self.engine.sync_engine,
-                                                          **self._options)
+                        sync = await greenlet_spawn(SQLStore, self.engine.sync_engine,
+                                                    **self._options)
+                        # a batch (a follow-up and its link, an erasure) belongs to its task
+                        sync._local = _TaskLocal()  # type: ignore[assignment]
+                        self._sync = sync
                     except BaseException:
                         if self._owns_engine:  # nothing is left open on a refusal
                             await self.engine.dispose()
@@ -123,7 +153,8 @@ class AsyncSQLStore(Bridged):
 
     async def _call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
         store = await self._store()
-        return await greenlet_spawn(getattr(store, name), *args, **kwargs)
+        method = getattr(store, name)
+        return await greenlet_spawn(lambda: materialized(method(*args, **kwargs)))
 
     async def _greenlet_store(self) -> Store | None:
         return await self._store()

@@ -14,8 +14,10 @@ import attrs
 
 from complaintflow._clock import SystemClock, ensure_aware
 from complaintflow._complaint import Complaint, apply, replace
-from complaintflow._events import Event
+from complaintflow._events import Event, public_data, scrub
+from complaintflow._history import History, Prefix
 from complaintflow._limits import COMPLAINT_ID_ALPHABET, MAX_ID, MAX_TEXT, check_complaint_id
+from complaintflow._values import State
 from complaintflow.exceptions import (
     ConcurrencyError,
     IntegrityError,
@@ -24,6 +26,9 @@ from complaintflow.exceptions import (
     StoreError,
     ValidationError,
 )
+from complaintflow.policies._recent import RecentRow
+from complaintflow.store._snapshot import build as build_snapshot
+from complaintflow.store._snapshot import decode as decode_snapshot
 
 __all__ = [
     "COUNT_FIELDS",
@@ -36,6 +41,7 @@ __all__ = [
     "NotFound",
     "OutboxItem",
     "Store",
+    "check_erasure",
     "check_record",
 ]
 
@@ -159,6 +165,19 @@ class Store(Protocol):
     def counts(self, by: str, *, since: datetime | None = None,
                until: datetime | None = None) -> dict[str | None, int]:
         """How many complaints (received in ``[since, until)``) share each value of ``by``."""
+
+    def erase(self, complaints: Sequence[Complaint], *, published: bool = True
+              ) -> Sequence[Complaint]:
+        """Commit erasures (``Workflow.erase`` makes them), all in one transaction.
+
+        Each complaint is a stored one with its personal data erased: its first
+        ``committed`` events are the stored ones scrubbed, then come the events since (the
+        last an ``erased`` event); :func:`check_erasure` checks exactly that. The stored
+        events are overwritten by the scrubbed ones, the new events appended, the state
+        row updated, and every outbox payload of those complaints not yet published
+        rewritten from the scrubbed events (``published=True``: the published ones too).
+        Returns the complaints as committed; raises ``ConcurrencyError`` (and writes
+        nothing) when one changed since it was loaded."""
 
 
 # -- helpers shared by the backends ------------------------------------------------------------
@@ -292,7 +311,7 @@ def new_events(complaint: Complaint, *, start: int | None = None) -> tuple[Event
     if first < 0 or first > complaint.version:
         raise ValidationError("complaint.committed",
                               f"{first} is outside the history (version {complaint.version})")
-    events = complaint.history[first:]
+    events = tuple(complaint.history[first:])
     for offset, event in enumerate(events, start=first + 1):
         if event.seq != offset:
             raise ValidationError("complaint.history", f"event seq {event.seq} at position {offset}")
@@ -303,23 +322,77 @@ def event_id(complaint_id: str, seq: int) -> str:
     return f"{complaint_id}:{seq}"
 
 
-def outbox_event(event: Event, *, include_personal: bool) -> Event:
-    """The event as the outbox carries it: without ``data["personal"]`` unless allowed."""
-    if include_personal or "personal" not in event.data:
+def outbox_event(event: Event, *, include_personal: bool, key: bytes | None = None) -> Event:
+    """The event as the outbox carries it: unless allowed, without personal data (see
+    :func:`complaintflow._events.public_data`; the customer id a pseudonym under ``key``)."""
+    if include_personal:
         return event
-    data = {k: v for k, v in event.data.items() if k != "personal"}
-    return attrs.evolve(event, data=data)
+    data = public_data(event.name, event.data, key)
+    return event if data is event.data else attrs.evolve(event, data=data)
 
 
 def outbox_items(complaint_id: str, events: Iterable[Event], *, include_personal: bool,
-                 prepare: Callable[..., Event]) -> list[OutboxItem]:
+                 prepare: Callable[..., Event], key: bytes | None = None) -> list[OutboxItem]:
     """The outbox items for ``events``; ``prepare`` is :func:`outbox_event` as each backend
     module names it (the one place a write can be made to fail half-way through)."""
+    if key is None:
+        return [
+            OutboxItem(event_id(complaint_id, e.seq), complaint_id,
+                       prepare(e, include_personal=include_personal))
+            for e in events
+        ]
     return [
         OutboxItem(event_id(complaint_id, e.seq), complaint_id,
-                   prepare(e, include_personal=include_personal))
+                   prepare(e, include_personal=include_personal, key=key))
         for e in events
     ]
+
+
+def check_erasure(stored: Complaint, erased: Complaint) -> tuple[Event, ...]:
+    """Check that ``erased`` is ``stored`` with its personal data erased, and return the
+    events an erasure appends (after ``erased.committed``).
+
+    ``stored`` is the complaint as the store holds it. ``erased.committed`` must be its
+    version (else :class:`ConcurrencyError`); the first ``committed`` events of
+    ``erased`` must be the stored ones scrubbed by its last event, an ``erased`` event
+    (:func:`complaintflow._events.scrub`), and ``erased`` must be the fold of its whole
+    history (:func:`check_record`), else :class:`IntegrityError`: an erasure changes
+    nothing but personal data. A store of your own calls it in its ``erase``."""
+    check_complaint(erased)
+    if erased.id != stored.id:
+        raise ValidationError("complaints", f"{erased.id!r} is not {stored.id!r}")
+    if stored.version != erased.committed:
+        raise stale(erased, stored.version)
+    n = stored.version
+    if erased.version <= n or erased.history[-1].name != "erased":
+        raise ValidationError("complaints", f"complaint {erased.id!r}: an erasure ends with "
+                                            "an 'erased' event")
+    by = erased.version
+    if erased.history[:n] != tuple(scrub(e, by) for e in stored.history):
+        raise IntegrityError(f"complaint {erased.id!r}: the erasure changes more than the "
+                             "personal data of its stored events")
+    return check_record(erased, None)
+
+
+def check_erasures_given(complaints: object) -> list[Complaint]:
+    """The ``complaints`` argument of ``erase``: a sequence of complaints, each id once."""
+    if isinstance(complaints, Complaint) or not isinstance(complaints, Sequence | Set):
+        raise ValidationError("complaints", "expected a sequence of complaints")
+    out = [check_complaint(c) for c in complaints]
+    if len({c.id for c in out}) != len(out):
+        raise ValidationError("complaints", "a complaint appears twice")
+    return out
+
+
+def erased_outbox(complaint: Complaint, item: OutboxItem, *, include_personal: bool,
+                  key: bytes | None = None) -> OutboxItem | None:
+    """``item`` (an outbox item of ``complaint``, which an erasure just committed) as it
+    must be stored now, or None when it carries nothing to erase."""
+    seq = item.event.seq
+    if not 1 <= seq <= complaint.version:
+        return None
+    event = outbox_event(complaint.history[seq - 1], include_personal=include_personal, key=key)
+    return None if event == item.event else attrs.evolve(item, event=event)
 
 
 def outbox_item(payload: Mapping[str, Any]) -> OutboxItem:
@@ -358,7 +431,7 @@ def utc_text(value: datetime) -> str:
 STATE_COLUMNS: Final = (
     "id", "state", "version", "customer_id", "channel", "received_at", "order_id", "sku",
     "batch", "store", "region", "brand", "category", "dimension", "severity", "scope", "tier",
-    "is_open", "next_due", "updated_at",
+    "is_open", "next_due", "updated_at", "satisfaction",
 )
 
 
@@ -385,6 +458,7 @@ def state_row(complaint: Complaint) -> dict[str, Any]:
         "is_open": complaint.is_open,
         "next_due": complaint.next_due,
         "updated_at": complaint.last_event_at,
+        "satisfaction": complaint.satisfaction,
     }
 
 
@@ -410,6 +484,129 @@ def replay_found(complaint_id: str, events: Sequence[Event]) -> Complaint:
     if not events:
         raise NotFound(complaint_id)
     return replay_rows(complaint_id, events)
+
+
+def _fields_differ(a: Complaint, b: Mapping[str, Any]) -> str | None:
+    for field in attrs.fields(Complaint):
+        if field.eq and field.name != "history" and a.__dict__[field.name] != b[field.name]:
+            return field.name
+    return None
+
+
+def load_stored(
+    complaint_id: str, *, version: int, snapshot: object, snapshot_version: object,
+    events: Sequence[Event], prefix: Callable[[int], Sequence[Event]],
+    row_matches: Callable[[Complaint], bool] | None = None,
+) -> Complaint:
+    """Rebuild a stored complaint from its state row's snapshot and the events after it.
+
+    ``version`` is the state row's version, ``snapshot`` / ``snapshot_version`` its
+    snapshot columns (``None``: no snapshot, then ``events`` is the whole history),
+    ``events`` the stored events from ``snapshot_version`` on (the event the snapshot
+    reflects first), ``prefix(n)`` reads events ``1 … n`` (called only when the whole
+    history is asked for, or for a snapshot of another layout), ``row_matches(complaint)``
+    compares the complaint with the state row that was read.
+
+    The history before the snapshot is read lazily (:class:`~complaintflow._history.History`);
+    when it is read, its replay is checked to give the snapshot, so a snapshot that
+    differs from its events is an :class:`IntegrityError` then (and in ``verify``). A
+    damaged snapshot, one of another complaint or version, or one its state row
+    contradicts is an :class:`IntegrityError` at once.
+    """
+    if snapshot is None or snapshot_version is None:
+        if events and events[0].seq > 1:  # a version without its snapshot: read the rest
+            events = (*prefix(events[0].seq - 1), *events)
+        complaint = replay_rows(complaint_id, events)
+    else:
+        if isinstance(snapshot_version, bool) or not isinstance(snapshot_version, int) \
+                or not 1 <= snapshot_version <= version:
+            raise IntegrityError(f"complaint {complaint_id!r}: snapshot version "
+                                 f"{snapshot_version!r} outside 1 … {version}")
+        fields = decode_snapshot(snapshot, complaint_id)
+        if fields is None:  # another layout: replay, the next save writes a current one
+            complaint = replay_rows(complaint_id, (*prefix(snapshot_version - 1), *events))
+        else:
+            complaint = _from_snapshot(complaint_id, fields, snapshot_version, events, prefix)
+    if complaint.version < version:
+        raise IntegrityError(f"complaint {complaint_id!r}: state row says version {version} "
+                             f"but the history holds {complaint.version} events")
+    if complaint.version == version and row_matches is not None and not row_matches(complaint):
+        raise IntegrityError(f"complaint {complaint_id!r}: the state row differs from its "
+                             "snapshot and events")
+    return complaint
+
+
+def _from_snapshot(complaint_id: str, fields: Mapping[str, Any], at: int,
+                   events: Sequence[Event], prefix: Callable[[int], Sequence[Event]]
+                   ) -> Complaint:
+    where = f"complaint {complaint_id!r}"
+    if fields["version"] != at:
+        raise IntegrityError(f"{where}: the snapshot is of version {fields['version']}, its "
+                             f"row says {at}")
+    if not events or events[0].seq != at:
+        raise IntegrityError(f"{where}: event {at}, which the snapshot reflects, is missing")
+    for offset, event in enumerate(events, start=at):
+        if event.seq != offset:
+            raise IntegrityError(f"{where}: stored event seq {event.seq} at position {offset}")
+    reflected = events[0]
+
+    def check(earlier: Sequence[Event]) -> tuple[Event, ...]:
+        """The events before the snapshot, checked to replay to it."""
+        found = tuple(earlier)
+        if [e.seq for e in found] != list(range(1, at)):
+            raise IntegrityError(f"{where}: the stored history before version {at} has gaps")
+        replayed = replay_rows(complaint_id, (*found, reflected))
+        differs = _fields_differ(replayed, fields)
+        if differs is not None:
+            raise IntegrityError(f"{where}: the snapshot differs from the replay of its "
+                                 f"history ({differs})")
+        return found
+
+    history: Sequence[Event]
+    if at == 1:  # the receipt alone: check it now, it costs one fold
+        history = (*check(()), reflected)
+    else:
+        history = History(Prefix(at - 1, lambda: check(prefix(at - 1))), (reflected,))
+    complaint = build_snapshot(fields, history, at)
+    try:
+        for event in events[1:]:
+            complaint = apply(complaint, event)
+    except (ValidationError, InvalidTransition) as exc:
+        raise IntegrityError(f"{where}: stored history does not replay: {exc}") from exc
+    return replace(complaint, {"committed": complaint.version})
+
+
+#: The state-row columns of a :class:`~complaintflow.policies.RecentRow`, in its order.
+RECENT_COLUMNS: Final = ("id", "customer_id", "received_at", "state", "scope", "order_id",
+                         "sku", "batch", "brand", "satisfaction")
+
+_STATES: Final = {s.value: s for s in State}
+
+
+def recent_row(values: Sequence[Any]) -> RecentRow:
+    """A :class:`~complaintflow.policies.RecentRow` from the :data:`RECENT_COLUMNS` of a
+    state row, checked like any stored data (a wrong value is an :class:`IntegrityError`)."""
+    cid, at, state = values[0], values[2], values[3]
+    try:
+        when = ensure_aware(datetime.fromisoformat(at) if isinstance(at, str) else at,
+                            "received_at")
+    except (ValidationError, ValueError) as exc:
+        raise IntegrityError(f"complaint {cid!r}: state row received_at {at!r}: {exc}") from exc
+    found = _STATES.get(state) if isinstance(state, str) else None
+    if found is None:
+        raise IntegrityError(f"complaint {cid!r}: state row has an unknown state {state!r}")
+    return RecentRow(cid, values[1], when, found, *values[4:])
+
+
+def intake_rows(keys: Iterable[str], rows: Mapping[str, Iterable[Sequence[Any]]]
+                ) -> tuple[RecentRow, ...]:
+    """The newest rows of every asked key, each complaint once, newest first."""
+    out: dict[str, RecentRow] = {}
+    for key in keys:
+        for values in rows.get(key, ()):
+            if values[0] not in out:
+                out[values[0]] = recent_row(values)
+    return tuple(sorted(out.values(), key=lambda r: (r.received_at, r.id), reverse=True))
 
 
 # -- true records: what a store accepts ---------------------------------------------------------
@@ -491,7 +688,7 @@ def check_record(complaint: Complaint, base: Complaint | None = None) -> tuple[E
         raise IntegrityError(
             f"complaint {complaint.id!r} is not the fold of its history "
             f"({_differs(folded, complaint)} differs); it was not made by a workflow")
-    return complaint.history[complaint.committed:]
+    return tuple(complaint.history[complaint.committed:])
 
 
 class Seen:
@@ -564,11 +761,18 @@ def conflicts(integrity_error: type[BaseException], complaint: Complaint, expect
 def consistency_problems(
     rows: Mapping[str, Any], events: Mapping[str, Sequence[Event]], outbox: Set[str],
     row_of: Callable[[Complaint], Any],
+    snapshots: Mapping[str, tuple[object, object]] | None = None,
 ) -> list[str]:
     """What ``verify`` reports, from everything a database holds: ``rows`` (the state rows
     by complaint id, each as ``row_of`` renders a complaint), ``events`` (the histories by
-    complaint id) and ``outbox`` (the outbox's event ids)."""
+    complaint id), ``outbox`` (the outbox's event ids) and ``snapshots`` (each state row's
+    snapshot and its version, checked against the replay of the events it reflects)."""
     problems: list[str] = []
+    for cid, (text, at) in sorted((snapshots or {}).items()):
+        if text is not None and cid in events:
+            problem = snapshot_problem(cid, text, at, events[cid])
+            if problem is not None:
+                problems.append(problem)
     for cid in sorted(rows.keys() - events.keys()):
         problems.append(f"{cid}: a state row without events")
     for cid in sorted(events.keys() - rows.keys()):
@@ -587,6 +791,26 @@ def consistency_problems(
     problems.extend(f"{oid}: in the outbox but not committed"
                     for oid in sorted(outbox - expected))
     return problems
+
+
+def snapshot_problem(complaint_id: str, text: object, at: object, events: Sequence[Event]
+                     ) -> str | None:
+    """What is wrong with a stored snapshot, checked against the replay of ``events`` up
+    to the version it reflects (``None``: nothing, or a snapshot of another layout)."""
+    try:
+        fields = decode_snapshot(text, complaint_id)
+        if fields is None:
+            return None
+        if isinstance(at, bool) or not isinstance(at, int) or not 1 <= at <= len(events):
+            return f"{complaint_id}: snapshot version {at!r} outside the history"
+        replayed = replay_rows(complaint_id, events[:at])
+    except StoreError as exc:
+        return str(exc)
+    differs = _fields_differ(replayed, fields)
+    if fields["version"] != at or differs is not None:
+        return (f"{complaint_id}: the snapshot differs from the replay of its history "
+                f"({differs or 'version'})")
+    return None
 
 
 class Closing:

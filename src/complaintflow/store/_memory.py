@@ -12,6 +12,16 @@ import attrs
 
 from complaintflow._clock import ensure_aware
 from complaintflow._complaint import Complaint
+from complaintflow.policies._recent import (
+    INTAKE_KEYS,
+    INTAKE_LIMIT,
+    IntakeSummary,
+    RecentRow,
+    asked,
+    build_summary,
+    check_window,
+    rows_in,
+)
 from complaintflow.store._base import (
     DEFAULT_LEASE,
     DeadLetter,
@@ -20,6 +30,8 @@ from complaintflow.store._base import (
     Waiting,
     check_by,
     check_complaint,
+    check_erasure,
+    check_erasures_given,
     check_ids,
     check_lease,
     check_limit,
@@ -29,6 +41,7 @@ from complaintflow.store._base import (
     check_worker,
     clock_now,
     dead_letter_refused,
+    erased_outbox,
     in_complaint_order,
     new_events,
     outbox_event,
@@ -45,17 +58,23 @@ class MemoryStore:
     """Keeps complaints in a dict, with the same optimistic checks as the durable stores.
 
     ``include_personal=False`` leaves the customer's personal data (``data["personal"]``:
-    complaint text, contact fields) out of the outbox.
+    complaint text, contact fields; the order id and evidence quoted from the text) out of
+    the outbox, and writes the customer id as its pseudonym under ``pseudonym_key``
+    (:func:`complaintflow.store.pseudonym`).
     """
 
-    def __init__(self, *, include_personal: bool = True) -> None:
+    def __init__(self, *, include_personal: bool = True,
+                 pseudonym_key: bytes | None = None) -> None:
         self.include_personal = include_personal
+        self.pseudonym_key = pseudonym_key
         self._items: dict[str, Complaint] = {}
         self._outbox: dict[str, OutboxItem] = {}  # insertion order is commit order
         self._published: set[str] = set()
         self._claims: dict[str, tuple[str, datetime]] = {}
         self._outbox_claims: dict[str, tuple[str, datetime]] = {}
         self._dead: dict[str, tuple[str, datetime]] = {}
+        #: (key, value) → ids of the complaints received with it, for intake's summaries
+        self._keyed: dict[tuple[str, str], list[str]] = {}
         self._lock = threading.Lock()
         self._batched = False
 
@@ -68,7 +87,8 @@ class MemoryStore:
     def _outbox_items(self, complaint: Complaint, start: int) -> list[OutboxItem]:
         """Built before anything changes, so a failure leaves the store as it was."""
         return outbox_items(complaint.id, complaint.history[start:],
-                            include_personal=self.include_personal, prepare=outbox_event)
+                            include_personal=self.include_personal, prepare=outbox_event,
+                            key=self.pseudonym_key)
 
     def add(self, complaint: Complaint) -> Complaint:
         check_record(complaint, None)
@@ -80,6 +100,10 @@ class MemoryStore:
             items = self._outbox_items(stored, 0)
             self._items[complaint.id] = stored
             self._outbox.update((i.id, i) for i in items)
+            for key in INTAKE_KEYS:
+                value = getattr(stored, key)
+                if value is not None:
+                    self._keyed.setdefault((key, value), []).append(stored.id)
             return stored
 
     @contextmanager
@@ -95,14 +119,15 @@ class MemoryStore:
             return
         with self._lock:
             saved = (dict(self._items), dict(self._outbox), set(self._published),
-                     dict(self._claims), dict(self._outbox_claims), dict(self._dead))
+                     dict(self._claims), dict(self._outbox_claims), dict(self._dead),
+                     {k: list(v) for k, v in self._keyed.items()})
         self._batched = True
         try:
             yield self
         except BaseException:
             with self._lock:
                 (self._items, self._outbox, self._published, self._claims,
-                 self._outbox_claims, self._dead) = saved
+                 self._outbox_claims, self._dead, self._keyed) = saved
             raise
         finally:
             self._batched = False
@@ -132,6 +157,38 @@ class MemoryStore:
             self._items[complaint.id] = stored
             self._claims.pop(complaint.id, None)
             self._outbox.update((i.id, i) for i in items)
+            return stored
+
+    def erase(self, complaints: Sequence[Complaint], *, published: bool = True
+              ) -> Sequence[Complaint]:
+        given = check_erasures_given(complaints)
+        with self._lock:
+            stored: list[Complaint] = []
+            changed: dict[str, OutboxItem] = {}
+            added: list[OutboxItem] = []
+            for c in given:
+                current = self._items.get(c.id)
+                if current is None:
+                    raise NotFound(c.id)
+                check_erasure(current, c)
+                done = attrs.evolve(c, committed=c.version)
+                for seq in range(1, current.version + 1):
+                    oid = f"{c.id}:{seq}"
+                    item = self._outbox.get(oid)
+                    if item is None or (oid in self._published and not published):
+                        continue
+                    fresh = erased_outbox(done, item, include_personal=self.include_personal,
+                                          key=self.pseudonym_key)
+                    if fresh is not None:
+                        changed[oid] = fresh
+                added.extend(self._outbox_items(done, current.version))
+                stored.append(done)
+            # everything is checked and built: now the store changes, all at once
+            for done in stored:
+                self._items[done.id] = done
+                self._claims.pop(done.id, None)
+            self._outbox.update(changed)
+            self._outbox.update((i.id, i) for i in added)
             return stored
 
     def _due(self, now: datetime) -> list[Complaint]:
@@ -248,6 +305,23 @@ class MemoryStore:
         ]
         out.sort(key=lambda c: (c.received_at, c.id), reverse=True)
         return out if limit is None else out[: check_limit(limit)]
+
+    def intake_summary(
+        self, *, since: datetime, until: datetime, customer_id: str | None = None,
+        order_id: str | None = None, sku: str | None = None, batch: str | None = None,
+        brand: str | None = None, limit: int = INTAKE_LIMIT,
+    ) -> IntakeSummary:
+        """Counts and the newest rows of the complaints received in ``[since, until]``
+        sharing each given key (see :class:`~complaintflow.policies.IntakeSummary`); it
+        reads only the complaints that have the key."""
+        lo, hi = check_window(since, until, limit)
+        keys = asked(customer_id=customer_id, order_id=order_id, sku=sku, batch=batch,
+                     brand=brand)
+        with self._lock:
+            found = {k: rows_in((RecentRow.of(self._items[i])
+                                 for i in self._keyed.get((k, v), ())), lo, hi)
+                     for k, v in keys.items()}
+        return build_summary(lo, hi, keys, found, limit=limit, source=self)
 
     def counts(self, by: str, *, since: datetime | None = None,
                until: datetime | None = None) -> dict[str | None, int]:

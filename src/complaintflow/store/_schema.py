@@ -15,6 +15,10 @@ Tables (``cf_`` is the default prefix):
     One current-state row per complaint (state, version, the fields reports and policies
     filter on, the next deadline, the sweep's claim), written in the same transaction as
     the events. Derived data: it can always be rebuilt from ``cf_events``.
+    Since version 3 it also holds the complaint's latest satisfaction score (for intake's
+    risk summary) and its snapshot: the folded state (``snapshot``, see
+    ``complaintflow.store._snapshot``) at ``snapshot_version``, so a load reads the
+    snapshot and the events after it instead of the whole history.
 ``cf_events``
     The append-only history, keyed by ``(complaint_id, seq)``. The source of truth.
 ``cf_outbox``
@@ -39,15 +43,16 @@ __all__ = [
     "ColumnSpec",
     "IndexSpec",
     "TableSpec",
+    "satisfaction_backfill",
     "sqlite_ddl",
     "sqlite_migration",
 ]
 
 #: The layout version this complaintflow writes and understands.
-LATEST: Final = 2
+LATEST: Final = 3
 
 #: Column kinds; each store maps them to its own types.
-Kind = Literal["key", "text", "int", "serial", "bool", "time", "json"]
+Kind = Literal["key", "text", "doc", "int", "serial", "bool", "time", "json"]
 
 #: How an index predicate tests a column (rendered per dialect).
 Test = Literal["null", "not null", "false"]
@@ -55,7 +60,8 @@ Test = Literal["null", "not null", "false"]
 
 @attrs.frozen
 class ColumnSpec:
-    """One column. ``length`` bounds ``text`` columns on servers that need a length."""
+    """One column. ``length`` bounds ``text`` columns on servers that need a length;
+    ``doc`` is unbounded text."""
 
     name: str
     kind: Kind
@@ -131,13 +137,23 @@ SPEC: Final = (
         _c("updated_at", "time", nullable=False),
         _c("claimed_by", "key"),
         _c("claimed_until", "time"),
+        _c("satisfaction", "int", since=3),
+        _c("snapshot", "doc", since=3),
+        _c("snapshot_version", "int", since=3),
     ), indexes=(
-        IndexSpec("complaints_due", ("next_due",), (("next_due", "not null"),)),
-        IndexSpec("complaints_customer", ("customer_id", "received_at")),
+        # the sweep walks due complaints in (next_due, id) order: the index gives it
+        IndexSpec("complaints_due", ("next_due",), (("next_due", "not null"),), until=3),
+        IndexSpec("complaints_next_due", ("next_due", "id"), (("next_due", "not null"),),
+                  since=3),
+        # intake's summaries count within a window from these alone (covering indexes)
+        IndexSpec("complaints_customer", ("customer_id", "received_at"), until=3),
+        IndexSpec("complaints_customer_window", ("customer_id", "received_at", "satisfaction"),
+                  since=3),
         IndexSpec("complaints_sku", ("sku", "received_at")),
         IndexSpec("complaints_batch", ("batch", "received_at")),
         IndexSpec("complaints_order", ("order_id", "received_at")),
-        IndexSpec("complaints_brand", ("brand", "received_at")),
+        IndexSpec("complaints_brand", ("brand", "received_at"), until=3),
+        IndexSpec("complaints_brand_window", ("brand", "received_at", "sku", "scope"), since=3),
         IndexSpec("complaints_received", ("received_at",)),
         IndexSpec("complaints_report", ("region", "store", "category")),
         IndexSpec("complaints_state", ("state",)),
@@ -182,7 +198,7 @@ def _table(name: str) -> TableSpec:
 # -- SQLite ------------------------------------------------------------------------------------
 
 _SQLITE_TYPES: Final[Mapping[str, str]] = {
-    "key": "TEXT", "text": "TEXT", "int": "INTEGER", "serial": "INTEGER", "bool": "INTEGER",
+    "key": "TEXT", "text": "TEXT", "doc": "TEXT", "int": "INTEGER", "serial": "INTEGER", "bool": "INTEGER",
     "time": "TEXT", "json": "TEXT",
 }
 
@@ -251,7 +267,29 @@ def sqlite_migration(version: int, prefix: str = "cf_") -> tuple[str, ...]:
                    f"{_sqlite_column(table, c, prefix)}"
                    for c in table.columns if c.since == version)
         out.extend(_sqlite_index(table, i, prefix) for i in table.indexes if i.since == version)
+    out.extend(s.format(p=prefix) for s in _SQLITE_BACKFILL.get(version, ()))
     return tuple(out)
+
+
+def satisfaction_backfill(complaints: str, events: str, extract: str) -> str:
+    """The statement that fills version 3's ``satisfaction`` column from the events
+    (``complaints``, ``events``: the tables' quoted names; ``extract``: the dialect's
+    expression for ``e.data``'s ``satisfaction``)."""
+    return (
+        f"UPDATE {complaints} SET satisfaction = (SELECT {extract} FROM {events} e "
+        f"WHERE e.complaint_id = {complaints}.id AND e.name = 'revisited' AND NOT EXISTS "
+        f"(SELECT 1 FROM {events} r WHERE r.complaint_id = e.complaint_id "
+        "AND r.name = 'reopened' AND r.seq > e.seq) ORDER BY e.seq DESC LIMIT 1) "
+        f"WHERE EXISTS (SELECT 1 FROM {events} x WHERE x.complaint_id = {complaints}.id "
+        "AND x.name = 'revisited')"
+    )
+
+
+#: Data steps after a version's layout changes, SQLite (``{p}``: the table prefix).
+_SQLITE_BACKFILL: Final[Mapping[int, tuple[str, ...]]] = {
+    3: (satisfaction_backfill("{p}complaints", "{p}events",
+                              "json_extract(e.data, '$.satisfaction')"),),
+}
 
 
 #: SQLite statements that bring a database from version ``n - 1`` to ``n``.

@@ -24,8 +24,16 @@ from complaintflow.exceptions import (
     StoreError,
     ValidationError,
 )
+from complaintflow.policies._recent import (
+    INTAKE_LIMIT,
+    IntakeSummary,
+    SkuCount,
+    asked,
+    check_window,
+)
 from complaintflow.store._base import (
     DEFAULT_LEASE,
+    RECENT_COLUMNS,
     STATE_COLUMNS,
     Closing,
     DeadLetter,
@@ -35,6 +43,8 @@ from complaintflow.store._base import (
     Waiting,
     check_by,
     check_claim,
+    check_erasure,
+    check_erasures_given,
     check_ids,
     check_limit,
     check_outbox_claim,
@@ -47,14 +57,16 @@ from complaintflow.store._base import (
     conflicts,
     consistency_problems,
     dead_letter_refused,
+    erased_outbox,
     event_from_row,
     in_complaint_order,
+    intake_rows,
+    load_stored,
     outbox_event,
     outbox_item,
     outbox_items,
     received_window,
     recent_filters,
-    replay_found,
     replay_rows,
     state_row,
     unchanged,
@@ -64,8 +76,10 @@ from complaintflow.store._schema import (
     SPEC,
     ColumnSpec,
     IndexSpec,
+    satisfaction_backfill,
     sqlite_predicate,
 )
+from complaintflow.store._snapshot import encode as encode_snapshot
 from complaintflow.store._sqlite import sqlite_error_kind
 
 try:
@@ -163,6 +177,8 @@ def build_tables(metadata: sa.MetaData, *, prefix: str, schema: str | None, vers
 def _type(col: ColumnSpec) -> sa.types.TypeEngine[Any]:
     if col.kind in ("key", "text"):
         return sa.String(col.length)
+    if col.kind == "doc":
+        return sa.Text()
     made: dict[str, Callable[[], sa.types.TypeEngine[Any]]] = {
         "int": sa.Integer,
         "serial": lambda: sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
@@ -227,6 +243,12 @@ def _migrate(version: int) -> Callable[[Connection, Tables], None]:
                     name = f"{table.name[: -len(spec.name)]}{index.name}"
                     found = next(i for i in table.indexes if i.name == name)
                     found.create(conn)
+        if version == 3:
+            extract = ("CAST(e.data ->> 'satisfaction' AS INTEGER)"
+                       if conn.dialect.name == "postgresql"
+                       else "json_extract(e.data, '$.satisfaction')")
+            conn.execute(sa.text(satisfaction_backfill(
+                prep.format_table(tables.complaints), prep.format_table(tables.events), extract)))
 
     return step
 
@@ -234,6 +256,7 @@ def _migrate(version: int) -> Callable[[Connection, Tables], None]:
 SQL_MIGRATIONS.update({n: _migrate(n) for n in range(2, LATEST + 1)})
 
 _ROW_COLS: Final = STATE_COLUMNS[1:]  # without the key, ``id``
+_ROW_END: Final = 2 + len(STATE_COLUMNS)  # a load row: snapshot, its version, the columns
 
 
 def _event_columns(ev: sa.Table) -> tuple[sa.Column[Any], ...]:
@@ -310,14 +333,20 @@ class SQLStore(Closing):
     version the complaint was loaded at (the optimistic check), the new events (unique on
     ``(complaint_id, seq)``) and their outbox rows. ``claim_due`` uses
     ``SELECT ... FOR UPDATE SKIP LOCKED`` so several workers share one sweep.
+
+    ``include_personal=False`` and ``pseudonym_key`` shape the outbox payloads as on
+    :class:`~complaintflow.store.MemoryStore`. :meth:`erase` overwrites personal data in
+    place; on PostgreSQL the old row versions stay in the table's files, invisible to
+    every query, until ``VACUUM`` (autovacuum, or run it after erasures) reclaims them.
     """
 
     def __init__(self, url_or_engine: str | Engine, *, metadata: sa.MetaData | None = None,
                  prefix: str = "cf_", schema: str | None = None, create: bool = True,
-                 include_personal: bool = True) -> None:
+                 include_personal: bool = True, pseudonym_key: bytes | None = None) -> None:
         self.engine = _engine_for(url_or_engine)
         self._owns_engine = not isinstance(url_or_engine, Engine)
         self.include_personal = include_personal
+        self.pseudonym_key = pseudonym_key
         self._seen = Seen()
         self._local = threading.local()
         self.metadata = metadata if metadata is not None else sa.MetaData()
@@ -439,25 +468,51 @@ class SQLStore(Closing):
                 conn.execute(sa.update(t.schema).values(version=target))
             return LATEST
 
+    def _load_query(self) -> sa.Select[Any]:
+        """The state rows (snapshot, then columns) joined with the events from each
+        snapshot's own on (the whole history without a snapshot), in order."""
+        c, ev = self.tables.complaints, self.tables.events
+        joined = c.outerjoin(ev, sa.and_(
+            ev.c.complaint_id == c.c.id,
+            ev.c.seq >= sa.func.coalesce(c.c.snapshot_version, 1)))
+        return (sa.select(c.c.snapshot, c.c.snapshot_version, *(c.c[n] for n in STATE_COLUMNS),
+                          *_event_columns(ev))
+                .select_from(joined))
+
     def _load(self, conn: Connection, ids: Sequence[tuple[str, int]]) -> list[Complaint]:
-        ev = self.tables.events
-        events: dict[str, list[Event]] = {cid: [] for cid, _ in ids}
-        keys = list(events)
+        """Load the complaints ``ids`` (``(id, version)`` pairs), in that order, each from
+        its snapshot and the events after it (one statement per chunk, so under READ
+        COMMITTED the rows and events are of one commit)."""
+        c, ev = self.tables.complaints, self.tables.events
+        rows: dict[str, list[Any]] = {cid: [] for cid, _ in ids}
+        keys = list(rows)
         for i in range(0, len(keys), _CHUNK):
-            collect_events(events, conn.execute(
-                sa.select(ev.c.complaint_id, *_event_columns(ev))
-                .where(ev.c.complaint_id.in_(keys[i:i + _CHUNK]))
-                .order_by(ev.c.complaint_id, ev.c.seq)))
-        # Under READ COMMITTED the events may be a commit newer than the rows just read
-        # (never older): replaying them gives the newer, equally committed, complaint.
-        out = []
-        for cid, version in ids:
-            complaint = replay_rows(cid, events[cid])
-            if complaint.version < version:
-                raise IntegrityError(f"complaint {cid!r}: state row says version {version} but the "
-                                 f"history holds {complaint.version} events")
-            out.append(self._seen.remember(complaint))
-        return out
+            for r in conn.execute(self._load_query().where(c.c.id.in_(keys[i:i + _CHUNK]))
+                                  .order_by(c.c.id, ev.c.seq)):
+                rows[r[2]].append(r)
+        return [self._seen.remember(self._stored(cid, rows[cid])) for cid, _ in ids]
+
+    def _stored(self, complaint_id: str, rows: Sequence[Sequence[Any]]) -> Complaint:
+        """The complaint of the :meth:`_load_query` rows read for it (none: NotFound)."""
+        if not rows:
+            raise NotFound(complaint_id)
+        first = rows[0]
+        state = dict(zip(STATE_COLUMNS, first[2:_ROW_END], strict=True))
+        events = [event_from_row(*r[_ROW_END:]) for r in rows if r[_ROW_END] is not None]
+        return load_stored(
+            complaint_id, version=state["version"], snapshot=first[0],
+            snapshot_version=first[1], events=events,
+            prefix=lambda n: self._history(complaint_id, n),
+            row_matches=lambda found: {"id": found.id, **self._values(found)} == state)
+
+    def _history(self, complaint_id: str, upto: int) -> list[Event]:
+        """Events ``1 … upto`` of a stored complaint (a lazy history's prefix)."""
+        ev = self.tables.events
+        with self._tx("read a history") as conn:
+            return [event_from_row(*r) for r in conn.execute(
+                sa.select(*_event_columns(ev))
+                .where(ev.c.complaint_id == complaint_id, ev.c.seq <= upto)
+                .order_by(ev.c.seq))]
 
     def _append(self, conn: Connection, complaint: Complaint, events: Sequence[Event]) -> None:
         cid = complaint.id
@@ -467,7 +522,7 @@ class SQLStore(Closing):
             for e in events
         ])
         items = outbox_items(cid, events, include_personal=self.include_personal,
-                             prepare=outbox_event)
+                             prepare=outbox_event, key=self.pseudonym_key)
         conn.execute(sa.insert(self.tables.outbox), [
             {"event_id": i.id, "complaint_id": cid, "seq": i.event.seq, "payload": i.to_dict(),
              "created_at": i.event.at}
@@ -479,13 +534,19 @@ class SQLStore(Closing):
         row = state_row(complaint)
         return {c: row[c] for c in _ROW_COLS}
 
+    @classmethod
+    def _written(cls, complaint: Complaint) -> dict[str, Any]:
+        """What a write puts in the state row: :meth:`_values` and the snapshot."""
+        return {**cls._values(complaint), "snapshot": encode_snapshot(complaint),
+                "snapshot_version": complaint.version}
+
     # -- writes ------------------------------------------------------------------------------
     def add(self, complaint: Complaint) -> Complaint:
         events = check_record(complaint, None)
         c = self.tables.complaints
         with (conflicts(sa_exc.IntegrityError, complaint, 0),
               self._tx("add a complaint") as conn):
-            conn.execute(sa.insert(c).values(id=complaint.id, **self._values(complaint)))
+            conn.execute(sa.insert(c).values(id=complaint.id, **self._written(complaint)))
             self._append(conn, complaint, events)
         return self._seen.remember(committed(complaint))
 
@@ -499,7 +560,7 @@ class SQLStore(Closing):
                 res = conn.execute(
                     sa.update(c)
                     .where(c.c.id == complaint.id, c.c.version == complaint.committed)
-                    .values(**self._values(complaint), claimed_by=None, claimed_until=None))
+                    .values(**self._written(complaint), claimed_by=None, claimed_until=None))
                 updated = res.rowcount == 1
             if not updated:
                 actual = conn.execute(
@@ -508,17 +569,59 @@ class SQLStore(Closing):
             self._append(conn, complaint, events)
         return self._seen.remember(committed(complaint))
 
+    def erase(self, complaints: Sequence[Complaint], *, published: bool = True
+              ) -> Sequence[Complaint]:
+        given = check_erasures_given(complaints)
+        t = self.tables
+        c_, ev, o = t.complaints, t.events, t.outbox
+        out: list[Complaint] = []
+        with self._tx("erase personal data") as conn:
+            for c in given:
+                # the state row's lock keeps every other write of this complaint out
+                locked = conn.execute(sa.select(c_.c.version).where(c_.c.id == c.id)
+                                      .with_for_update()).scalar_one_or_none()
+                if locked is None:
+                    raise NotFound(c.id)
+                rows = conn.execute(sa.select(*_event_columns(ev))
+                                    .where(ev.c.complaint_id == c.id).order_by(ev.c.seq)).all()
+                stored = replay_rows(c.id, [event_from_row(*r) for r in rows], locked)
+                events = check_erasure(stored, c)
+                done = committed(c)
+                for old, new in zip(stored.history, c.history, strict=False):
+                    if old != new:
+                        conn.execute(sa.update(ev).where(ev.c.complaint_id == c.id,
+                                                         ev.c.seq == new.seq)
+                                     .values(data=new.to_dict()["data"]))
+                conn.execute(sa.update(c_).where(c_.c.id == c.id)
+                             .values(**self._written(c), claimed_by=None, claimed_until=None))
+                ids = [f"{c.id}:{n}" for n in range(1, stored.version + 1)]
+                for i in range(0, len(ids), _CHUNK):
+                    found = conn.execute(sa.select(o.c.event_id, o.c.payload, o.c.published)
+                                         .where(o.c.event_id.in_(ids[i:i + _CHUNK]))).all()
+                    for oid, payload, was_published in found:
+                        if was_published and not published:
+                            continue
+                        fresh = erased_outbox(done, outbox_item(payload),
+                                              include_personal=self.include_personal,
+                                              key=self.pseudonym_key)
+                        if fresh is not None:
+                            conn.execute(sa.update(o).where(o.c.event_id == oid)
+                                         .values(payload=fresh.to_dict()))
+                self._append(conn, c, events)
+                out.append(done)
+        for done in out:
+            self._seen.remember(done)
+        return out
+
     # -- reads -------------------------------------------------------------------------------
     def get(self, complaint_id: str) -> Complaint:
         if not isinstance(complaint_id, str):
             raise NotFound(complaint_id)
-        ev = self.tables.events
+        c, ev = self.tables.complaints, self.tables.events
         with self._tx("load a complaint") as conn:
-            rows = conn.execute(
-                sa.select(*_event_columns(ev))
-                .where(ev.c.complaint_id == complaint_id).order_by(ev.c.seq)).all()
-        return self._seen.remember(
-            replay_found(complaint_id, [event_from_row(*r) for r in rows]))
+            rows = conn.execute(self._load_query().where(c.c.id == complaint_id)
+                                .order_by(ev.c.seq)).all()
+        return self._seen.remember(self._stored(complaint_id, rows))
 
     def _due_query(self, now: datetime, limit: int) -> sa.Select[Any]:
         c = self.tables.complaints
@@ -564,6 +667,43 @@ class SQLStore(Closing):
             query = query.limit(check_limit(limit))
         with self._tx("find recent complaints") as conn:
             return self._load(conn, [(r[0], r[1]) for r in conn.execute(query)])
+
+    def intake_summary(
+        self, *, since: datetime, until: datetime, customer_id: str | None = None,
+        order_id: str | None = None, sku: str | None = None, batch: str | None = None,
+        brand: str | None = None, limit: int = INTAKE_LIMIT,
+    ) -> IntakeSummary:
+        """Counts and the newest rows of the complaints received in ``[since, until]``
+        sharing each given key (see :class:`~complaintflow.policies.IntakeSummary`),
+        aggregated by the server on the state rows' covering indexes."""
+        lo, hi = check_window(since, until, limit)
+        keys = asked(customer_id=customer_id, order_id=order_id, sku=sku, batch=batch,
+                     brand=brand)
+        c = self.tables.complaints
+        counts: dict[str, int] = {}
+        rows: dict[str, list[Any]] = {}
+        skus: dict[str, SkuCount] = {}
+        lowest = None
+        with self._tx("summarize recent complaints") as conn:
+            for key, value in keys.items():
+                where = (c.c[key] == value, c.c.received_at >= lo, c.c.received_at <= hi)
+                if key == "customer_id":
+                    counts[key], lowest = conn.execute(
+                        sa.select(sa.func.count(), sa.func.min(c.c.satisfaction)).where(*where)
+                    ).one()
+                else:
+                    counts[key] = conn.execute(
+                        sa.select(sa.func.count()).select_from(c).where(*where)).scalar_one()
+                if key == "brand":
+                    marked = sa.func.max(sa.case((c.c.scope != "point", 1), else_=0))
+                    skus = {r[0]: SkuCount(int(r[1]), bool(r[2])) for r in conn.execute(
+                        sa.select(c.c.sku, sa.func.count(), marked)
+                        .where(*where, c.c.sku.is_not(None)).group_by(c.c.sku))}
+                rows[key] = list(conn.execute(
+                    sa.select(*(c.c[n] for n in RECENT_COLUMNS)).where(*where)
+                    .order_by(c.c.received_at.desc(), c.c.id.desc()).limit(limit)))
+        return IntakeSummary(lo, hi, keys, counts, intake_rows(keys, rows), skus, lowest,
+                             limit, self)
 
     def counts(self, by: str, *, since: datetime | None = None,
                until: datetime | None = None) -> dict[str | None, int]:
@@ -695,6 +835,9 @@ class SQLStore(Closing):
         with self._tx("verify the database") as conn:
             rows = {r[0]: dict(r._mapping) for r in conn.execute(
                 sa.select(t.complaints.c.id, *(t.complaints.c[n] for n in _ROW_COLS)))}
+            snapshots = {r[0]: (r[1], r[2]) for r in conn.execute(
+                sa.select(t.complaints.c.id, t.complaints.c.snapshot,
+                          t.complaints.c.snapshot_version))}
             events: dict[str, list[Event]] = {}
             collect_events(events, conn.execute(
                 sa.select(ev.c.complaint_id, *_event_columns(ev))
@@ -702,4 +845,4 @@ class SQLStore(Closing):
             outbox = {r[0] for r in conn.execute(sa.select(t.outbox.c.event_id))}
         # replay_rows has checked that the replay is of ``id``
         return consistency_problems(rows, events, outbox,
-                                    lambda c: {"id": c.id, **self._values(c)})
+                                    lambda c: {"id": c.id, **self._values(c)}, snapshots)

@@ -23,8 +23,16 @@ from complaintflow.exceptions import (
     StoreError,
     ValidationError,
 )
+from complaintflow.policies._recent import (
+    INTAKE_LIMIT,
+    IntakeSummary,
+    SkuCount,
+    asked,
+    check_window,
+)
 from complaintflow.store._base import (
     DEFAULT_LEASE,
+    RECENT_COLUMNS,
     STATE_COLUMNS,
     Closing,
     DeadLetter,
@@ -33,6 +41,8 @@ from complaintflow.store._base import (
     Seen,
     check_by,
     check_claim,
+    check_erasure,
+    check_erasures_given,
     check_ids,
     check_limit,
     check_outbox_claim,
@@ -46,33 +56,47 @@ from complaintflow.store._base import (
     consistency_problems,
     dead_letter_refused,
     dumps,
+    erased_outbox,
     event_from_row,
+    intake_rows,
+    load_stored,
     outbox_event,
     outbox_item,
     outbox_items,
     received_window,
     recent_filters,
     replay_found,
-    replay_rows,
     state_row,
     unchanged,
     utc_text,
 )
 from complaintflow.store._schema import LATEST, SQLITE_MIGRATIONS
+from complaintflow.store._snapshot import encode as encode_snapshot
 
 __all__ = ["SQLiteStore"]
 
 _CHUNK: Final = 500
 _EVENT_COLS: Final = "seq, name, v, at, actor, data"
+#: What a write puts in the state row: its columns, then the snapshot.
+_WRITTEN: Final = (*STATE_COLUMNS, "snapshot", "snapshot_version")
 _INSERT_ROW: Final = (
-    f"INSERT INTO cf_complaints ({', '.join(STATE_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in STATE_COLUMNS)})"
+    f"INSERT INTO cf_complaints ({', '.join(_WRITTEN)}) "
+    f"VALUES ({', '.join('?' for _ in _WRITTEN)})"
 )
 _UPDATE_ROW: Final = (
     "UPDATE cf_complaints SET "
-    + ", ".join(f"{c} = ?" for c in STATE_COLUMNS[1:])
+    + ", ".join(f"{c} = ?" for c in _WRITTEN[1:])
     + ", claimed_by = NULL, claimed_until = NULL WHERE id = ? AND version = ?"
 )
+#: A load: the state row (its snapshot, then its columns) joined with the events from the
+#: snapshot's own on (the whole history when there is no snapshot), in order.
+_LOAD: Final = (
+    "SELECT c.snapshot, c.snapshot_version, "
+    + ", ".join(f"c.{c}" for c in STATE_COLUMNS)
+    + ", e.seq, e.name, e.v, e.at, e.actor, e.data FROM cf_complaints c "
+    "LEFT JOIN cf_events e ON e.complaint_id = c.id AND e.seq >= COALESCE(c.snapshot_version, 1)"
+)
+_ROW_END: Final = 2 + len(STATE_COLUMNS)
 _INSERT_EVENT: Final = (
     "INSERT INTO cf_events (complaint_id, seq, name, v, at, actor, data) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
@@ -126,6 +150,11 @@ def _row_values(complaint: Complaint) -> list[Any]:
     return [_sql_value(row[c]) for c in STATE_COLUMNS]
 
 
+def _written(complaint: Complaint) -> list[Any]:
+    """The state row a write puts: its columns and the complaint's snapshot."""
+    return [*_row_values(complaint), encode_snapshot(complaint), complaint.version]
+
+
 class SQLiteStore(Closing):
     """Complaints in one SQLite file: the embedded default (the command line uses it).
 
@@ -133,7 +162,7 @@ class SQLiteStore(Closing):
     >>> from complaintflow.store import SQLiteStore
     >>> store = SQLiteStore(":memory:")
     >>> store.schema_version
-    2
+    3
 
     Every write is one ``BEGIN IMMEDIATE`` transaction: the events, the current-state row
     and the outbox rows commit together or not at all. The file uses the WAL journal, so
@@ -143,17 +172,23 @@ class SQLiteStore(Closing):
     loss, ``"NORMAL"`` only against a crash of the process, at a lower cost.
 
     ``include_personal=False`` leaves ``data["personal"]`` (the complaint text and contact
-    fields) out of the outbox payloads; the events table always keeps it.
+    fields), the order id and the evidence quoted from the text out of the outbox payloads
+    and writes the customer id as its pseudonym under ``pseudonym_key``
+    (:func:`complaintflow.store.pseudonym`); the events table always keeps them until
+    :meth:`erase`. The connection runs with ``PRAGMA secure_delete = ON``, so bytes a
+    write replaces or deletes are overwritten with zeros, not left in free pages.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, include_personal: bool = True,
-                 synchronous: str = "FULL", timeout: float = 30.0) -> None:
+                 synchronous: str = "FULL", timeout: float = 30.0,
+                 pseudonym_key: bytes | None = None) -> None:
         if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
             raise ValidationError("synchronous", f"expected FULL, NORMAL or EXTRA, got {synchronous!r}")
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0:
             raise ValidationError("timeout", f"expected seconds >= 0, got {timeout!r}")
         self.path = os.fspath(path)
         self.include_personal = include_personal
+        self.pseudonym_key = pseudonym_key
         self._seen = Seen()
         self._lock = threading.RLock()
         self._batched = False
@@ -168,6 +203,8 @@ class SQLiteStore(Closing):
                 self._conn.execute("PRAGMA journal_mode = WAL").fetchone()
                 self._conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
                 self._conn.execute("PRAGMA foreign_keys = ON")
+                # erased personal data must not linger in free pages or unused cell space
+                self._conn.execute("PRAGMA secure_delete = ON")
                 self.schema_version = self._open_schema()
         except BaseException:
             self._conn.close()
@@ -300,17 +337,36 @@ class SQLiteStore(Closing):
             return version
 
     def _load(self, cur: sqlite3.Cursor, ids: Sequence[tuple[str, int]]) -> list[Complaint]:
-        """Replay the complaints ``ids`` (``(id, version)`` pairs), in that order."""
-        events: dict[str, list[Event]] = {cid: [] for cid, _ in ids}
-        keys = list(events)
+        """Load the complaints ``ids`` (``(id, version)`` pairs), in that order, each from
+        its snapshot and the events after it."""
+        rows: dict[str, list[Any]] = {cid: [] for cid, _ in ids}
+        keys = list(rows)
         for i in range(0, len(keys), _CHUNK):
             chunk = keys[i:i + _CHUNK]
             marks = ", ".join("?" for _ in chunk)
-            collect_events(events, cur.execute(
-                f"SELECT complaint_id, {_EVENT_COLS} FROM cf_events "
-                f"WHERE complaint_id IN ({marks}) ORDER BY complaint_id, seq", chunk))
-        return [self._seen.remember(replay_rows(cid, events[cid], version))
-                for cid, version in ids]
+            for r in cur.execute(f"{_LOAD} WHERE c.id IN ({marks}) ORDER BY c.id, e.seq", chunk):
+                rows[r[2]].append(r)
+        return [self._seen.remember(self._stored(cid, rows[cid])) for cid, _ in ids]
+
+    def _stored(self, complaint_id: str, rows: Sequence[Sequence[Any]]) -> Complaint:
+        """The complaint of the :data:`_LOAD` rows read for it (none: :class:`NotFound`)."""
+        if not rows:
+            raise NotFound(complaint_id)
+        first = rows[0]
+        state = list(first[2:_ROW_END])
+        events = [event_from_row(*r[_ROW_END:]) for r in rows if r[_ROW_END] is not None]
+        return load_stored(
+            complaint_id, version=state[STATE_COLUMNS.index("version")], snapshot=first[0],
+            snapshot_version=first[1], events=events,
+            prefix=lambda n: self._history(complaint_id, n),
+            row_matches=lambda c: _row_values(c) == state)
+
+    def _history(self, complaint_id: str, upto: int) -> list[Event]:
+        """Events ``1 … upto`` of a stored complaint (a lazy history's prefix)."""
+        with self._tx("read a history", write=False) as cur:
+            return [event_from_row(*r) for r in cur.execute(
+                f"SELECT {_EVENT_COLS} FROM cf_events WHERE complaint_id = ? AND seq <= ? "
+                "ORDER BY seq", (complaint_id, upto))]
 
     # -- writes ------------------------------------------------------------------------------
     def _append(self, cur: sqlite3.Cursor, complaint: Complaint, events: Sequence[Event]) -> None:
@@ -320,7 +376,7 @@ class SQLiteStore(Closing):
             for e in events
         ])
         items = outbox_items(cid, events, include_personal=self.include_personal,
-                             prepare=outbox_event)
+                             prepare=outbox_event, key=self.pseudonym_key)
         cur.executemany(_INSERT_OUTBOX, [
             (i.id, cid, i.event.seq, dumps(i.to_dict()), utc_text(i.event.at)) for i in items
         ])
@@ -333,7 +389,7 @@ class SQLiteStore(Closing):
                               (complaint.id,)).fetchone()
             if row is not None:
                 raise ConcurrencyError(complaint.id, 0, row[0])
-            cur.execute(_INSERT_ROW, _row_values(complaint))
+            cur.execute(_INSERT_ROW, _written(complaint))
             self._append(cur, complaint, events)
         return self._seen.remember(committed(complaint))
 
@@ -342,7 +398,7 @@ class SQLiteStore(Closing):
         with (conflicts(sqlite3.IntegrityError, complaint, complaint.committed),
               self._tx("save a complaint", write=True) as cur):
             if events:
-                values = _row_values(complaint)
+                values = _written(complaint)
                 cur.execute(_UPDATE_ROW, [*values[1:], complaint.id, complaint.committed])
                 updated = cur.rowcount == 1
             else:
@@ -354,15 +410,68 @@ class SQLiteStore(Closing):
             self._append(cur, complaint, events)
         return self._seen.remember(committed(complaint))
 
+    def erase(self, complaints: Sequence[Complaint], *, published: bool = True
+              ) -> Sequence[Complaint]:
+        """Commit erasures (see :meth:`complaintflow.store.Store.erase`) in one transaction,
+        then checkpoint the WAL (``TRUNCATE``) so the replaced pages leave the ``-wal``
+        file too. Inside :meth:`batch` the checkpoint waits for a later erasure or
+        :meth:`checkpoint`; a reader holding an old snapshot can also keep it from
+        completing (it then reports ``False``)."""
+        given = check_erasures_given(complaints)
+        out: list[Complaint] = []
+        # BEGIN IMMEDIATE holds the write lock from the start: the versions read are final
+        with self._tx("erase personal data", write=True) as cur:
+            for c in given:
+                rows = cur.execute(f"SELECT {_EVENT_COLS} FROM cf_events WHERE complaint_id = ? "
+                                   "ORDER BY seq", (c.id,)).fetchall()
+                stored = replay_found(c.id, [event_from_row(*r) for r in rows])
+                events = check_erasure(stored, c)
+                done = committed(c)
+                cur.executemany("UPDATE cf_events SET data = ? WHERE complaint_id = ? AND seq = ?", [
+                    (dumps(new.to_dict()["data"]), c.id, new.seq)
+                    for old, new in zip(stored.history, c.history, strict=False) if old != new])
+                values = _written(c)
+                cur.execute(_UPDATE_ROW, [*values[1:], c.id, stored.version])
+                if cur.rowcount != 1:
+                    raise ConcurrencyError(c.id, c.committed, None)
+                ids = [f"{c.id}:{n}" for n in range(1, stored.version + 1)]
+                for i in range(0, len(ids), _CHUNK):
+                    chunk = ids[i:i + _CHUNK]
+                    marks = ", ".join("?" for _ in chunk)
+                    for payload, was_published in cur.execute(
+                            f"SELECT payload, published FROM cf_outbox WHERE event_id IN ({marks})",
+                            chunk).fetchall():
+                        if was_published and not published:
+                            continue
+                        fresh = erased_outbox(done, outbox_item(json.loads(payload)),
+                                              include_personal=self.include_personal,
+                                              key=self.pseudonym_key)
+                        if fresh is not None:
+                            cur.execute("UPDATE cf_outbox SET payload = ? WHERE event_id = ?",
+                                        (dumps(fresh.to_dict()), fresh.id))
+                self._append(cur, c, events)
+                out.append(done)
+        for done in out:
+            self._seen.remember(done)
+        if not self._batched:
+            self.checkpoint()
+        return out
+
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the database file and truncate it (``PRAGMA
+        wal_checkpoint(TRUNCATE)``); ``False`` when a reader kept it from completing."""
+        with self._lock, self._errors("checkpoint the WAL"):
+            row = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return row is None or row[0] == 0
+
     # -- reads -------------------------------------------------------------------------------
     def get(self, complaint_id: str) -> Complaint:
         if not isinstance(complaint_id, str):
             raise NotFound(complaint_id)
         with self._tx("load a complaint", write=False) as cur:
-            events = [event_from_row(*r) for r in cur.execute(
-                f"SELECT {_EVENT_COLS} FROM cf_events WHERE complaint_id = ? ORDER BY seq",
-                (complaint_id,))]
-        return self._seen.remember(replay_found(complaint_id, events))
+            rows = cur.execute(f"{_LOAD} WHERE c.id = ? ORDER BY e.seq",
+                               (complaint_id,)).fetchall()
+        return self._seen.remember(self._stored(complaint_id, rows))
 
     def due(self, now: datetime, limit: int = 100) -> Sequence[Complaint]:
         at = utc_text(ensure_aware(now, "now"))
@@ -407,6 +516,44 @@ class SQLiteStore(Closing):
             args.append(check_limit(limit))
         with self._tx("find recent complaints", write=False) as cur:
             return self._load(cur, cur.execute(sql, args).fetchall())
+
+    def intake_summary(
+        self, *, since: datetime, until: datetime, customer_id: str | None = None,
+        order_id: str | None = None, sku: str | None = None, batch: str | None = None,
+        brand: str | None = None, limit: int = INTAKE_LIMIT,
+    ) -> IntakeSummary:
+        """Counts and the newest rows of the complaints received in ``[since, until]``
+        sharing each given key (see :class:`~complaintflow.policies.IntakeSummary`),
+        aggregated by SQLite on the state rows' covering indexes: the cost does not grow
+        with the number of complaints on a key."""
+        lo, hi = check_window(since, until, limit)
+        keys = asked(customer_id=customer_id, order_id=order_id, sku=sku, batch=batch,
+                     brand=brand)
+        window = (utc_text(lo), utc_text(hi))
+        counts: dict[str, int] = {}
+        rows: dict[str, list[Any]] = {}
+        skus: dict[str, SkuCount] = {}
+        lowest = None
+        with self._tx("summarize recent complaints", write=False) as cur:
+            for key, value in keys.items():
+                where = f"WHERE {key} = ? AND received_at >= ? AND received_at <= ?"
+                args = (value, *window)
+                if key == "customer_id":
+                    counts[key], lowest = cur.execute(
+                        f"SELECT COUNT(*), MIN(satisfaction) FROM cf_complaints {where}",
+                        args).fetchone()
+                else:
+                    (counts[key],) = cur.execute(
+                        f"SELECT COUNT(*) FROM cf_complaints {where}", args).fetchone()
+                if key == "brand":
+                    skus = {r[0]: SkuCount(r[1], bool(r[2])) for r in cur.execute(
+                        "SELECT sku, COUNT(*), MAX(scope <> 'point') FROM cf_complaints "
+                        f"{where} AND sku IS NOT NULL GROUP BY sku", args)}
+                rows[key] = cur.execute(
+                    f"SELECT {', '.join(RECENT_COLUMNS)} FROM cf_complaints {where} "
+                    "ORDER BY received_at DESC, id DESC LIMIT ?", (*args, limit)).fetchall()
+        return IntakeSummary(lo, hi, keys, counts, intake_rows(keys, rows), skus, lowest,
+                             limit, self)
 
     def counts(self, by: str, *, since: datetime | None = None,
                until: datetime | None = None) -> dict[str | None, int]:
@@ -512,8 +659,10 @@ class SQLiteStore(Closing):
         with self._tx("verify the database", write=False) as cur:
             rows = {r[0]: list(r) for r in cur.execute(
                 f"SELECT {', '.join(STATE_COLUMNS)} FROM cf_complaints")}
+            snapshots = {r[0]: (r[1], r[2]) for r in cur.execute(
+                "SELECT id, snapshot, snapshot_version FROM cf_complaints")}
             events: dict[str, list[Event]] = {}
             collect_events(events, cur.execute(f"SELECT complaint_id, {_EVENT_COLS} FROM cf_events "
                                                "ORDER BY complaint_id, seq"))
             outbox = {r[0] for r in cur.execute("SELECT event_id FROM cf_outbox")}
-        return consistency_problems(rows, events, outbox, _row_values)
+        return consistency_problems(rows, events, outbox, _row_values, snapshots)

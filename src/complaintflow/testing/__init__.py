@@ -8,7 +8,7 @@ Check that a workflow built on your own policies keeps every promise of the life
     TestMyWorkflow = workflow_machine(lambda clock: cf.Workflow(clock=clock, ...)).TestCase
 
 - strategies: :func:`complaints`, :func:`texts`, :func:`findings`, :func:`offers`,
-  :func:`actors`, :func:`amounts`, :func:`calendars`, :func:`commands`;
+  :func:`actors`, :func:`amounts`, :func:`calendars`, :func:`commands`, :func:`markets`;
 - :class:`WorkflowMachine` and :func:`workflow_machine`;
 - :mod:`complaintflow.testing.invariants`: plain assertion helpers for any test;
 - :mod:`complaintflow.testing.referee`: an independent referee of SLA outcomes
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
         complaints,
         customers,
         findings,
+        markets,
         offers,
         texts,
     )
@@ -67,6 +68,7 @@ __all__ = [
     "customers",
     "findings",
     "invariants",
+    "markets",
     "offers",
     "referee",
     "sla_outcomes",
@@ -92,6 +94,7 @@ _WHERE = {
     "commands": "strategies",
     "complaints": "strategies",
     "findings": "strategies",
+    "markets": "strategies",
     "offers": "strategies",
     "texts": "strategies",
 }

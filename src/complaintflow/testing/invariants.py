@@ -384,9 +384,12 @@ def _currencies(offer: Offer) -> set[str]:
 
 
 def check_single_currency(complaint: Complaint) -> None:
-    """Every amount of an offer, and every offer that pays anything, is in one currency
-    (the complaint's amount's currency when it has one)."""
-    expected = complaint.amount.currency if complaint.amount is not None else None
+    """Every amount of an offer, and every offer that pays anything, is in one currency:
+    the complaint's (its market's), which the price paid is in too."""
+    expected = complaint.currency
+    if complaint.amount is not None and complaint.amount.currency != expected:
+        raise _fail("single_currency", f"the price paid is in {complaint.amount.currency} on a "
+                    f"complaint of market {complaint.market}, in {expected}", complaint)
     for i, offer in enumerate(complaint.offers, start=1):
         found = _currencies(offer)
         if len(found) > 1:
@@ -396,9 +399,7 @@ def check_single_currency(complaint: Complaint) -> None:
         if not paying:
             continue
         (currency,) = found
-        if expected is None:
-            expected = currency
-        elif currency != expected:
+        if currency != expected:
             raise _fail("single_currency",
                         f"offer {i} pays in {currency} on a complaint in {expected}", complaint)
 
@@ -420,6 +421,8 @@ def check_offers_within_authority(complaint: Complaint, *, workflow: Workflow) -
         if goodwill is None:
             continue
         amount, currency = goodwill
+        if not amount:
+            continue
         raw = [data["actor_tier"]]
         if data.get("approved_by") is not None:
             raw.append(data.get("approver_tier"))
@@ -429,12 +432,16 @@ def check_offers_within_authority(complaint: Complaint, *, workflow: Workflow) -
             if tier is None:
                 raise _fail("offers_within_authority",
                             f"event {seq} names an unknown tier {value!r}", complaint)
-            limits.append((tier, policy.limit(tier)))
+            try:
+                limits.append((tier, policy.limit_in(tier, currency)))
+            except NotAuthorized:
+                raise _fail("single_currency", f"event {seq} grants goodwill in {currency}, in "
+                            f"which {tier.label} has no limit", complaint) from None
         if any(limit is None for _, limit in limits):
             continue
         for tier, limit in limits:
             assert limit is not None
-            if amount and currency != limit.currency:
+            if currency != limit.currency:
                 raise _fail("single_currency",
                             f"event {seq} grants goodwill in {currency} against a "
                             f"{tier.label} limit in {limit.currency}", complaint)

@@ -13,7 +13,9 @@ pytest then runs every ``test_*`` method against your store: adding, loading and
 (optimistic versions, all-or-nothing writes, only true records, the shared id and text
 limits), ``due`` and ``claim_due``, the outbox (``pending``, ``mark_published``,
 ``claim_outbox``, ``release_outbox``, ``dead_letter``, ``dead_letters``,
-``outbox_backlog``), ``recent`` and ``counts``, and ``retry``; some are Hypothesis
+``outbox_backlog``), ``recent`` and ``counts``, ``erase`` (personal data gone from
+the history and the outbox in one transaction, everything else kept), and ``retry``;
+some are Hypothesis
 properties. Optional hooks:
 
 - :attr:`StoreConformance.personal_setting`: set it to ``False`` when ``create_store``
@@ -53,6 +55,7 @@ from complaintflow.store import (  # noqa: E402
     NotFound,
     OutboxItem,
     Store,
+    erase_complaint,
     retry,
 )
 
@@ -473,6 +476,120 @@ class StoreConformance:
         # the history itself keeps it: the complaint still replays with its text
         assert store.get(c.id).text == c.text
         assert store.get(c.id).history[-1].data["personal"]["text"] == "my phone is 138..."
+
+    # -- erasure (PIPL art. 47, GDPR art. 17) --------------------------------------------------
+    def _two_customers(self, store: Store) -> tuple[cf.Workflow, cf.FrozenClock,
+                                                    list[cf.Complaint], cf.Complaint]:
+        """Customer C-ERASE's two complaints (text, contact, attributes, a message) and
+        customer C-KEEP's one."""
+        wf, clock = workflow(store)
+        mine = [
+            receive(wf, 1, customer_id="C-ERASE", contact={"phone": "+86 139 1111 2222"},
+                    customer={"address": "88 Erase Road"}, order_id="O-1"),
+            receive(wf, 2, customer_id="C-ERASE"),
+        ]
+        mine[0] = wf.acknowledge(mine[0], actor="agent-7")
+        mine[0] = wf.message(mine[0], text="call me on +86 139 1111 2222")
+        other = receive(wf, 3, customer_id="C-KEEP", contact={"phone": "+86 137 3333 4444"})
+        other = wf.message(other, text="my own +86 137 3333 4444")
+        clock.advance(timedelta(hours=2))
+        return wf, clock, mine, other
+
+    def test_erase_removes_personal_data_from_history_and_outbox(self, store: Store) -> None:
+        wf, _, mine, other = self._two_customers(store)
+        before = {c.id: wf.tick(store.get(c.id)) for c in mine}
+        store.mark_published([f"{mine[0].id}:1"])  # one already published
+        done = wf.erase("C-ERASE", actor="dpo-1", reason="customer request")
+        assert sorted(done.complaint_ids) == sorted(c.id for c in mine)
+        for c in mine:
+            after = store.get(c.id)
+            assert after.erased
+            assert after.text is None
+            assert not after.customer
+            assert after.evidence == ()
+            assert after.history[-1].name == "erased"
+            assert after.history[-1].actor == "dpo-1"
+            assert "customer request" in repr(after.history[-1].data)
+            b = before[c.id]
+            for field in ("state", "category", "severity", "scope", "tier", "deadlines",
+                          "completed", "breached", "warned", "offers", "customer_id",
+                          "order_id", "amount", "received_at"):
+                assert getattr(after, field) == getattr(b, field), field
+            assert after.outcomes() == b.outcomes()
+            assert cf.Complaint.replay(after.history) == after
+            assert cf.Complaint.from_dict(after.to_dict()) == after
+            dump = repr(after.to_dict())
+            assert "139 1111 2222" not in dump
+            assert "Erase Road" not in dump
+            assert "kettle" not in dump
+        outbox = repr([i.to_dict() for i in store.pending(1000)]
+                      + [d.item.to_dict() for d in store.dead_letters(1000)])
+        assert "139 1111 2222" not in outbox
+        assert "Erase Road" not in outbox
+        assert f"{mine[0].id}:{store.get(mine[0].id).version}" in outbox  # the erased event
+        # the other customer's data is untouched
+        kept = store.get(other.id)
+        assert kept.text == other.text
+        assert not kept.erased
+        assert "137 3333 4444" in repr(kept.to_dict())
+        assert "137 3333 4444" in repr([i.to_dict() for i in store.pending(1000)])
+
+    def test_erase_twice_or_an_unknown_customer_erases_nothing(self, store: Store) -> None:
+        wf, _, mine, _ = self._two_customers(store)
+        assert wf.erase("C-ERASE", actor="dpo-1", reason="request")
+        versions = [store.get(c.id).version for c in mine]
+        again = wf.erase("C-ERASE", actor="dpo-1", reason="request")
+        assert again.complaint_ids == ()
+        assert len(again) == 0
+        assert [store.get(c.id).version for c in mine] == versions
+        assert wf.erase("C-NOBODY", actor="dpo-1", reason="request").complaint_ids == ()
+
+    def test_work_goes_on_after_an_erasure(self, store: Store) -> None:
+        wf, _, mine, _ = self._two_customers(store)
+        wf.erase("C-ERASE", actor="dpo-1", reason="request")
+        c = store.get(mine[0].id)
+        c = wf.investigate(c, actor="agent-7", finding=finding())
+        c = wf.message(c, text="new words after the erasure")
+        assert store.get(c.id) == c
+        assert c.erased
+        assert wf.erase("C-ERASE", actor="dpo-1", reason="again").complaint_ids == (c.id,)
+        assert "new words" not in repr(store.get(c.id).to_dict())
+
+    def test_erase_refuses_a_complaint_changed_since_it_was_loaded(self, store: Store) -> None:
+        wf, clock, mine, _ = self._two_customers(store)
+        loaded = [store.get(c.id) for c in mine]
+        wf.escalate(loaded[1], actor="agent-7", reason="loud")  # changes it after loading
+        erased = [erase_complaint(c, at=clock.now(), actor="dpo-1", reason="request",
+                                  published=True) for c in loaded]
+        with pytest.raises(cf.ConcurrencyError):
+            store.erase(erased)
+        # nothing was erased, not even the complaint that had not changed
+        assert store.get(mine[0].id).text == loaded[0].text
+        assert not store.get(mine[0].id).erased
+
+    def test_erase_refuses_what_is_more_than_an_erasure(self, store: Store) -> None:
+        _, clock, mine, _ = self._two_customers(store)
+        c = store.get(mine[0].id)
+        erased = erase_complaint(c, at=clock.now(), actor="dpo-1", reason="request",
+                                 published=True)
+        with pytest.raises(cf.ValidationError):
+            store.erase(erased)  # type: ignore[arg-type]  # one complaint, not a sequence
+        with pytest.raises(cf.ComplaintflowError):
+            store.erase([c])  # no erased event: a plain save in disguise
+        assert store.get(c.id) == c
+
+    def test_a_broken_erasure_leaves_everything_as_it_was(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        wf, _, mine, _ = self._two_customers(store)
+        before = [store.get(c.id) for c in mine]
+        pending = [i.to_dict() for i in store.pending(1000)]
+        self.break_outbox(monkeypatch)
+        with pytest.raises(RuntimeError, match="outbox broke"):
+            wf.erase("C-ERASE", actor="dpo-1", reason="request")
+        monkeypatch.undo()
+        assert [store.get(c.id) for c in mine] == before
+        assert [i.to_dict() for i in store.pending(1000)] == pending
 
     # -- outbox claims (several relays on one store) ----------------------------------------
     def _three_events_each(self, store: Store) -> tuple[cf.Complaint, cf.Complaint]:

@@ -62,6 +62,7 @@ __all__ = [
     "complaints",
     "customers",
     "findings",
+    "markets",
     "offers",
     "texts",
 ]
@@ -196,6 +197,22 @@ def findings(*, causes: SearchStrategy[str] | None = None,
         evidence=evidence,
         note=st.sampled_from(("", "cross-checked", "已核實")),
     )
+
+
+@_checked_at_test_time
+def markets(*, codes: Collection[str] | None = None) -> SearchStrategy[str]:
+    """Market codes for ``receive(market=...)``: every market defined
+    (:data:`complaintflow.policies.MARKETS`), or those of ``codes``."""
+    from complaintflow._markets import MARKET_CURRENCIES
+
+    chosen = tuple(codes) if codes is not None else tuple(sorted(MARKET_CURRENCIES))
+    unknown = sorted(set(chosen) - set(MARKET_CURRENCIES))
+    if unknown or not chosen:
+        raise ValueError(f"unknown market codes {unknown!r}" if unknown else "codes must not be empty")
+    return st.sampled_from(chosen)
+
+
+_markets = markets
 
 
 @_checked_at_test_time
@@ -368,6 +385,12 @@ def commands(*, names: Collection[str] | None = None, actors: SearchStrategy[Act
 
 
 # -- complaints ---------------------------------------------------------------------------------
+def _currency(market: str) -> str:
+    from complaintflow._markets import market_currency
+
+    return market_currency(market)
+
+
 def _default_factory(clock: FrozenClock) -> Workflow:
     return Workflow(clock=clock)
 
@@ -397,8 +420,13 @@ def complaints(
     channels: SearchStrategy[str] | None = None,
     received_at: SearchStrategy[datetime] | None = None,
     max_detours: int = 6,
+    markets: SearchStrategy[str] | None = None,
+    prices: bool = True,
 ) -> SearchStrategy[Complaint]:
     """Complaints in any state reachable from receipt (or one of ``states``).
+
+    Each belongs to a market drawn from ``markets`` (default: every market defined) and,
+    with ``prices``, often carries the price paid, in that market's currency.
 
     Each is received by a fresh workflow (``factory(clock)``, default policies by default)
     on a :class:`~complaintflow.FrozenClock` and driven there by real commands, with up to
@@ -415,6 +443,7 @@ def complaints(
     if max_detours < 0:
         raise ValueError(f"max_detours must be >= 0, got {max_detours}")
     text_s = texts if texts is not None else _texts()
+    market_s = markets if markets is not None else _markets()
     channel_s = channels if channels is not None else st.sampled_from(CHANNELS)
     start_s = received_at if received_at is not None else st.datetimes(
         min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31),  # noqa: DTZ001
@@ -428,8 +457,12 @@ def complaints(
         clock = FrozenClock(draw(start_s))
         workflow = make(clock)
         dist = _distances(workflow, target)
+        market = draw(market_s)
+        price = draw(st.one_of(st.none(), amounts(
+            currencies=st.just(_currency(market)), min_value=Decimal("0.01")))) if prices else None
         c = workflow.receive(draw(text_s), customer_id=f"C-{draw(st.integers(1, 9999))}",
-                             channel=draw(channel_s), customer=draw(_customers()))
+                             channel=draw(channel_s), customer=draw(_customers()),
+                             market=market, amount=price)
         assume(c.state in dist)
         detours = draw(st.integers(0, max_detours))
         # one person handles the case; the executive steps in where they may not act

@@ -13,7 +13,8 @@ machine far better than the absolute figures.
 
 Relay rows need the real servers; their addresses come from ``COMPLAINTFLOW_BENCH_NATS``,
 ``COMPLAINTFLOW_BENCH_AMQP`` and ``COMPLAINTFLOW_BENCH_REDIS`` (default: the local ports),
-and a server that cannot be reached is reported and skipped.
+and a server that cannot be reached is reported and skipped. The async rows use
+PostgreSQL at ``COMPLAINTFLOW_BENCH_POSTGRES`` (default: the local ``test`` database).
 """
 
 from __future__ import annotations
@@ -416,6 +417,139 @@ def _demo_seconds(n: int, seed: int = 618) -> float:
     for extra in ("", "-wal", "-shm"):
         Path(f"{db}{extra}").unlink(missing_ok=True)
     return elapsed
+
+
+# -- the async face on PostgreSQL: throughput and the event loop's worst gap -----------------
+
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+CONCURRENT = 50
+
+
+def _bench_pg() -> str:
+    url = os.environ.get("COMPLAINTFLOW_BENCH_POSTGRES", PG_DEFAULT)
+    if not _reachable(url.replace("+psycopg", "")):
+        raise Skipped(f"no PostgreSQL server at {url}")
+    return url
+
+
+@contextmanager
+def _pg_tables(url: str) -> Iterator[str]:
+    """A table prefix of its own in the benchmark database, dropped afterwards."""
+    import sqlalchemy as sa
+
+    from complaintflow.store import SQLStore
+
+    prefix = f"cfb{uuid.uuid4().hex[:8]}_"
+    try:
+        with SQLStore(url, prefix=prefix):
+            pass
+    except cf.StoreError as exc:
+        raise Skipped(f"cannot use PostgreSQL at {url}: {exc}") from exc
+    try:
+        yield prefix
+    finally:
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+        with engine.begin() as conn:
+            for table in ("outbox", "events", "complaints", "schema"):
+                conn.execute(sa.text(f'DROP TABLE IF EXISTS "{prefix}{table}" CASCADE'))
+        engine.dispose()
+
+
+async def _async_commands(url: str, prefix: str, per_case: int,
+                          heartbeat: bool = False) -> tuple[float, float, float]:
+    """``CONCURRENT`` complaints, each receiving ``per_case`` messages in a task of its own,
+    all at once: (commands per second, worst event-loop gap in ms, one command alone in
+    ms, measured first)."""
+    from complaintflow.store import AsyncSQLStore
+
+    async with AsyncSQLStore(url, prefix=prefix) as store:
+        wf = cf.AsyncWorkflow(store=store, clock=cf.FrozenClock(T0))
+        cases = [await wf.receive("the kettle leaks", customer_id=f"C-{n}", channel="hotline")
+                 for n in range(CONCURRENT)]
+        alone = []
+        for n in range(min(10, CONCURRENT)):
+            start = time.perf_counter()
+            cases[n] = await wf.message(cases[n], text="first news")
+            alone.append(time.perf_counter() - start)
+        worst, stop = 0.0, asyncio.Event()
+
+        async def beat() -> None:
+            nonlocal worst
+            last = time.perf_counter()
+            while not stop.is_set():
+                await asyncio.sleep(0)
+                now = time.perf_counter()
+                worst, last = max(worst, now - last), now
+
+        async def one(n: int) -> None:
+            c = cases[n]
+            for k in range(per_case):
+                c = await wf.message(c, text=f"any news? ({k})")
+
+        task = asyncio.create_task(beat()) if heartbeat else None
+        start = time.perf_counter()
+        await asyncio.gather(*(one(n) for n in range(CONCURRENT)))
+        elapsed = time.perf_counter() - start
+        stop.set()
+        if task is not None:
+            await task
+    alone.sort()
+    return CONCURRENT * per_case / elapsed, worst * 1000, alone[len(alone) // 2] * 1000
+
+
+def _sync_commands(url: str, prefix: str, per_case: int, threads: int = 4) -> float:
+    """The same work through the sync face in ``threads`` threads: commands per second."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from complaintflow.store import SQLStore
+
+    with SQLStore(url, prefix=prefix) as store:
+        wf = cf.Workflow(store=store, clock=cf.FrozenClock(T0))
+        cases = [wf.receive("the kettle leaks", customer_id=f"C-{n}", channel="hotline")
+                 for n in range(CONCURRENT)]
+
+        def one(n: int) -> None:
+            c = cases[n]
+            for k in range(per_case):
+                c = wf.message(c, text=f"any news? ({k})")
+
+        start = time.perf_counter()
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(one, range(CONCURRENT)))
+        elapsed = time.perf_counter() - start
+    return CONCURRENT * per_case / elapsed
+
+
+@benchmark("async_pg")
+def async_pg(sizes: Sizes) -> list[Row]:
+    """Commands per second: 50 at once through the async face (one event loop) against
+    the sync face in 4 threads, on the same PostgreSQL."""
+    url = _bench_pg()
+    per_case = 2 if sizes.quick else 20
+    ours, base = [], []
+    for _ in range(sizes.repeats):
+        with _pg_tables(url) as prefix:
+            ours.append(asyncio.run(_async_commands(url, prefix, per_case))[0])
+        with _pg_tables(url) as prefix:
+            base.append(_sync_commands(url, prefix, per_case))
+    return [row("async_pg", max(ours), "commands/s",
+                f"sync face, 4 threads ({CONCURRENT} complaints)", max(base), target="≥ 1×")]
+
+
+@benchmark("loop_lag")
+def loop_lag(sizes: Sizes) -> list[Row]:
+    """The event loop's worst gap (a heartbeat task beside 50 concurrent async commands)
+    against one command's own time alone: the loop is never held for a whole command."""
+    url = _bench_pg()
+    per_case = 2 if sizes.quick else 10
+    gaps, alone = [], []
+    for _ in range(sizes.repeats):
+        with _pg_tables(url) as prefix:
+            _, gap, single = asyncio.run(_async_commands(url, prefix, per_case, heartbeat=True))
+        gaps.append(gap)
+        alone.append(single)
+    return [row("loop_lag", min(gaps), "ms", "one async command alone", min(alone),
+                target="≤ 2×")]
 
 
 @benchmark("demo_peak")

@@ -11,6 +11,7 @@ import typing
 import attrs
 
 from complaintflow import exceptions as exceptions
+from complaintflow._async import AsyncListener, AsyncWorkflow
 from complaintflow._clock import Clock, FrozenClock, SystemClock
 from complaintflow._commands import COMMANDS, Argument, Command
 from complaintflow._complaint import Complaint, SlaOutcome, StageClock, register_fold
@@ -47,6 +48,8 @@ __all__ = [
     "Actor",
     "Allowed",
     "Argument",
+    "AsyncListener",
+    "AsyncWorkflow",
     "AuthorityExceeded",
     "BusinessCalendar",
     "Cause",

@@ -49,13 +49,19 @@ class Prefix:
         found = self._events
         if found is not None:
             return found
+        load = self._load
+        if load is None:  # pragma: no cover - another reader has just finished
+            assert self._events is not None
+            return self._events
+        # read without holding the lock: a read that waits on I/O must not block other
+        # readers of the same thread (the async face runs commands as greenlets on one
+        # thread); two concurrent reads read the same stored rows, and the first one kept
+        events = tuple(load())
+        if len(events) != self.length:  # the loader checks; never trust a count
+            raise IntegrityError(f"a stored history: expected {self.length} events "
+                                 f"before the snapshot, read {len(events)}")
         with self._lock:
             if self._events is None:
-                assert self._load is not None
-                events = tuple(self._load())
-                if len(events) != self.length:  # the loader checks; never trust a count
-                    raise IntegrityError(f"a stored history: expected {self.length} events "
-                                         f"before the snapshot, read {len(events)}")
                 self._events = events
                 self._load = None
             return self._events

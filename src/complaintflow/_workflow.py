@@ -44,6 +44,7 @@ from complaintflow._markets import DEFAULT_MARKET, check_market, market_currency
 from complaintflow._values import STAGES, Actor, Finding, Money, Offer, State, Tier
 from complaintflow.exceptions import (
     ComplaintflowError,
+    ConcurrencyError,
     CurrencyMismatch,
     InvalidTransition,
     UnknownCommand,
@@ -127,6 +128,16 @@ def _channels(value: Iterable[str]) -> frozenset[str]:
     if not out:
         raise ValidationError("channels", "at least one channel is needed")
     return out
+
+
+def check_expected(complaint: Complaint, expected_version: object) -> None:
+    """Refuse a command on ``complaint`` when the caller expected another version."""
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int) \
+            or expected_version < 0:
+        raise ValidationError("expected_version",
+                              f"expected a version number >= 0, got {expected_version!r}")
+    if expected_version != complaint.version:
+        raise ConcurrencyError(complaint.id, expected_version, complaint.version)
 
 
 class _Summarizing:
@@ -543,14 +554,19 @@ class Workflow:
 
     # -- the generic command ------------------------------------------------------------------
     def fire(self, complaint: Complaint, command: str, *, actor: Actor | str | None = None,
-             **data: Any) -> Complaint:
+             expected_version: int | None = None, **data: Any) -> Complaint:
         """Run ``command`` by name: ``wf.fire(c, "acknowledge", actor="agent-7")``.
 
         An unknown name raises :class:`~complaintflow.UnknownCommand`; a command the state
-        does not allow raises :class:`~complaintflow.InvalidTransition`.
+        does not allow raises :class:`~complaintflow.InvalidTransition`. ``expected_version``
+        (an HTTP ``If-Match``, say) is the version the caller last saw: when the complaint
+        is at another one, :class:`~complaintflow.ConcurrencyError` names both and nothing
+        runs (a store's own check then catches a change between loading and saving).
         """
         if not isinstance(complaint, Complaint):
             raise ValidationError("complaint", f"expected a Complaint, got {type(complaint).__name__}")
+        if expected_version is not None:
+            check_expected(complaint, expected_version)
         if command == "tick":
             return self.tick(complaint, **data)
         spec = self._commands.get(command) if isinstance(command, str) else None
@@ -787,78 +803,107 @@ class Workflow:
 
     # -- named commands (thin wrappers over fire; a test checks them against the registry) --
     def acknowledge(self, complaint: Complaint, *, actor: Actor | str,
-                    promise: datetime | None = None) -> Complaint:
+                    promise: datetime | None = None,
+                    expected_version: int | None = None) -> Complaint:
         """Tell the customer we have it, with a committed time (default: the proposal deadline)."""
-        return self.fire(complaint, "acknowledge", actor=actor, promise=promise)
+        return self.fire(complaint, "acknowledge", actor=actor, promise=promise,
+                         expected_version=expected_version)
 
-    def investigate(self, complaint: Complaint, *, actor: Actor | str, finding: Finding) -> Complaint:
+    def investigate(self, complaint: Complaint, *, actor: Actor | str, finding: Finding,
+                    expected_version: int | None = None) -> Complaint:
         """Record the finding: root cause, responsible party and evidence."""
-        return self.fire(complaint, "investigate", actor=actor, finding=finding)
+        return self.fire(complaint, "investigate", actor=actor, finding=finding,
+                         expected_version=expected_version)
 
     def propose(self, complaint: Complaint, *, actor: Actor | str, offer: Offer | None = None,
-                approved_by: Actor | str | None = None) -> Complaint:
+                approved_by: Actor | str | None = None,
+                expected_version: int | None = None) -> Complaint:
         """Offer a remedy; without ``offer`` the compensation ladder picks the next rung."""
-        return self.fire(complaint, "propose", actor=actor, offer=offer, approved_by=approved_by)
+        return self.fire(complaint, "propose", actor=actor, offer=offer, approved_by=approved_by,
+                         expected_version=expected_version)
 
-    def decline(self, complaint: Complaint, *, actor: Actor | str, reason: str) -> Complaint:
+    def decline(self, complaint: Complaint, *, actor: Actor | str, reason: str,
+                expected_version: int | None = None) -> Complaint:
         """The customer declined the offer: back to investigation; the next offer steps up."""
-        return self.fire(complaint, "decline", actor=actor, reason=reason)
+        return self.fire(complaint, "decline", actor=actor, reason=reason,
+                         expected_version=expected_version)
 
-    def resolve(self, complaint: Complaint, *, actor: Actor | str) -> Complaint:
+    def resolve(self, complaint: Complaint, *, actor: Actor | str,
+                expected_version: int | None = None) -> Complaint:
         """The customer accepted the offer and the remedy was carried out."""
-        return self.fire(complaint, "resolve", actor=actor)
+        return self.fire(complaint, "resolve", actor=actor,
+                         expected_version=expected_version)
 
-    def revisit(self, complaint: Complaint, *, actor: Actor | str, satisfaction: int) -> Complaint:
+    def revisit(self, complaint: Complaint, *, actor: Actor | str, satisfaction: int,
+                expected_version: int | None = None) -> Complaint:
         """Record the follow-up call and the customer's satisfaction (1-5)."""
-        return self.fire(complaint, "revisit", actor=actor, satisfaction=satisfaction)
+        return self.fire(complaint, "revisit", actor=actor, satisfaction=satisfaction,
+                         expected_version=expected_version)
 
-    def reopen(self, complaint: Complaint, *, actor: Actor | str, reason: str) -> Complaint:
+    def reopen(self, complaint: Complaint, *, actor: Actor | str, reason: str,
+               expected_version: int | None = None) -> Complaint:
         """The customer is not satisfied: back to investigation; the proposal and
         resolution deadlines are planned again from now and the follow-up is cancelled.
 
         Allowed from resolved or revisited within the escalation policy's reopen window
         after the resolution (default 30 days); later, or once the case is archived, the
         refusal says to open a follow-up: ``receive(..., follow_up_of=complaint.id)``."""
-        return self.fire(complaint, "reopen", actor=actor, reason=reason)
+        return self.fire(complaint, "reopen", actor=actor, reason=reason,
+                         expected_version=expected_version)
 
     def archive(self, complaint: Complaint, *, actor: Actor | str,
-                summary: str | None = None) -> Complaint:
+                summary: str | None = None,
+                expected_version: int | None = None) -> Complaint:
         """Close the case with a summary or lesson learned."""
-        return self.fire(complaint, "archive", actor=actor, summary=summary)
+        return self.fire(complaint, "archive", actor=actor, summary=summary,
+                         expected_version=expected_version)
 
-    def withdraw(self, complaint: Complaint, *, actor: Actor | str, reason: str) -> Complaint:
+    def withdraw(self, complaint: Complaint, *, actor: Actor | str, reason: str,
+                 expected_version: int | None = None) -> Complaint:
         """The customer withdrew the complaint."""
-        return self.fire(complaint, "withdraw", actor=actor, reason=reason)
+        return self.fire(complaint, "withdraw", actor=actor, reason=reason,
+                         expected_version=expected_version)
 
     def reject(self, complaint: Complaint, *, actor: Actor | str, reason: str,
-               evidence: Sequence[str] = ()) -> Complaint:
+               evidence: Sequence[str] = (),
+               expected_version: int | None = None) -> Complaint:
         """Refuse an invalid or abusive complaint, after verification: ``evidence`` names
         what the refusal rests on."""
-        return self.fire(complaint, "reject", actor=actor, reason=reason, evidence=evidence)
+        return self.fire(complaint, "reject", actor=actor, reason=reason, evidence=evidence,
+                         expected_version=expected_version)
 
     def escalate(self, complaint: Complaint, *, actor: Actor | str, reason: str,
-                 to: Tier | str | None = None) -> Complaint:
+                 to: Tier | str | None = None,
+                 expected_version: int | None = None) -> Complaint:
         """Raise the owning tier (one up, or ``to``); the state does not change."""
-        return self.fire(complaint, "escalate", actor=actor, reason=reason, to=to)
+        return self.fire(complaint, "escalate", actor=actor, reason=reason, to=to,
+                         expected_version=expected_version)
 
-    def await_customer(self, complaint: Complaint, *, actor: Actor | str, reason: str) -> Complaint:
+    def await_customer(self, complaint: Complaint, *, actor: Actor | str, reason: str,
+                       expected_version: int | None = None) -> Complaint:
         """Pause the SLA clocks while we wait for the customer (the pause has its own limit)."""
-        return self.fire(complaint, "await_customer", actor=actor, reason=reason)
+        return self.fire(complaint, "await_customer", actor=actor, reason=reason,
+                         expected_version=expected_version)
 
-    def customer_replied(self, complaint: Complaint, *, actor: Actor | str) -> Complaint:
+    def customer_replied(self, complaint: Complaint, *, actor: Actor | str,
+                         expected_version: int | None = None) -> Complaint:
         """Resume the SLA clocks: open deadlines move by the paused time."""
-        return self.fire(complaint, "customer_replied", actor=actor)
+        return self.fire(complaint, "customer_replied", actor=actor,
+                         expected_version=expected_version)
 
     def message(self, complaint: Complaint, *, text: str, channel: str | None = None,
-                actor: Actor | str | None = None) -> Complaint:
+                actor: Actor | str | None = None,
+                expected_version: int | None = None) -> Complaint:
         """Record a message from the customer on the case (resumes a paused clock). A
         resolved case takes messages within its reopen window; later, or once archived,
         the refusal says to open a follow-up instead."""
-        return self.fire(complaint, "message", actor=actor, text=text, channel=channel)
+        return self.fire(complaint, "message", actor=actor, text=text, channel=channel,
+                         expected_version=expected_version)
 
     def reclassify(self, complaint: Complaint, *, actor: Actor | str, reason: str,
                    category: str | None = None, dimension: str | None = None,
-                   severity: int | None = None, scope: str | None = None) -> Complaint:
+                   severity: int | None = None, scope: str | None = None,
+                   expected_version: int | None = None) -> Complaint:
         """Correct the classification with a reason, by intake's rules.
 
         The category must be one the classifier knows; a safety category is severity 1
@@ -868,13 +913,16 @@ class Workflow:
         breached stays breached, and the owning tier never goes down.
         """
         return self.fire(complaint, "reclassify", actor=actor, reason=reason, category=category,
-                         dimension=dimension, severity=severity, scope=scope)
+                         dimension=dimension, severity=severity, scope=scope,
+                         expected_version=expected_version)
 
     def take_over(self, complaint: Complaint, *, actor: Actor | str,
-                  reason: str | None = None) -> Complaint:
+                  reason: str | None = None,
+                  expected_version: int | None = None) -> Complaint:
         """Become the case's one owner (a shift change, a supervisor stepping in); recorded
         as a ``taken_over`` event."""
-        return self.fire(complaint, "take_over", actor=actor, reason=reason)
+        return self.fire(complaint, "take_over", actor=actor, reason=reason,
+                         expected_version=expected_version)
 
     # -- personal data --------------------------------------------------------------------
     def erase(self, customer_id: str, *, actor: Actor | str, reason: str,

@@ -12,6 +12,12 @@ several relays can share (``claim_outbox``, ``release_outbox``, ``dead_letter``)
 raises :class:`~complaintflow.exceptions.OperationalError` (retryable) or
 :class:`~complaintflow.exceptions.IntegrityError` when the database says no. A store of
 your own passes :class:`complaintflow.testing.StoreConformance`.
+
+For async code (``cf.AsyncWorkflow``): ``AsyncSQLStore(url)`` (SQLAlchemy's asyncio
+engine: psycopg 3 async for PostgreSQL, aiosqlite for SQLite; ``pip install
+'complaintflow[async]'``, imported only when first used), ``AsyncSQLiteStore(path)`` (the
+SQLite store's own files, each call in a worker thread) and ``AsyncMemoryStore()``, all
+one ``AsyncStore`` protocol: the ``Store`` methods, awaited.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from complaintflow._erasure import erase_complaint
 from complaintflow._events import pseudonym
+from complaintflow.store._async import AsyncMemoryStore, AsyncSQLiteStore, AsyncStore
 from complaintflow.store._base import (
     DEFAULT_LEASE,
     ID_ALPHABET,
@@ -39,6 +46,7 @@ from complaintflow.store._schema import LATEST as SCHEMA_VERSION
 from complaintflow.store._sqlite import SQLiteStore
 
 if TYPE_CHECKING:
+    from complaintflow.store._async_sql import AsyncSQLStore
     from complaintflow.store._sql import SQLStore, Tables, sql_tables
 
 __all__ = [
@@ -48,6 +56,10 @@ __all__ = [
     "MAX_KEY_LENGTH",
     "MAX_TEXT_LENGTH",
     "SCHEMA_VERSION",
+    "AsyncMemoryStore",
+    "AsyncSQLStore",
+    "AsyncSQLiteStore",
+    "AsyncStore",
     "DeadLetter",
     "MemoryStore",
     "NotFound",
@@ -68,6 +80,10 @@ _LAZY = frozenset({"SQLStore", "Tables", "sql_tables"})
 
 
 def __getattr__(name: str) -> Any:
+    if name == "AsyncSQLStore":
+        from complaintflow.store import _async_sql
+
+        return _async_sql.AsyncSQLStore
     if name in _LAZY:
         from complaintflow.store import _sql
 

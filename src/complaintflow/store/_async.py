@@ -1,0 +1,266 @@
+"""Async stores: the ``AsyncStore`` protocol, and async faces over the sync backends.
+
+An async store does no blocking I/O on the event loop. Each one here runs the very code
+of a sync backend (the same statements, checks, loading and error mapping), so a change
+to a sync store carries over:
+
+- :class:`AsyncSQLStore` (``complaintflow.store._async_sql``) runs :class:`SQLStore` on
+  SQLAlchemy's asyncio engine; the database I/O is awaited through SQLAlchemy's greenlet
+  bridge (the way its own ``AsyncSession`` runs the ORM);
+- :class:`AsyncSQLiteStore` runs :class:`SQLiteStore` in worker threads (the stdlib
+  ``sqlite3`` module releases the GIL while the database works), so it opens the very
+  files the command line writes;
+- :class:`AsyncMemoryStore` is :class:`MemoryStore` behind ``await`` (it does no I/O).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol, Self, runtime_checkable
+
+from complaintflow._complaint import Complaint
+from complaintflow.store._base import DEFAULT_LEASE, DeadLetter, OutboxItem, Store
+from complaintflow.store._memory import MemoryStore
+from complaintflow.store._sqlite import SQLiteStore
+
+__all__ = ["AsyncMemoryStore", "AsyncSQLiteStore", "AsyncStore", "Bridged", "materialized"]
+
+
+def materialized(value: Any) -> Any:
+    """``value`` (a complaint, or a sequence of them) with every history read into memory.
+
+    A sync store may hand out complaints whose older events are read on first access;
+    on the async face that read would happen later, outside the bridge (on the event
+    loop, or after the store is closed), so the async stores and workflow read them
+    while they still can, in the same call."""
+    if isinstance(value, Complaint):
+        history = value.history
+        if not getattr(history, "loaded", True) and len(history):
+            history[0]  # reads (and keeps) the stored prefix
+    elif isinstance(value, list | tuple):
+        for item in value:
+            if isinstance(item, Complaint):
+                materialized(item)
+    return value
+
+
+@runtime_checkable
+class AsyncStore(Protocol):
+    """The :class:`~complaintflow.store.Store` protocol, awaited: every method a
+    coroutine with the same arguments, results and errors."""
+
+    async def add(self, complaint: Complaint) -> Complaint: ...
+
+    async def get(self, complaint_id: str) -> Complaint: ...
+
+    async def save(self, complaint: Complaint) -> Complaint: ...
+
+    async def due(self, now: datetime, limit: int = 100) -> Sequence[Complaint]: ...
+
+    async def claim_due(self, now: datetime, limit: int = 100, worker: str = "worker", *,
+                        lease: timedelta = DEFAULT_LEASE) -> Sequence[Complaint]: ...
+
+    async def pending(self, limit: int = 100) -> Sequence[OutboxItem]: ...
+
+    async def mark_published(self, ids: Iterable[str], *, worker: str | None = None) -> None: ...
+
+    async def recent(
+        self, *, since: datetime, customer_id: str | None = None, sku: str | None = None,
+        batch: str | None = None, order_id: str | None = None, brand: str | None = None,
+        limit: int | None = None,
+    ) -> Sequence[Complaint]: ...
+
+    async def counts(self, by: str, *, since: datetime | None = None,
+                     until: datetime | None = None) -> dict[str | None, int]: ...
+
+
+class Bridged:
+    """An async store that runs a sync one: each method awaits :meth:`_call`, which each
+    backend implements (greenlet bridge, worker thread, or a plain call)."""
+
+    async def _call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    async def _greenlet_store(self) -> Store | None:
+        """The sync store to use inside SQLAlchemy's greenlet bridge (where the async face
+        runs the workflow), or ``None`` when it must be awaited call by call."""
+        return None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Release what the store holds (connections, pool)."""
+
+    # -- the Store protocol, awaited ---------------------------------------------------------
+    async def add(self, complaint: Complaint) -> Complaint:
+        """Store a new complaint (see :meth:`Store.add`)."""
+        out: Complaint = await self._call("add", complaint)
+        return out
+
+    async def get(self, complaint_id: str) -> Complaint:
+        """The stored complaint; :class:`~complaintflow.NotFound` if unknown."""
+        out: Complaint = await self._call("get", complaint_id)
+        return out
+
+    async def save(self, complaint: Complaint) -> Complaint:
+        """Append the new events; :class:`~complaintflow.ConcurrencyError` when stale."""
+        out: Complaint = await self._call("save", complaint)
+        return out
+
+    async def due(self, now: datetime, limit: int = 100) -> Sequence[Complaint]:
+        """Complaints whose next deadline (or warning) is at or before ``now``."""
+        out: Sequence[Complaint] = await self._call("due", now, limit)
+        return out
+
+    async def claim_due(self, now: datetime, limit: int = 100, worker: str = "worker", *,
+                        lease: timedelta = DEFAULT_LEASE) -> Sequence[Complaint]:
+        """Like :meth:`due`, reserving what it returns for ``worker``."""
+        out: Sequence[Complaint] = await self._call("claim_due", now, limit, worker, lease=lease)
+        return out
+
+    async def pending(self, limit: int = 100) -> Sequence[OutboxItem]:
+        """Committed events not yet published, oldest first."""
+        out: Sequence[OutboxItem] = await self._call("pending", limit)
+        return out
+
+    async def mark_published(self, ids: Iterable[str], *, worker: str | None = None) -> None:
+        """Take published events out of the pending outbox."""
+        await self._call("mark_published", list(ids) if not isinstance(ids, str) else ids,
+                         worker=worker)
+
+    async def claim_outbox(self, worker: str, limit: int = 100, *,
+                           lease: timedelta = DEFAULT_LEASE,
+                           now: datetime | None = None) -> Sequence[OutboxItem]:
+        """Reserve up to ``limit`` pending items for ``worker``."""
+        out: Sequence[OutboxItem] = await self._call("claim_outbox", worker, limit, lease=lease,
+                                                     now=now)
+        return out
+
+    async def release_outbox(self, ids: Iterable[str], *, worker: str) -> None:
+        """Give back ``worker``'s claims on ``ids`` unpublished."""
+        await self._call("release_outbox", list(ids) if not isinstance(ids, str) else ids,
+                         worker=worker)
+
+    async def dead_letter(self, item_id: str, reason: str, *, worker: str | None = None,
+                          now: datetime | None = None) -> None:
+        """Stop trying to publish ``item_id``."""
+        await self._call("dead_letter", item_id, reason, worker=worker, now=now)
+
+    async def dead_letters(self, limit: int = 100) -> Sequence[DeadLetter]:
+        """The dead-lettered items, in outbox order."""
+        out: Sequence[DeadLetter] = await self._call("dead_letters", limit)
+        return out
+
+    async def outbox_backlog(self) -> int:
+        """How many items are pending."""
+        out: int = await self._call("outbox_backlog")
+        return out
+
+    async def recent(
+        self, *, since: datetime, customer_id: str | None = None, sku: str | None = None,
+        batch: str | None = None, order_id: str | None = None, brand: str | None = None,
+        limit: int | None = None,
+    ) -> Sequence[Complaint]:
+        """Complaints received at or after ``since`` matching every given filter."""
+        out: Sequence[Complaint] = await self._call(
+            "recent", since=since, customer_id=customer_id, sku=sku, batch=batch,
+            order_id=order_id, brand=brand, limit=limit)
+        return out
+
+    async def counts(self, by: str, *, since: datetime | None = None,
+                     until: datetime | None = None) -> dict[str | None, int]:
+        """How many complaints share each value of ``by``."""
+        out: dict[str | None, int] = await self._call("counts", by, since=since, until=until)
+        return out
+
+    async def intake_summary(self, **query: Any) -> Any:
+        """What intake needs about recent complaints, aggregated by the store (see the
+        sync store's ``intake_summary``)."""
+        return await self._call("intake_summary", **query)
+
+    async def erase(self, complaints: Sequence[Complaint], *, published: bool = True
+                    ) -> Sequence[Complaint]:
+        """Write erased complaints in one transaction (see :meth:`Store.erase`); the
+        workflow's ``erase`` calls it."""
+        out: Sequence[Complaint] = await self._call("erase", complaints, published=published)
+        return out
+
+
+class AsyncMemoryStore(Bridged):
+    """:class:`~complaintflow.store.MemoryStore` behind ``await``: for tests and demos.
+
+    ``store`` is the sync store it serves (a new one by default): what one face writes,
+    the other reads.
+    """
+
+    def __init__(self, store: MemoryStore | None = None, *, include_personal: bool = True
+                 ) -> None:
+        self.sync = store if store is not None else MemoryStore(include_personal=include_personal)
+
+    def __repr__(self) -> str:
+        return "AsyncMemoryStore()"
+
+    async def _call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
+        return materialized(getattr(self.sync, name)(*args, **kwargs))
+
+    async def _greenlet_store(self) -> Store | None:
+        return self.sync
+
+
+class AsyncSQLiteStore(Bridged):
+    """:class:`~complaintflow.store.SQLiteStore` awaited: the same file format (a file
+    either store wrote, the other opens), each call run in a worker thread so the event
+    loop never waits for the disk. Opened on first use (or ``await store.open()``);
+    the keyword arguments are :class:`SQLiteStore`'s."""
+
+    def __init__(self, path: str | os.PathLike[str], *, include_personal: bool = True,
+                 synchronous: str = "FULL", timeout: float = 30.0) -> None:
+        self.path = os.fspath(path)
+        self._options: dict[str, Any] = {"include_personal": include_personal,
+                                         "synchronous": synchronous, "timeout": timeout}
+        self._sync: SQLiteStore | None = None
+        self._opening: asyncio.Lock | None = None
+
+    def __repr__(self) -> str:
+        return f"AsyncSQLiteStore({self.path!r})"
+
+    async def open(self) -> Self:
+        """Open the file now (the first call does otherwise); returns the store."""
+        await self._store()
+        return self
+
+    async def _store(self) -> SQLiteStore:
+        if self._sync is None:
+            if self._opening is None:
+                self._opening = asyncio.Lock()
+            async with self._opening:
+                if self._sync is None:
+                    self._sync = await asyncio.to_thread(SQLiteStore, self.path, **self._options)
+        return self._sync
+
+    @property
+    def schema_version(self) -> int | None:
+        """The layout version of the open file (``None`` before it is opened)."""
+        return None if self._sync is None else self._sync.schema_version
+
+    async def _call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
+        store = await self._store()
+        method = getattr(store, name)
+        return await asyncio.to_thread(lambda: materialized(method(*args, **kwargs)))
+
+    async def verify(self) -> list[str]:
+        """Problems in the stored data (see :meth:`SQLiteStore.verify`)."""
+        out: list[str] = await self._call("verify")
+        return out
+
+    async def close(self) -> None:
+        """Close the file (the store cannot be used afterwards)."""
+        if self._sync is not None:
+            await asyncio.to_thread(self._sync.close)

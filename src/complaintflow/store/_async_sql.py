@@ -1,0 +1,170 @@
+"""Complaints in a SQL database from async code: :class:`SQLStore` on SQLAlchemy's asyncio
+engine (psycopg 3 async for PostgreSQL, ``aiosqlite`` for SQLite). Imported only when
+``AsyncSQLStore`` is first used."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from typing import Any, Final, Self
+
+from complaintflow.exceptions import StoreError, ValidationError
+from complaintflow.store._async import Bridged, materialized
+from complaintflow.store._base import Store
+
+_EXTRA: Final = "AsyncSQLStore needs SQLAlchemy's asyncio support: pip install 'complaintflow[async]'"
+
+try:
+    import sqlalchemy as sa
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+    from sqlalchemy.util import greenlet_spawn
+
+    from complaintflow.store._sql import SQLStore, _real_transactions, _safe
+except ImportError as _exc:  # pragma: no cover - exercised without the extra installed
+    raise StoreError(_EXTRA) from _exc
+
+__all__ = ["AsyncSQLStore"]
+
+#: Sync drivers and the async driver that replaces each (a bare scheme means the first).
+_ASYNC_DRIVERS: Final = {
+    "postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg", "postgresql+psycopg2": "postgresql+psycopg",
+    "sqlite": "sqlite+aiosqlite", "sqlite+pysqlite": "sqlite+aiosqlite",
+}
+
+
+def _async_url(url: str) -> str:
+    """``url`` with an async driver: ``postgresql://`` means psycopg 3 (async),
+    ``sqlite://`` means aiosqlite; a URL naming an async driver is kept."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    return f"{_ASYNC_DRIVERS.get(scheme, scheme)}://{rest}"
+
+
+def _engine_for(url: str | AsyncEngine) -> AsyncEngine:
+    if isinstance(url, AsyncEngine):
+        return url
+    if not isinstance(url, str) or not url:
+        raise ValidationError("url", f"expected a database URL or a SQLAlchemy AsyncEngine, "
+                                     f"got {url!r}")
+    url = _async_url(url)
+    try:
+        engine = create_async_engine(url, pool_pre_ping=True)
+    except ImportError as exc:
+        raise StoreError(f"{_EXTRA} ({exc})") from exc
+    except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, sa_exc.InvalidRequestError) as exc:
+        raise StoreError(f"cannot use database URL {_safe(url)!r}: {exc}") from exc
+    if engine.dialect.name == "sqlite" and engine.dialect.driver == "aiosqlite":
+        # as for pysqlite: SQLAlchemy, not the driver, begins transactions
+        _real_transactions(engine.sync_engine)
+    return engine
+
+
+class _TaskLocal:
+    """``threading.local``'s role for the sync store on the bridge: every command runs on
+    the event loop's thread, so what one command's ``batch()`` holds (its connection) is
+    kept per asyncio task, never seen by the commands of other tasks."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_by_task", weakref.WeakKeyDictionary())
+
+    def _mine(self) -> dict[str, Any]:
+        task = asyncio.current_task()
+        if task is None:  # pragma: no cover - the bridge always runs inside a task
+            raise StoreError("the async store is used outside a task")
+        by_task: weakref.WeakKeyDictionary[asyncio.Task[Any], dict[str, Any]] = (
+            object.__getattribute__(self, "_by_task"))
+        return by_task.setdefault(task, {})
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._mine()[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._mine()[name] = value
+
+
+class AsyncSQLStore(Bridged):
+    """:class:`~complaintflow.store.SQLStore` for async code, on SQLAlchemy's asyncio engine.
+
+    ``url_or_engine`` is a URL (``postgresql+psycopg://user@host/db``; a bare
+    ``postgresql://`` means psycopg 3, used async; ``sqlite+aiosqlite:///file.db``, and a
+    bare ``sqlite:///`` means aiosqlite) or your own ``AsyncEngine``. The keyword
+    arguments are :class:`SQLStore`'s: the same tables, the same statements, the same
+    checks and errors. A database written by either store is read by the other.
+
+    The store opens (and creates or migrates the tables) on first use, or at
+    ``await store.open()``; ``async with AsyncSQLStore(url) as store:`` closes it at the
+    end. Every database round trip is awaited: nothing blocks the event loop.
+    """
+
+    def __init__(self, url_or_engine: str | AsyncEngine, *, metadata: sa.MetaData | None = None,
+                 prefix: str = "cf_", schema: str | None = None, create: bool = True,
+                 include_personal: bool = True) -> None:
+        self.engine = _engine_for(url_or_engine)
+        self._owns_engine = not isinstance(url_or_engine, AsyncEngine)
+        self._options: dict[str, Any] = {"metadata": metadata, "prefix": prefix,
+                                         "schema": schema, "create": create,
+                                         "include_personal": include_personal}
+        self._sync: SQLStore | None = None
+        self._opening: asyncio.Lock | None = None
+
+    def __repr__(self) -> str:
+        return f"AsyncSQLStore({_safe(self.engine.url.render_as_string())!r})"
+
+    async def open(self) -> Self:
+        """Open the database now (the first call does otherwise); returns the store."""
+        await self._store()
+        return self
+
+    async def _store(self) -> SQLStore:
+        if self._sync is None:
+            if self._opening is None:
+                self._opening = asyncio.Lock()
+            async with self._opening:
+                if self._sync is None:
+                    try:
+                        sync = await greenlet_spawn(SQLStore, self.engine.sync_engine,
+                                                    **self._options)
+                        # a batch (a follow-up and its link, an erasure) belongs to its task
+                        sync._local = _TaskLocal()  # type: ignore[assignment]
+                        self._sync = sync
+                    except BaseException:
+                        if self._owns_engine:  # nothing is left open on a refusal
+                            await self.engine.dispose()
+                        raise
+        return self._sync
+
+    @property
+    def tables(self) -> Any:
+        """The store's :class:`~complaintflow.store.Tables` (once it is open)."""
+        if self._sync is None:
+            raise StoreError(f"{self!r} is not open yet: await store.open() first")
+        return self._sync.tables
+
+    @property
+    def schema_version(self) -> int | None:
+        """The layout version of the open database (``None`` before it is opened)."""
+        return None if self._sync is None else self._sync.schema_version
+
+    async def _call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
+        store = await self._store()
+        method = getattr(store, name)
+        return await greenlet_spawn(lambda: materialized(method(*args, **kwargs)))
+
+    async def _greenlet_store(self) -> Store | None:
+        return await self._store()
+
+    async def verify(self) -> list[str]:
+        """Problems in the stored data (see :meth:`SQLStore.verify`); empty when consistent."""
+        out: list[str] = await self._call("verify")
+        return out
+
+    async def close(self) -> None:
+        """Release the connection pool (when the store made the engine)."""
+        if self._owns_engine:
+            await self.engine.dispose()

@@ -1,0 +1,90 @@
+"""Builders shared by the async tests: a workflow pair on one clock, and a blocking view of
+an async store (an event loop in a thread of its own) for the store conformance suite."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from itertools import count
+from typing import Any, TypeVar
+
+import complaintflow as cf
+
+T0 = datetime(2026, 6, 18, 9, 0, tzinfo=UTC)
+ENV = "COMPLAINTFLOW_TEST_POSTGRES"
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+_T = TypeVar("_T")
+
+
+def postgres_url() -> str | None:
+    """The URL to test against: the env var, else the default under CI, else None (skip)."""
+    url = os.environ.get(ENV)
+    if url:
+        return url
+    if os.environ.get("CI", "").lower() == "true":
+        return DEFAULT_URL
+    return None
+
+
+def ids(prefix: str = "CF-") -> Any:
+    """Complaint ids ``CF-00001``, ``CF-00002`` … (one counter per call)."""
+    n = count(1)
+    return lambda: f"{prefix}{next(n):05d}"
+
+
+class LoopThread:
+    """An event loop running in a thread of its own: sync code hands it coroutines."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, _T]) -> _T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=120)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=30)
+        self.loop.close()
+
+
+@contextmanager
+def loop_thread() -> Iterator[LoopThread]:
+    lt = LoopThread()
+    try:
+        yield lt
+    finally:
+        lt.stop()
+
+
+class Blocking:
+    """An async store seen by sync code: every method call runs on ``loop``'s thread and
+    waits for its result (so the sync conformance suite drives the async store)."""
+
+    def __init__(self, store: Any, loop: LoopThread) -> None:
+        self.astore = store
+        self._loop = loop
+
+    def __repr__(self) -> str:
+        return f"Blocking({self.astore!r})"
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self.astore, name)
+        if name == "batch" or not callable(found):
+            raise AttributeError(name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            out = found(*args, **kwargs)
+            return self._loop.run(out) if asyncio.iscoroutine(out) else out
+
+        return call
+
+
+def finding() -> cf.Finding:
+    return cf.Finding(cause="product_defect", party="supply_chain", evidence=("photo",))

@@ -60,7 +60,7 @@ class EscalationPolicy(ABC):
     version: ClassVar[str] = "1"
     #: Fraction of a stage's time after which a warning is recorded.
     warning_ratio: float = 0.8
-    #: How long after its resolution a case may still be reopened (the brief's follow-ups:
+    #: How long after its resolution a case may still be reopened (by default
     #: 30 days); later, the customer's message opens a new complaint linked to it.
     reopen_window: timedelta = timedelta(days=30)
 

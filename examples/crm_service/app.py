@@ -29,7 +29,7 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import Body, FastAPI, Header, Request, Response
@@ -64,7 +64,11 @@ class Intake(BaseModel):
     region: str | None = None
     brand: str | None = None
     amount: str | None = None
-    currency: str = "CNY"
+    #: the amount's currency; by default the market's
+    currency: str | None = None
+    #: the market the complaint belongs to (``CN``, ``HK``, ``GB``, ``EU``, ``US``); by
+    #: default the workflow's
+    market: str | None = None
     at: datetime | None = None
 
 
@@ -146,8 +150,13 @@ def create_app(url: str, *, schema: str | None = None, prefix: str = "cf_",
 
     @app.post("/complaints", status_code=201)
     async def receive(intake: Intake, request: Request) -> Response:
-        amount = None if intake.amount is None else cf.Money(Decimal(intake.amount),
-                                                              intake.currency)
+        amount: cf.Money | Decimal | None = None
+        if intake.amount is not None:
+            try:
+                paid = Decimal(intake.amount)
+            except InvalidOperation:
+                raise cf.ValidationError("amount", f"not a number: {intake.amount!r}") from None
+            amount = paid if intake.currency is None else cf.Money(paid, intake.currency)
         details = intake.model_dump(exclude={"text", "amount", "currency"}, exclude_none=True)
         c = await workflow(request).receive(intake.text, amount=amount, **details)
         return _complaint(c, 200 if c.merged else 201)

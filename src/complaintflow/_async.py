@@ -155,13 +155,14 @@ class AsyncWorkflow:
         engine: Engine | None = None,
         commands: Iterable[Command] = (),
         authorization: AuthorizationPolicy | None = None,
+        market: str | None = None,
     ) -> None:
         self._spawn, self._await_only = _bridge()
         self._core = _Core(
             clock=clock, classifier=classifier, escalation=escalation,
             compensation=compensation, risk=risk, scope=scope, duplicates=duplicates,
             channels=channels, ids=ids, engine=engine, commands=commands,
-            authorization=authorization,
+            authorization=authorization, market=market,
         )
         self.store = store
         self._bound = store is None

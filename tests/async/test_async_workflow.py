@@ -291,3 +291,19 @@ def test_many_commands_at_once_each_succeed_or_lose_cleanly() -> None:
     wins = [r for r in results if isinstance(r, cf.Complaint)]
     assert len(wins) == 1  # each loaded at version 1; the first commit wins
     assert all(isinstance(r, cf.ConcurrencyError) for r in results if r not in wins)
+
+
+def test_the_async_face_takes_the_workflows_default_market() -> None:
+    async def go() -> tuple[cf.Complaint, cf.Complaint]:
+        wf = cf.AsyncWorkflow(clock=cf.FrozenClock(T0), store=AsyncMemoryStore(), market="GB")
+        home = await wf.receive("the kettle leaks", customer_id="C-1", channel="hotline",
+                                amount=cf.Money("30.00", "GBP"))
+        away = await wf.receive("the kettle leaks", customer_id="C-2", channel="hotline",
+                                market="US")
+        return home, away
+
+    home, away = asyncio.run(go())
+    assert (home.market, home.currency) == ("GB", "GBP")
+    assert (away.market, away.currency) == ("US", "USD")
+    with pytest.raises(cf.ValidationError, match="market"):
+        cf.AsyncWorkflow(market="XX")

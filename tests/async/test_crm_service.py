@@ -178,3 +178,22 @@ def test_the_sweep_records_breaches_of_complaints_received_long_ago(client: Any)
     assert swept.status_code == 200 and swept.json()["ticked"] >= 1
     names = [e["name"] for e in client.get(f"/complaints/{cid}").json()["history"]]
     assert "sla_breached" in names and "escalated" in names
+
+
+def test_a_complaint_in_another_market_is_received_in_its_currency(client: Any) -> None:
+    c = _receive(client, 40, market="US", amount="49.99")
+    got = client.get(f"/complaints/{c['id']}").json()
+    assert got["market"] == "US"
+    assert got["history"][0]["data"]["amount"] == {"amount": "49.99", "currency": "USD"}
+    wrong = client.post("/complaints", json={"text": "the kettle leaks", "customer_id": "C-41",
+                                             "channel": "hotline", "market": "US",
+                                             "amount": "49.99", "currency": "CNY"})
+    assert wrong.status_code == 422 and wrong.json()["error"] == "CurrencyMismatch", wrong.text
+
+
+@pytest.mark.parametrize("body", [{"amount": "lots"}, {"market": "XX"}])
+def test_bad_intake_is_422_naming_the_field(client: Any, body: dict[str, str]) -> None:
+    done = client.post("/complaints", json={"text": "the kettle leaks", "customer_id": "C-42",
+                                            "channel": "hotline", **body})
+    assert done.status_code == 422, done.text
+    assert next(iter(body)) in done.text

@@ -564,6 +564,21 @@ class SQLStore(Closing):
             self._append(conn, complaint, events)
         return self._seen.remember(committed(complaint))
 
+    def _update_statement(self) -> sa.Update:
+        """The conditional update of a state row, built once (its parameters bound per
+        save), so a save does not build and key a new statement each time."""
+        stmt = self.__dict__.get("_update_stmt")
+        if stmt is None:
+            c = self.tables.complaints
+            cols = [*_ROW_COLS, "snapshot", "snapshot_version"]
+            stmt = (sa.update(c)
+                    .where(c.c.id == sa.bindparam("_cf_id"),
+                           c.c.version == sa.bindparam("_cf_expected"))
+                    .values({**{n: sa.bindparam(f"_cf_{n}") for n in cols},
+                             "claimed_by": None, "claimed_until": None}))
+            self.__dict__["_update_stmt"] = stmt
+        return stmt
+
     def save(self, complaint: Complaint) -> Complaint:
         events = self._seen.check_save(complaint)
         c = self.tables.complaints
@@ -571,10 +586,9 @@ class SQLStore(Closing):
               self._tx("save a complaint") as conn):
             updated = False
             if events:
-                res = conn.execute(
-                    sa.update(c)
-                    .where(c.c.id == complaint.id, c.c.version == complaint.committed)
-                    .values(**self._written(complaint), claimed_by=None, claimed_until=None))
+                params = {f"_cf_{n}": v for n, v in self._written(complaint).items()}
+                params.update(_cf_id=complaint.id, _cf_expected=complaint.committed)
+                res = conn.execute(self._update_statement(), params)
                 updated = res.rowcount == 1
             if not updated:
                 actual = conn.execute(
@@ -631,10 +645,14 @@ class SQLStore(Closing):
     def get(self, complaint_id: str) -> Complaint:
         if not isinstance(complaint_id, str):
             raise NotFound(complaint_id)
-        c = self.tables.complaints
-        query, seq = self._load_query()
+        stmt = self.__dict__.get("_get_stmt")
+        if stmt is None:  # built once: a load binds only the id
+            c = self.tables.complaints
+            query, seq = self._load_query()
+            stmt = query.where(c.c.id == sa.bindparam("_cf_id")).order_by(seq)
+            self.__dict__["_get_stmt"] = stmt
         with self._tx("load a complaint") as conn:
-            rows = conn.execute(query.where(c.c.id == complaint_id).order_by(seq)).all()
+            rows = conn.execute(stmt, {"_cf_id": complaint_id}).all()
         return self._seen.remember(self._stored(complaint_id, rows))
 
     def _due_query(self, now: datetime, limit: int) -> sa.Select[Any]:

@@ -74,6 +74,26 @@ def test_after_the_window_reopen_and_messages_point_to_a_follow_up(command: str)
     assert c.version == len(c.history)
 
 
+@pytest.mark.parametrize("make_store", [MemoryStore, lambda: SQLiteStore(":memory:")])
+def test_a_follow_up_after_the_window_links_both_cases(make_store: Callable[[], object]) -> None:
+    clock = cf.FrozenClock(T0)
+    store = make_store()
+    wf = cf.Workflow(clock=clock, store=store)  # type: ignore[arg-type]
+    old = wf.revisit(_resolved(wf, order="O-1"), actor=A, satisfaction=1)
+    clock.advance(days=45)
+    with pytest.raises(cf.InvalidTransition, match="follow_up_of"):
+        wf.reopen(old, actor=A, reason="cracked again")
+    new = wf.receive("the replacement shade is cracked too", customer_id="C-1", channel="app",
+                     order_id="O-1", follow_up_of=old.id)
+    earlier = store.get(old.id)  # type: ignore[attr-defined]
+    assert new.follow_up_of == old.id and new.id != old.id and not new.merged
+    assert earlier.follow_ups == (new.id,)
+    assert earlier.history[-1].name == "followed_up"
+    assert earlier.history[-1].data["complaint_id"] == new.id
+    assert earlier.state is old.state  # linking does not reopen the earlier case
+    assert store.get(new.id).follow_up_of == old.id  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize("command", ["reopen", "message"])
 def test_an_archived_case_points_to_a_follow_up(command: str) -> None:
     wf = cf.Workflow(clock=cf.FrozenClock(T0))

@@ -87,7 +87,10 @@ def benchmark(name: str) -> Callable[[Benchmark], Benchmark]:
 
 def row(name: str, value: float, unit: str, baseline: str, baseline_value: float, *,
         target: str) -> Row:
-    return Row(name, round(value, 1), unit, baseline, round(baseline_value, 1),
+    # four significant digits (a small figure keeps its precision), and the ratio of the
+    # figures as printed, so a reader recomputing it gets the same
+    value, baseline_value = float(f"{value:.4g}"), float(f"{baseline_value:.4g}")
+    return Row(name, value, unit, baseline, baseline_value,
                round(value / baseline_value, 3) if baseline_value else float("nan"), target)
 
 

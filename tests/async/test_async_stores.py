@@ -200,3 +200,32 @@ def test_loop_thread_helper_runs_on_its_own_loop() -> None:
         assert lt.run(asyncio.sleep(0, result=7)) == 7
     finally:
         lt.stop()
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "sql"])
+def test_async_stores_write_the_pseudonym_under_their_key(kind: str, tmp_path: Path) -> None:
+    """``pseudonym_key`` reaches the sync store: the outbox without personal data carries
+    the customer id's pseudonym under that key, never the id."""
+    from complaintflow.store import pseudonym
+
+    key = b"relay secret"
+    options: dict[str, Any] = {"include_personal": False, "pseudonym_key": key}
+    made: Any = {
+        "memory": lambda: AsyncMemoryStore(**options),
+        "sqlite": lambda: AsyncSQLiteStore(tmp_path / "a.db", **options),
+        "sql": lambda: AsyncSQLStore(f"sqlite+aiosqlite:///{tmp_path / 'b.db'}", **options),
+    }[kind]
+
+    async def go() -> list[Any]:
+        store = made()
+        try:
+            wf = cf.AsyncWorkflow(clock=cf.FrozenClock(T0), store=store)
+            await wf.receive("the kettle leaks", customer_id="C-1001", channel="hotline")
+            return list(await store.pending())
+        finally:
+            await store.close()
+
+    items = asyncio.run(go())
+    received = items[0].event.data
+    assert received["customer_id"] == pseudonym("C-1001", key) != pseudonym("C-1001")
+    assert "personal" not in received

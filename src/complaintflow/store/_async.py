@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol, Self, runtime_checkable
+from typing import Any, Generic, Protocol, Self, TypeVar, runtime_checkable
 
 from complaintflow._complaint import Complaint
 from complaintflow.store._base import DEFAULT_LEASE, DeadLetter, OutboxItem, Store
@@ -75,6 +75,28 @@ class AsyncStore(Protocol):
 
     async def counts(self, by: str, *, since: datetime | None = None,
                      until: datetime | None = None) -> dict[str | None, int]: ...
+
+
+_S = TypeVar("_S")
+
+
+class Opening(Generic[_S]):
+    """A sync store opened on first use, once, even when several tasks ask at the same
+    moment (the async stores' ``open``)."""
+
+    def __init__(self) -> None:
+        self.store: _S | None = None
+        self._lock: asyncio.Lock | None = None
+
+    async def get(self, make: Callable[[], Awaitable[_S]]) -> _S:
+        """The open store: ``await make()`` the first time."""
+        if self.store is None:
+            if self._lock is None:
+                self._lock = asyncio.Lock()
+            async with self._lock:
+                if self.store is None:
+                    self.store = await make()
+        return self.store
 
 
 class Bridged:
@@ -200,9 +222,10 @@ class AsyncMemoryStore(Bridged):
     the other reads.
     """
 
-    def __init__(self, store: MemoryStore | None = None, *, include_personal: bool = True
-                 ) -> None:
-        self.sync = store if store is not None else MemoryStore(include_personal=include_personal)
+    def __init__(self, store: MemoryStore | None = None, *, include_personal: bool = True,
+                 pseudonym_key: bytes | None = None) -> None:
+        self.sync = store if store is not None else MemoryStore(
+            include_personal=include_personal, pseudonym_key=pseudonym_key)
 
     def __repr__(self) -> str:
         return "AsyncMemoryStore()"
@@ -221,12 +244,17 @@ class AsyncSQLiteStore(Bridged):
     the keyword arguments are :class:`SQLiteStore`'s."""
 
     def __init__(self, path: str | os.PathLike[str], *, include_personal: bool = True,
-                 synchronous: str = "FULL", timeout: float = 30.0) -> None:
+                 synchronous: str = "FULL", timeout: float = 30.0,
+                 pseudonym_key: bytes | None = None) -> None:
         self.path = os.fspath(path)
         self._options: dict[str, Any] = {"include_personal": include_personal,
-                                         "synchronous": synchronous, "timeout": timeout}
-        self._sync: SQLiteStore | None = None
-        self._opening: asyncio.Lock | None = None
+                                         "synchronous": synchronous, "timeout": timeout,
+                                         "pseudonym_key": pseudonym_key}
+        self._opening: Opening[SQLiteStore] = Opening()
+
+    @property
+    def _sync(self) -> SQLiteStore | None:
+        return self._opening.store
 
     def __repr__(self) -> str:
         return f"AsyncSQLiteStore({self.path!r})"
@@ -237,13 +265,8 @@ class AsyncSQLiteStore(Bridged):
         return self
 
     async def _store(self) -> SQLiteStore:
-        if self._sync is None:
-            if self._opening is None:
-                self._opening = asyncio.Lock()
-            async with self._opening:
-                if self._sync is None:
-                    self._sync = await asyncio.to_thread(SQLiteStore, self.path, **self._options)
-        return self._sync
+        return await self._opening.get(
+            lambda: asyncio.to_thread(SQLiteStore, self.path, **self._options))
 
     @property
     def schema_version(self) -> int | None:

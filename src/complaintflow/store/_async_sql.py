@@ -9,7 +9,7 @@ import weakref
 from typing import Any, Final, Self
 
 from complaintflow.exceptions import StoreError, ValidationError
-from complaintflow.store._async import Bridged, materialized
+from complaintflow.store._async import Bridged, Opening, materialized
 from complaintflow.store._base import Store
 
 _EXTRA: Final = "AsyncSQLStore needs SQLAlchemy's asyncio support: pip install 'complaintflow[async]'"
@@ -104,14 +104,18 @@ class AsyncSQLStore(Bridged):
 
     def __init__(self, url_or_engine: str | AsyncEngine, *, metadata: sa.MetaData | None = None,
                  prefix: str = "cf_", schema: str | None = None, create: bool = True,
-                 include_personal: bool = True) -> None:
+                 include_personal: bool = True, pseudonym_key: bytes | None = None) -> None:
         self.engine = _engine_for(url_or_engine)
         self._owns_engine = not isinstance(url_or_engine, AsyncEngine)
         self._options: dict[str, Any] = {"metadata": metadata, "prefix": prefix,
                                          "schema": schema, "create": create,
-                                         "include_personal": include_personal}
-        self._sync: SQLStore | None = None
-        self._opening: asyncio.Lock | None = None
+                                         "include_personal": include_personal,
+                                         "pseudonym_key": pseudonym_key}
+        self._opening: Opening[SQLStore] = Opening()
+
+    @property
+    def _sync(self) -> SQLStore | None:
+        return self._opening.store
 
     def __repr__(self) -> str:
         return f"AsyncSQLStore({_safe(self.engine.url.render_as_string())!r})"
@@ -122,22 +126,18 @@ class AsyncSQLStore(Bridged):
         return self
 
     async def _store(self) -> SQLStore:
-        if self._sync is None:
-            if self._opening is None:
-                self._opening = asyncio.Lock()
-            async with self._opening:
-                if self._sync is None:
-                    try:
-                        sync = await greenlet_spawn(SQLStore, self.engine.sync_engine,
-                                                    **self._options)
-                        # a batch (a follow-up and its link, an erasure) belongs to its task
-                        sync._local = _TaskLocal()  # type: ignore[assignment]
-                        self._sync = sync
-                    except BaseException:
-                        if self._owns_engine:  # nothing is left open on a refusal
-                            await self.engine.dispose()
-                        raise
-        return self._sync
+        return await self._opening.get(self._open)
+
+    async def _open(self) -> SQLStore:
+        try:
+            sync = await greenlet_spawn(SQLStore, self.engine.sync_engine, **self._options)
+        except BaseException:
+            if self._owns_engine:  # nothing is left open on a refusal
+                await self.engine.dispose()
+            raise
+        # a batch (a follow-up and its link, an erasure) belongs to its task
+        sync._local = _TaskLocal()  # type: ignore[assignment]
+        return sync
 
     @property
     def tables(self) -> Any:

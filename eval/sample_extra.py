@@ -9,11 +9,12 @@ punctuation are removed). Every text of it is for tuning: the held-out part stay
 ones ``sample.py`` left are all taken, and "Negative" reviews (two stars) are added.
 """
 
-import csv
 import json
 import random
 import re
 import sys
+
+from sample import rows  # the same reading of the source files (run from eval/)
 
 SEED = 2027
 _SQUEEZE = re.compile(r"[\W_]+")
@@ -21,14 +22,6 @@ _SQUEEZE = re.compile(r"[\W_]+")
 
 def key(text: str) -> str:
     return _SQUEEZE.sub("", text.lower())
-
-
-def rows(path: str, keep, text_key: str, source: str):
-    with open(path, encoding="utf-8-sig") as f:
-        for i, row in enumerate(csv.DictReader(f)):
-            text = (row[text_key] or "").strip().lstrip("\ufeff")
-            if keep(row) and text:
-                yield {"source": source, "row": i, "text": text}
 
 
 def main() -> None:

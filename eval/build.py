@@ -4,7 +4,9 @@
 
 ``sample.jsonl`` + ``labels.txt`` → ``reviews.jsonl`` (the evaluation set: tuning and
 held-out parts); ``extra_sample.jsonl`` + ``extra_labels.txt`` → ``extra.jsonl`` (more
-tuning texts, all of split ``tune``).
+tuning texts, all of split ``tune``); ``more_sample.jsonl`` + ``more_labels.txt`` →
+``more.jsonl``, and likewise ``more2`` and ``more3`` (the third, fourth and fifth draws,
+for tuning too).
 """
 
 import json
@@ -47,6 +49,9 @@ def build(sample: str, label_file: str, prefix: str, target: str) -> None:
 def main() -> None:
     build("sample.jsonl", "labels.txt", "r", "reviews.jsonl")
     build("extra_sample.jsonl", "extra_labels.txt", "x", "extra.jsonl")
+    build("more_sample.jsonl", "more_labels.txt", "m", "more.jsonl")
+    build("more2_sample.jsonl", "more2_labels.txt", "n", "more2.jsonl")
+    build("more3_sample.jsonl", "more3_labels.txt", "p", "more3.jsonl")
 
 
 if __name__ == "__main__":

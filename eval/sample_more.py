@@ -1,0 +1,57 @@
+"""Draw further tuning samples (run once each; kept so the draws can be checked).
+
+    python eval/sample_more.py WAIMAI_CSV ONLINE_SHOPPING_CSV > eval/more_sample.jsonl
+    python eval/sample_more.py WAIMAI_CSV ONLINE_SHOPPING_CSV --seed 2029 --each 2000 \\
+        --prefix n --exclude more_sample.jsonl > eval/more2_sample.jsonl
+    python eval/sample_more.py WAIMAI_CSV ONLINE_SHOPPING_CSV --seed 2030 --each 2400 \\
+        --prefix p --exclude more_sample.jsonl more2_sample.jsonl > eval/more3_sample.jsonl
+
+Further random draws from the two Chinese sources of ``sample.py`` (the third draw: seed
+2028, 1,500 texts from each; the fourth: seed 2029, 2,000 from each; the fifth: seed 2030,
+2,400 from each), disjoint from
+``sample.jsonl``, ``extra_sample.jsonl`` and any ``--exclude`` files (no text equal to one
+of theirs once white space and punctuation are removed). Every text of them is for tuning:
+the held-out part stays the 497 texts of ``sample.jsonl``. (The English source has no
+negative reviews left.)
+"""
+
+import argparse
+import json
+import random
+
+from sample import rows  # the same reading of the source files (run from eval/)
+from sample_extra import key
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("waimai")
+    parser.add_argument("shopping")
+    parser.add_argument("--seed", type=int, default=2028)
+    parser.add_argument("--each", type=int, default=1500)
+    parser.add_argument("--prefix", default="m")
+    parser.add_argument("--exclude", nargs="*", default=[])
+    args = parser.parse_args()
+    taken = set()
+    for name in ("sample.jsonl", "extra_sample.jsonl", *args.exclude):
+        with open(name, encoding="utf-8") as f:
+            taken |= {key(json.loads(line)["text"]) for line in f if line.strip()}
+    rng = random.Random(args.seed)
+    picks = []
+    for path, source in ((args.waimai, "waimai_10k"), (args.shopping, "online_shopping_10_cats")):
+        pool = []
+        for r in rows(path, lambda r: r["label"] == "0", "review", source):
+            k = key(r["text"])
+            if k and k not in taken:
+                taken.add(k)
+                pool.append(r)
+        picks.extend(rng.sample(pool, args.each))
+    rng.shuffle(picks)
+    for i, r in enumerate(picks):
+        r["id"] = f"{args.prefix}{i:04d}"
+        r["split"] = "tune"
+        print(json.dumps(r, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

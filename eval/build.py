@@ -5,7 +5,7 @@
 ``sample.jsonl`` + ``labels.txt`` → ``reviews.jsonl`` (the evaluation set: tuning and
 held-out parts); ``extra_sample.jsonl`` + ``extra_labels.txt`` → ``extra.jsonl`` (more
 tuning texts, all of split ``tune``); ``more_sample.jsonl`` + ``more_labels.txt`` →
-``more.jsonl``, and likewise ``more2`` and ``more3`` (the third, fourth and fifth draws,
+``more.jsonl``, and likewise ``more2``, ``more3`` and ``more4`` (the third to sixth draws,
 for tuning too).
 """
 
@@ -52,6 +52,7 @@ def main() -> None:
     build("more_sample.jsonl", "more_labels.txt", "m", "more.jsonl")
     build("more2_sample.jsonl", "more2_labels.txt", "n", "more2.jsonl")
     build("more3_sample.jsonl", "more3_labels.txt", "p", "more3.jsonl")
+    build("more4_sample.jsonl", "more4_labels.txt", "q", "more4.jsonl")
 
 
 if __name__ == "__main__":

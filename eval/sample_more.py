@@ -5,10 +5,14 @@
         --prefix n --exclude more_sample.jsonl > eval/more2_sample.jsonl
     python eval/sample_more.py WAIMAI_CSV ONLINE_SHOPPING_CSV --seed 2030 --each 2400 \\
         --prefix p --exclude more_sample.jsonl more2_sample.jsonl > eval/more3_sample.jsonl
+    python eval/sample_more.py WAIMAI_CSV ONLINE_SHOPPING_CSV --seed 2031 --counts -1 7000 \\
+        --prefix q --exclude more_sample.jsonl more2_sample.jsonl more3_sample.jsonl \\
+        > eval/more4_sample.jsonl
 
 Further random draws from the two Chinese sources of ``sample.py`` (the third draw: seed
 2028, 1,500 texts from each; the fourth: seed 2029, 2,000 from each; the fifth: seed 2030,
-2,400 from each), disjoint from
+2,400 from each; the sixth: seed 2031, every food-delivery review left and 7,000 shopping
+reviews), disjoint from
 ``sample.jsonl``, ``extra_sample.jsonl`` and any ``--exclude`` files (no text equal to one
 of theirs once white space and punctuation are removed). Every text of them is for tuning:
 the held-out part stays the 497 texts of ``sample.jsonl``. (The English source has no
@@ -29,6 +33,9 @@ def main() -> None:
     parser.add_argument("shopping")
     parser.add_argument("--seed", type=int, default=2028)
     parser.add_argument("--each", type=int, default=1500)
+    parser.add_argument("--counts", type=int, nargs=2, default=None,
+                        help="texts from waimai_10k and from online_shopping_10_cats "
+                             "(default: --each from both; -1 takes all that are left)")
     parser.add_argument("--prefix", default="m")
     parser.add_argument("--exclude", nargs="*", default=[])
     args = parser.parse_args()
@@ -38,14 +45,16 @@ def main() -> None:
             taken |= {key(json.loads(line)["text"]) for line in f if line.strip()}
     rng = random.Random(args.seed)
     picks = []
-    for path, source in ((args.waimai, "waimai_10k"), (args.shopping, "online_shopping_10_cats")):
+    counts = args.counts or (args.each, args.each)
+    for path, source, n in ((args.waimai, "waimai_10k", counts[0]),
+                            (args.shopping, "online_shopping_10_cats", counts[1])):
         pool = []
         for r in rows(path, lambda r: r["label"] == "0", "review", source):
             k = key(r["text"])
             if k and k not in taken:
                 taken.add(k)
                 pool.append(r)
-        picks.extend(rng.sample(pool, args.each))
+        picks.extend(rng.sample(pool, len(pool) if n < 0 else n))
     rng.shuffle(picks)
     for i, r in enumerate(picks):
         r["id"] = f"{args.prefix}{i:04d}"

@@ -3,8 +3,8 @@
 The evaluation set (``eval/reviews.jsonl``) holds 1,200 negative reviews drawn at random
 from public corpora and labelled by hand; it was split once into a tuning part and a
 held-out part. ``eval/extra.jsonl`` holds 1,563 more, drawn later from the same sources
-and labelled the same way, and ``eval/more.jsonl``, ``more2.jsonl`` and ``more3.jsonl``
-11,800 more from the two Chinese corpora, all for tuning. The bundled model is trained on
+and labelled the same way, and ``eval/more.jsonl`` … ``more4.jsonl`` 19,641 more from the
+two Chinese corpora, all for tuning. The bundled model is trained on
 the tuning texts and the phrasing examples only (a test below retrains it and compares),
 so the held-out figures measure something. The floors are the figures measured when the model
 was trained, rounded down: one more miss fails.
@@ -35,12 +35,12 @@ from complaintflow.policies.train import main as train_main
 
 EVAL = pathlib.Path(__file__).resolve().parents[2] / "eval"
 
-#: measured on the held-out part (once, after the model and the rules were fixed on the
-#: tuning texts): category 85.9 % (427 of 497), dimension 88.7 % (441), safety recall
-#: 81.25 % (13 of 16), non-safety texts made severity 1: 1.97 % (9 of 458)
-CATEGORY_FLOOR = 427 / 497
-DIMENSION_FLOOR = 441 / 497
-SAFETY_RECALL_FLOOR = 13 / 16
+#: measured on the held-out part after the model and the rules were fixed on the tuning
+#: texts: category 88.1 % (438 of 497), dimension 90.1 % (448), safety recall 93.75 %
+#: (15 of 16), non-safety texts made severity 1: 1.97 % (9 of 458)
+CATEGORY_FLOOR = 438 / 497
+DIMENSION_FLOOR = 448 / 497
+SAFETY_RECALL_FLOOR = 15 / 16
 FALSE_SEVERITY_1_CEILING = 9 / 458
 
 
@@ -100,7 +100,8 @@ def test_the_extra_tuning_texts_are_new_and_labelled_alike() -> None:
         assert r["dimension"] == (kw.dimension_of(r["category"]) or "other")
 
 
-MORE = {"more.jsonl": ("m", 3000), "more2.jsonl": ("n", 4000), "more3.jsonl": ("p", 4800)}
+MORE = {"more.jsonl": ("m", 3000), "more2.jsonl": ("n", 4000), "more3.jsonl": ("p", 4800),
+        "more4.jsonl": ("q", 7841)}
 
 
 def test_the_further_tuning_texts_are_new_and_labelled_alike() -> None:
@@ -210,11 +211,13 @@ def test_safety_words_customers_use(hybrid: HybridClassifier, text: str) -> None
 
 def test_the_safety_texts_of_the_tuning_texts_are_severity_1(hybrid: HybridClassifier) -> None:
     safety = [r for r in tuning_rows() if r["severity"] == 1]
-    assert len(safety) == 483
+    assert len(safety) == 652
     missed = [r["id"] for r in safety if hybrid.decide(r["text"]).severity != 1]
-    # one is missed: a plastic bag melted onto the skewers ("塑料袋软化"), where the rules
-    # read "塑料袋" as a takeaway's bag, not a foreign body
-    assert missed == ["p1578"]
+    # five are missed even on the texts the model was trained on: a plastic bag melted onto
+    # the skewers (the rules read "塑料袋" as a takeaway's bag), "鸡蛋没有熟" (the negation
+    # hides "熟"), rotten fruit on the trousers (the trousers say "not food"), and two
+    # sarcastic posts about a dairy brand
+    assert missed == ["p1578", "q0274", "q2150", "q6301", "q7621"]
 
 
 @pytest.mark.parametrize("text", [

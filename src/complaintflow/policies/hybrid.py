@@ -409,6 +409,7 @@ class _Context:
     safety_keywords: tuple[tuple[str, tuple[str, ...]], ...]
     needs_keyword: frozenset[str]
     safety_ignore: frozenset[str]
+    near_miss: tuple[str, ...]
 
 
 @functools.cache
@@ -419,7 +420,8 @@ def _bundled_context() -> _Context:
                     int(table["negation_reach_words"]), tuple(table["not_food"]),
                     tuple(table["food"]),
                     tuple((c, tuple(ws)) for c, ws in table["safety_keywords"].items()),
-                    frozenset(table["needs_keyword"]), frozenset(table.get("safety_ignore", ())))
+                    frozenset(table["needs_keyword"]), frozenset(table.get("safety_ignore", ())),
+                    tuple(table.get("near_miss", ())))
 
 
 def _contains_any(norm: str, words: Iterable[str]) -> str | None:
@@ -457,7 +459,7 @@ class HybridClassifier(ClassificationPolicy):
     cross-validation on the tuning texts of the evaluation set.
     """
 
-    version: ClassVar[str] = "h2"
+    version: ClassVar[str] = "h3"
 
     def __init__(self, keywords: KeywordClassifier | None = None,
                  model: LogisticTextModel | TextModel | None = None,
@@ -560,7 +562,11 @@ class HybridClassifier(ClassificationPolicy):
             if strong or p_safety >= self.weak_safety:
                 verdict = c
                 break
-        if verdict is None and self.model_safety is not None and p_safety >= self.model_safety:
+        # a near miss that hid a safety keyword ("差点摔倒") keeps the model from it as well
+        near_miss = (_contains_any(norm, self._ctx.near_miss) is not None
+                     and any(c in found for c in self._safety) and not safety_words)
+        if verdict is None and self.model_safety is not None and p_safety >= self.model_safety \
+                and not near_miss:
             likely = max(self._safety, key=lambda c: unsafe.get(c, 0.0))
             if not (likely == "food_safety" and not_eaten):
                 verdict = likely
@@ -580,7 +586,8 @@ class HybridClassifier(ClassificationPolicy):
                     best_score, verdict = score, c
         assert verdict is not None
         for c in [verdict, *(c for c in found if c != verdict)]:
-            words = safety_words[c] if c in safety_words else found.get(c, [])
+            # a safety verdict names only the safety words that were not negated
+            words = safety_words.get(c, []) if c in self._safety else found.get(c, [])
             evidence.extend(f"{c}:{w.removeprefix(WEAK)}" for w in words)
         if verdict in self.model.categories:
             evidence.extend(f"model:{f}" for f in self.model.top_features(norm, verdict))

@@ -213,11 +213,11 @@ def test_the_safety_texts_of_the_tuning_texts_are_severity_1(hybrid: HybridClass
     safety = [r for r in tuning_rows() if r["severity"] == 1]
     assert len(safety) == 652
     missed = [r["id"] for r in safety if hybrid.decide(r["text"]).severity != 1]
-    # five are missed even on the texts the model was trained on: a plastic bag melted onto
-    # the skewers (the rules read "塑料袋" as a takeaway's bag), "鸡蛋没有熟" (the negation
-    # hides "熟"), rotten fruit on the trousers (the trousers say "not food"), and two
-    # sarcastic posts about a dairy brand
-    assert missed == ["p1578", "q0274", "q2150", "q6301", "q7621"]
+    # four are missed even on the texts the model was trained on: a plastic bag melted onto
+    # the skewers (the rules read "塑料袋" as a takeaway's bag), rotten fruit on the
+    # trousers (the trousers say "not food"), and two sarcastic posts about a dairy brand
+    # (one "差点被毒死": a near miss)
+    assert missed == ["p1578", "q2150", "q6301", "q7621"]
 
 
 @pytest.mark.parametrize("text", [
@@ -242,6 +242,7 @@ def test_ignored_rule_keywords_still_count_for_other_categories(hybrid: HybridCl
 @pytest.mark.parametrize("text", [
     "菜里面发现头发了", "米饭里面有石子，菜还行", "饺子没有煮熟。", "菜里吃到了清洁球",
     "吃了肚子还不舒服", "结果又拉又吐", "粥里面有皮蛋的蛋壳", "打死五只蚊子，被蚊子咬得一脸包",
+    "鸡蛋没有熟！！！", "手撕包菜有股煤油味", "被小虫叮的身上全是包", "洗得全家头皮发炎",
 ])
 def test_more_safety_words_customers_use(hybrid: HybridClassifier, text: str) -> None:
     assert hybrid.decide(text).severity == 1

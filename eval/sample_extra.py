@@ -24,10 +24,37 @@ def key(text: str) -> str:
     return _SQUEEZE.sub("", text.lower())
 
 
+def taken_keys(*names: str) -> set[str]:
+    """The keys of every text of these sample files."""
+    taken: set[str] = set()
+    for name in names:
+        with open(name, encoding="utf-8") as f:
+            taken |= {key(json.loads(line)["text"]) for line in f if line.strip()}
+    return taken
+
+
+def fresh(found, taken: set[str]) -> list[dict]:
+    """The rows whose key is new (each key taken once, so the pool has no repeats)."""
+    pool = []
+    for r in found:
+        k = key(r["text"])
+        if k and k not in taken:
+            taken.add(k)
+            pool.append(r)
+    return pool
+
+
+def emit(picks: list[dict], prefix: str) -> None:
+    """Print the picks as tuning rows with ids ``prefix0000`` …."""
+    for i, r in enumerate(picks):
+        r["id"] = f"{prefix}{i:04d}"
+        r["split"] = "tune"
+        print(json.dumps(r, ensure_ascii=False))
+
+
 def main() -> None:
     waimai, shopping, amazon = sys.argv[1:4]
-    with open(sys.argv[4] if len(sys.argv) > 4 else "eval/sample.jsonl", encoding="utf-8") as f:
-        taken = {key(json.loads(line)["text"]) for line in f if line.strip()}
+    taken = taken_keys(sys.argv[4] if len(sys.argv) > 4 else "eval/sample.jsonl")
     rng = random.Random(SEED)
     picks = []
     for path, keep, field, source, n in (
@@ -36,18 +63,10 @@ def main() -> None:
         (amazon, lambda r: r["target"] == "Very Negative", "input", "amazon_review_full", None),
         (amazon, lambda r: r["target"] == "Negative", "input", "amazon_review_full", 100),
     ):
-        pool = []
-        for r in rows(path, keep, field, source):
-            k = key(r["text"])
-            if k and k not in taken:
-                taken.add(k)
-                pool.append(r)
+        pool = fresh(rows(path, keep, field, source), taken)
         picks.extend(pool if n is None else rng.sample(pool, n))
     rng.shuffle(picks)
-    for i, r in enumerate(picks):
-        r["id"] = f"x{i:04d}"
-        r["split"] = "tune"
-        print(json.dumps(r, ensure_ascii=False))
+    emit(picks, "x")
 
 
 if __name__ == "__main__":

@@ -20,11 +20,11 @@ negative reviews left.)
 """
 
 import argparse
-import json
+import pathlib
 import random
 
 from sample import rows  # the same reading of the source files (run from eval/)
-from sample_extra import key
+from sample_extra import emit, fresh, taken_keys  # the same draw
 
 
 def main() -> None:
@@ -39,27 +39,18 @@ def main() -> None:
     parser.add_argument("--prefix", default="m")
     parser.add_argument("--exclude", nargs="*", default=[])
     args = parser.parse_args()
-    taken = set()
-    for name in ("sample.jsonl", "extra_sample.jsonl", *args.exclude):
-        with open(name, encoding="utf-8") as f:
-            taken |= {key(json.loads(line)["text"]) for line in f if line.strip()}
+    here = pathlib.Path(__file__).parent  # the sample files named are those beside this one
+    taken = taken_keys(*(str(here / name) for name in
+                         ("sample.jsonl", "extra_sample.jsonl", *args.exclude)))
     rng = random.Random(args.seed)
     picks = []
     counts = args.counts or (args.each, args.each)
     for path, source, n in ((args.waimai, "waimai_10k", counts[0]),
                             (args.shopping, "online_shopping_10_cats", counts[1])):
-        pool = []
-        for r in rows(path, lambda r: r["label"] == "0", "review", source):
-            k = key(r["text"])
-            if k and k not in taken:
-                taken.add(k)
-                pool.append(r)
+        pool = fresh(rows(path, lambda r: r["label"] == "0", "review", source), taken)
         picks.extend(rng.sample(pool, len(pool) if n < 0 else n))
     rng.shuffle(picks)
-    for i, r in enumerate(picks):
-        r["id"] = f"{args.prefix}{i:04d}"
-        r["split"] = "tune"
-        print(json.dumps(r, ensure_ascii=False))
+    emit(picks, args.prefix)
 
 
 if __name__ == "__main__":

@@ -59,7 +59,8 @@ def test_after_the_window_reopen_and_messages_point_to_a_follow_up(command: str)
     wf = cf.Workflow(clock=clock)
     c = wf.revisit(_resolved(wf), actor=A, satisfaction=1)
     clock.advance(days=30, seconds=1)
-    kwargs = {"reason": "still cracked"} if command == "reopen" else {"text": "still cracked"}
+    kwargs: dict[str, Any] = ({"reason": "still cracked"} if command == "reopen"
+                              else {"text": "still cracked"})
     with pytest.raises(cf.InvalidTransition) as info:
         wf.fire(c, command, actor=A, **kwargs)
     message = str(info.value)
@@ -99,7 +100,7 @@ def test_an_archived_case_points_to_a_follow_up(command: str) -> None:
     wf = cf.Workflow(clock=cf.FrozenClock(T0))
     c = wf.revisit(_resolved(wf), actor=A, satisfaction=4)
     c = wf.archive(c, actor=A, summary="shade replaced")
-    kwargs = {"reason": "x"} if command == "reopen" else {"text": "x"}
+    kwargs: dict[str, Any] = {"reason": "x"} if command == "reopen" else {"text": "x"}
     with pytest.raises(cf.InvalidTransition, match="follow_up_of") as info:
         wf.fire(c, command, actor=A, **kwargs)
     assert "the case is closed" in str(info.value)

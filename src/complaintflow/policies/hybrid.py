@@ -521,6 +521,19 @@ class HybridClassifier(ClassificationPolicy):
                 hide = self._ctx.reach_words
         return " ".join(words)
 
+    def _not_eaten(self, norm: str) -> str | None:
+        """The product that is not eaten ("护肤品") when the text names one and no food."""
+        other = _contains_any(norm, self._ctx.not_food)
+        return other if other is not None and _contains_any(norm, self._ctx.food) is None \
+            else None
+
+    def _near_miss(self, norm: str, found: Mapping[str, list[str]],
+                   safety_words: Mapping[str, list[str]]) -> bool:
+        """Whether a near miss ("差点摔倒") hid every safety keyword the text has: then the
+        model alone does not make it a safety case either."""
+        return (not safety_words and any(c in found for c in self._safety)
+                and _contains_any(norm, self._ctx.near_miss) is not None)
+
     def decide(self, text: str) -> Classification:
         """The classification of ``text`` (what :meth:`classify` does with the complaint's)."""
         norm = self.normalise(text)
@@ -546,9 +559,7 @@ class HybridClassifier(ClassificationPolicy):
             if words:
                 safety_words[c] = words
         evidence: list[str] = []
-        other = _contains_any(norm, self._ctx.not_food)
-        not_eaten = other is not None and _contains_any(norm, self._ctx.food) is None
-        if "food_safety" in safety_words and not_eaten:
+        if "food_safety" in safety_words and (other := self._not_eaten(norm)) is not None:
             # a food-safety signal on a product that is not eaten: a product problem
             dropped = safety_words.pop("food_safety")
             found.setdefault("quality_defect", []).extend(dropped)
@@ -562,13 +573,10 @@ class HybridClassifier(ClassificationPolicy):
             if strong or p_safety >= self.weak_safety:
                 verdict = c
                 break
-        # a near miss that hid a safety keyword ("差点摔倒") keeps the model from it as well
-        near_miss = (_contains_any(norm, self._ctx.near_miss) is not None
-                     and any(c in found for c in self._safety) and not safety_words)
         if verdict is None and self.model_safety is not None and p_safety >= self.model_safety \
-                and not near_miss:
+                and not self._near_miss(norm, found, safety_words):
             likely = max(self._safety, key=lambda c: unsafe.get(c, 0.0))
-            if not (likely == "food_safety" and not_eaten):
+            if likely != "food_safety" or self._not_eaten(norm) is None:
                 verdict = likely
         for c in self._safety:
             if c != verdict:

@@ -4,7 +4,6 @@ an async store (an event loop in a thread of its own) for the store conformance 
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
@@ -15,20 +14,8 @@ from typing import Any, TypeVar
 import complaintflow as cf
 
 T0 = datetime(2026, 6, 18, 9, 0, tzinfo=UTC)
-ENV = "COMPLAINTFLOW_TEST_POSTGRES"
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 _T = TypeVar("_T")
-
-
-def postgres_url() -> str | None:
-    """The URL to test against: the env var, else the default under CI, else None (skip)."""
-    url = os.environ.get(ENV)
-    if url:
-        return url
-    if os.environ.get("CI", "").lower() == "true":
-        return DEFAULT_URL
-    return None
 
 
 def ids(prefix: str = "CF-") -> Any:

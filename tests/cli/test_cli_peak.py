@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from complaintflow.store import SQLiteStore
+from pg_helpers import fresh_database
 
 if TYPE_CHECKING:
     from cli_helpers import Ran, Run
@@ -139,22 +139,8 @@ def test_the_sweep_service_stops_cleanly_on_sigterm(demo_db: Path) -> None:
 
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
-    base = os.environ.get("COMPLAINTFLOW_TEST_POSTGRES") or (
-        "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        if os.environ.get("CI", "").lower() == "true" else None)
-    if base is None:
-        pytest.skip("PostgreSQL tests are off; enable them with COMPLAINTFLOW_TEST_POSTGRES")
-    sa = pytest.importorskip("sqlalchemy")
-    name = f"cf_cli_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database("cf_cli") as url:
+        yield url
 
 
 def test_every_command_on_postgresql(run: Run, pg_url: str, tmp_path: Path) -> None:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from reports_helpers import quiet
 
-ENV = "COMPLAINTFLOW_TEST_POSTGRES"
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from pg_helpers import fresh_database
 
 
 @pytest.fixture(scope="session")
@@ -26,19 +23,5 @@ def peak_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     """The URL of a fresh PostgreSQL database, dropped after the module."""
-    base = os.environ.get(ENV) or (DEFAULT_URL if os.environ.get("CI", "").lower() == "true"
-                                   else None)
-    if base is None:
-        pytest.skip(f"PostgreSQL tests are off; enable them with {ENV}={DEFAULT_URL}")
-    sa = pytest.importorskip("sqlalchemy")
-    name = f"cf_reports_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = base.rsplit("/", 1)[0] + "/" + name
-    try:
+    with fresh_database("cf_reports") as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()

@@ -22,9 +22,9 @@ from complaintflow.policies import (
     RecentRow,
 )
 from complaintflow.store import MemoryStore, SQLiteStore
+from pg_helpers import postgres_url
 
 from ._helpers import T0, finding
-from .conftest import postgres_url
 
 _prefixes = count(1)
 _opened: list[Any] = []

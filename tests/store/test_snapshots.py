@@ -20,9 +20,9 @@ from complaintflow._history import History
 from complaintflow.store import MemoryStore, SQLiteStore
 from complaintflow.store._snapshot import _digest
 from complaintflow.testing.strategies import Command, commands
+from pg_helpers import postgres_url
 
 from ._helpers import finding, receive, workflow
-from .conftest import postgres_url
 
 _prefixes = count(1)
 

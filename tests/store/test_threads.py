@@ -12,9 +12,9 @@ import pytest
 
 import complaintflow as cf
 from complaintflow.store import MemoryStore, SQLiteStore
+from pg_helpers import postgres_url
 
 from ._helpers import T0, finding
-from .conftest import postgres_url
 
 THREADS = 8
 ROUNDS = 12

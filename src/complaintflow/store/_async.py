@@ -26,7 +26,8 @@ from complaintflow.store._base import DEFAULT_LEASE, DeadLetter, OutboxItem, Sto
 from complaintflow.store._memory import MemoryStore
 from complaintflow.store._sqlite import SQLiteStore
 
-__all__ = ["AsyncMemoryStore", "AsyncSQLiteStore", "AsyncStore", "Bridged", "materialized"]
+__all__ = ["AsyncMemoryStore", "AsyncSQLiteStore", "AsyncStore", "Bridged", "Opened",
+           "materialized"]
 
 
 def materialized(value: Any) -> Any:
@@ -237,7 +238,60 @@ class AsyncMemoryStore(Bridged):
         return self.sync
 
 
-class AsyncSQLiteStore(Bridged):
+class _OpenedSync(Protocol):
+    """What :class:`Opened` needs of the sync store it opens."""
+
+    schema_version: int
+
+    def verify(self) -> list[str]: ...
+
+
+_O = TypeVar("_O", bound=_OpenedSync)
+
+
+class Opened(Bridged, Generic[_O]):
+    """An async store over a sync one it opens on first use, once (``await open()`` opens it
+    now), and calls away from the event loop: each backend says how it opens the sync store
+    (:meth:`_open`) and where a call runs (:meth:`_run`)."""
+
+    _opening: Opening[_O]
+
+    @property
+    def _sync(self) -> _O | None:
+        return self._opening.store
+
+    async def open(self) -> Self:
+        """Open the store now (the first call does otherwise); returns the store."""
+        await self._store()
+        return self
+
+    async def _store(self) -> _O:
+        return await self._opening.get(self._open)
+
+    async def _open(self) -> _O:
+        raise NotImplementedError
+
+    async def _run(self, call: Callable[[], Any]) -> Any:
+        """Run ``call`` (a call of the sync store) where it does not block the loop."""
+        raise NotImplementedError
+
+    @property
+    def schema_version(self) -> int | None:
+        """The layout version of the open store (``None`` before it is opened)."""
+        return None if self._sync is None else self._sync.schema_version
+
+    async def _call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
+        method = getattr(await self._store(), name)
+        return await self._run(lambda: materialized(method(*args, **kwargs)))
+
+    async def verify(self) -> list[str]:
+        """Problems in the stored data (see the sync store's ``verify``); empty when
+        consistent."""
+        out: list[str] = await self._call("verify")
+        return out
+
+
+class AsyncSQLiteStore(Opened[SQLiteStore]):
     """:class:`~complaintflow.store.SQLiteStore` awaited: the same file format (a file
     either store wrote, the other opens), each call run in a worker thread so the event
     loop never waits for the disk. Opened on first use (or ``await store.open()``);
@@ -252,36 +306,14 @@ class AsyncSQLiteStore(Bridged):
                                          "pseudonym_key": pseudonym_key}
         self._opening: Opening[SQLiteStore] = Opening()
 
-    @property
-    def _sync(self) -> SQLiteStore | None:
-        return self._opening.store
-
     def __repr__(self) -> str:
         return f"AsyncSQLiteStore({self.path!r})"
 
-    async def open(self) -> Self:
-        """Open the file now (the first call does otherwise); returns the store."""
-        await self._store()
-        return self
+    async def _open(self) -> SQLiteStore:
+        return await asyncio.to_thread(SQLiteStore, self.path, **self._options)
 
-    async def _store(self) -> SQLiteStore:
-        return await self._opening.get(
-            lambda: asyncio.to_thread(SQLiteStore, self.path, **self._options))
-
-    @property
-    def schema_version(self) -> int | None:
-        """The layout version of the open file (``None`` before it is opened)."""
-        return None if self._sync is None else self._sync.schema_version
-
-    async def _call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
-        store = await self._store()
-        method = getattr(store, name)
-        return await asyncio.to_thread(lambda: materialized(method(*args, **kwargs)))
-
-    async def verify(self) -> list[str]:
-        """Problems in the stored data (see :meth:`SQLiteStore.verify`)."""
-        out: list[str] = await self._call("verify")
-        return out
+    async def _run(self, call: Callable[[], Any]) -> Any:
+        return await asyncio.to_thread(call)
 
     async def close(self) -> None:
         """Close the file (the store cannot be used afterwards)."""

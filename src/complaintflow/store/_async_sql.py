@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from typing import Any, Final, Self
+from collections.abc import Callable
+from typing import Any, Final
 
 from complaintflow.exceptions import StoreError, ValidationError
-from complaintflow.store._async import Bridged, Opening, materialized
+from complaintflow.store._async import Opened, Opening
 from complaintflow.store._base import Store
 
 _EXTRA: Final = "AsyncSQLStore needs SQLAlchemy's asyncio support: pip install 'complaintflow[async]'"
@@ -88,7 +89,7 @@ class _TaskLocal:
         self._mine()[name] = value
 
 
-class AsyncSQLStore(Bridged):
+class AsyncSQLStore(Opened[SQLStore]):
     """:class:`~complaintflow.store.SQLStore` for async code, on SQLAlchemy's asyncio engine.
 
     ``url_or_engine`` is a URL (``postgresql+psycopg://user@host/db``; a bare
@@ -113,20 +114,8 @@ class AsyncSQLStore(Bridged):
                                          "pseudonym_key": pseudonym_key}
         self._opening: Opening[SQLStore] = Opening()
 
-    @property
-    def _sync(self) -> SQLStore | None:
-        return self._opening.store
-
     def __repr__(self) -> str:
         return f"AsyncSQLStore({_safe(self.engine.url.render_as_string())!r})"
-
-    async def open(self) -> Self:
-        """Open the database now (the first call does otherwise); returns the store."""
-        await self._store()
-        return self
-
-    async def _store(self) -> SQLStore:
-        return await self._opening.get(self._open)
 
     async def _open(self) -> SQLStore:
         try:
@@ -146,23 +135,11 @@ class AsyncSQLStore(Bridged):
             raise StoreError(f"{self!r} is not open yet: await store.open() first")
         return self._sync.tables
 
-    @property
-    def schema_version(self) -> int | None:
-        """The layout version of the open database (``None`` before it is opened)."""
-        return None if self._sync is None else self._sync.schema_version
-
-    async def _call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
-        store = await self._store()
-        method = getattr(store, name)
-        return await greenlet_spawn(lambda: materialized(method(*args, **kwargs)))
+    async def _run(self, call: Callable[[], Any]) -> Any:
+        return await greenlet_spawn(call)
 
     async def _greenlet_store(self) -> Store | None:
         return await self._store()
-
-    async def verify(self) -> list[str]:
-        """Problems in the stored data (see :meth:`SQLStore.verify`); empty when consistent."""
-        out: list[str] = await self._call("verify")
-        return out
 
     async def close(self) -> None:
         """Release the connection pool (when the store made the engine)."""

@@ -31,7 +31,7 @@ import sqlite3
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -475,7 +475,32 @@ def _raw_encode(body: dict[str, Any], version: int) -> str:
     return f"{FORMAT}:{_digest(payload)}:{payload}"
 
 
-class RawSQLite:
+class _RawBaseline:
+    """What both raw baselines share: the state rows they keep, and the command they run."""
+
+    rows: dict[str, list[Any]]
+    version: int  # the version column's place in a state row
+
+    def message(self, cid: str, k: int, snapshot: str, last: Sequence[Any]
+                ) -> tuple[int, Any, dict[str, Any], str, dict[str, Any], list[Any]]:
+        """After the last event ``last`` and the stored ``snapshot``: a message's number,
+        time, data, event id, outbox envelope, and the parameters of the conditional
+        update of the state row."""
+        body = _raw_snapshot(snapshot)
+        seq = last[0] + 1
+        at = last[3]
+        data = {"channel": None, "personal": {"text": f"any news? ({k})"}}
+        row = self.rows[cid]
+        row[self.version] = seq
+        eid = f"{cid}:{seq}"
+        envelope = {"id": eid, "complaint_id": cid, "seq": seq, "name": "message",
+                    "at": at if isinstance(at, str) else at.isoformat(), "actor": AGENT.id,
+                    "data": data}
+        return seq, at, data, eid, envelope, [*row[1:], _raw_encode(body, seq), seq, cid,
+                                              seq - 1]
+
+
+class RawSQLite(_RawBaseline):
     """The same statements through ``sqlite3``: the load (the state row's snapshot and the
     events after it, one read transaction; the snapshot's JSON parsed) and the save (the
     conditional update of the state row with a re-encoded snapshot, the event, its outbox
@@ -503,20 +528,12 @@ class RawSQLite:
             con.execute("BEGIN")
             loaded = con.execute(self.load, (cid,)).fetchall()
             con.execute("COMMIT")
-            snapshot = _raw_snapshot(loaded[0][0])
             history = [(s, n, v, at, a, json.loads(d)) for s, n, v, at, a, d in
                        (r[-6:] for r in loaded)]
-            seq = history[-1][0] + 1
-            at = history[-1][3]
-            data = {"channel": None, "personal": {"text": f"any news? ({k})"}}
-            row = self.rows[cid]
-            row[self.version] = seq
-            eid = f"{cid}:{seq}"
-            envelope = {"id": eid, "complaint_id": cid, "seq": seq, "name": "message",
-                        "at": at, "actor": AGENT.id, "data": data}
+            seq, at, data, eid, envelope, update = self.message(cid, k, loaded[0][0],
+                                                                history[-1])
             con.execute("BEGIN IMMEDIATE")
-            cur = con.execute(self.update, [*row[1:], _raw_encode(snapshot, seq), seq, cid,
-                                            seq - 1])
+            cur = con.execute(self.update, update)
             assert cur.rowcount == 1
             con.execute(self.event, (cid, seq, "message", 1, at, AGENT.id, json.dumps(data)))
             con.execute(self.outbox, (eid, cid, seq, json.dumps(envelope), at))
@@ -552,7 +569,7 @@ def _pg_url(url: str) -> str:
         "postgresql://") else url
 
 
-class RawPG:
+class RawPG(_RawBaseline):
     """The same statements as :class:`~complaintflow.store.SQLStore` through ``psycopg``:
     the load (the complaint's events, one transaction) and the save (the conditional update
     of the state row, the event, its outbox row: one transaction)."""
@@ -590,19 +607,11 @@ class RawPG:
                             "ORDER BY e.seq", (cid,))
                 loaded = cur.fetchall()
             con.commit()
-            snapshot = _raw_snapshot(loaded[0][0])
             history = [r[1:] for r in loaded]
-            seq = history[-1][0] + 1
-            at = history[-1][3]
-            data = {"channel": None, "personal": {"text": f"any news? ({k})"}}
-            row = self.rows[cid]
-            row[self.version] = seq
-            eid = f"{cid}:{seq}"
-            envelope = {"id": eid, "complaint_id": cid, "seq": seq, "name": "message",
-                        "at": at.isoformat(), "actor": AGENT.id, "data": data}
+            seq, at, data, eid, envelope, update = self.message(cid, k, loaded[0][0],
+                                                                history[-1])
             with con.cursor() as cur:
-                cur.execute(self.update, [*row[1:], _raw_encode(snapshot, seq), seq, cid,
-                                          seq - 1])
+                cur.execute(self.update, update)
                 assert cur.rowcount == 1
                 cur.execute("INSERT INTO cf_events (complaint_id, seq, name, v, at, actor, data)"
                             " VALUES (%s, %s, %s, %s, %s, %s, %s)",

@@ -89,9 +89,26 @@ class _Awaiting:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             out = found(*args, **kwargs)
+            if hasattr(out, "__aenter__") and hasattr(out, "__aexit__"):
+                return _AwaitingBlock(out, self._await)  # ``async with store.batch()``
             return self._await(out) if inspect.isawaitable(out) else out
 
         return call
+
+
+class _AwaitingBlock:
+    """An async context manager of the store (its ``batch()``) seen from inside the bridge
+    as a plain one: entering and leaving await it."""
+
+    def __init__(self, block: Any, await_only: Callable[[Awaitable[Any]], Any]) -> None:
+        self._block = block
+        self._await = await_only
+
+    def __enter__(self) -> Any:
+        return self._await(self._block.__aenter__())
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self._await(self._block.__aexit__(*exc))
 
 
 class _Core(Workflow):

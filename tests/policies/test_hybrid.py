@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 import complaintflow as cf
 from complaintflow.policies import (
+    Classification,
     HybridClassifier,
     KeywordClassifier,
     LogisticTextModel,
@@ -36,10 +37,11 @@ from complaintflow.policies.train import main as train_main
 EVAL = pathlib.Path(__file__).resolve().parents[2] / "eval"
 
 #: measured on the held-out part after the model and the rules were fixed on the tuning
-#: texts: category 88.1 % (438 of 497), dimension 90.1 % (448), safety recall 93.75 %
-#: (15 of 16), non-safety texts made severity 1: 1.97 % (9 of 458)
+#: texts: category 88.1 % (438 of 497), dimension 91.1 % (453; an accepted "other" accepts
+#: the dimension "other"), safety recall 93.75 % (15 of 16), non-safety texts made
+#: severity 1: 1.97 % (9 of 458)
 CATEGORY_FLOOR = 438 / 497
-DIMENSION_FLOOR = 448 / 497
+DIMENSION_FLOOR = 453 / 497
 SAFETY_RECALL_FLOOR = 15 / 16
 FALSE_SEVERITY_1_CEILING = 9 / 458
 
@@ -139,6 +141,36 @@ def test_the_bundled_model_never_saw_the_held_out_part() -> None:
     assert isinstance(shipped, LogisticTextModel)
     assert again.to_dict() == shipped.to_dict()
 
+
+
+#: the codes of the label files (eval/build.py)
+CODES = {"fs": "food_safety", "inj": "injury", "au": "authenticity", "nd": "not_as_described",
+         "qd": "quality_defect", "ch": "channel_inconsistency", "mb": "membership_benefit",
+         "dd": "delivery_damage", "dl": "delivery_delay", "pr": "promotion_dispute",
+         "st": "staff_attitude", "sa": "slow_after_sales", "rp": "rigid_policy", "ot": "other"}
+
+
+def test_a_second_reader_agrees_as_the_docs_say() -> None:
+    # a second reader labelled the 703 tuning texts of the first draw again, blind; scored
+    # like a classifier, they file 688 (97.9 %) in a category the first reader accepted,
+    # 695 (98.9 %) in an accepted dimension, and 636 (90.5 %) in the same first choice
+    tune = rows(split="tune")
+    lines = [line.split() for line in (EVAL / "second_reader_labels.txt").read_text(
+        encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]
+    assert [p[0] for p in lines] == [r["id"] for r in tune]
+    kw = KeywordClassifier()
+    second = {}
+    for r, (_, first, *_alternatives) in zip(tune, lines, strict=True):
+        category = CODES[first]
+        known = kw.categories.get(category)
+        second[r["text"]] = Classification(
+            category, known.dimension if known else "other", known.severity if known else 3, ())
+    score = evaluate_classifier(lambda text: second[text], tune)
+    assert round(score.category * 703) == 688
+    assert round(score.dimension * 703) == 695
+    assert sum(second[r["text"]].category == r["category"] for r in tune) == 636
+    # far above what the hybrid reaches on texts it was not trained on
+    assert score.category - CATEGORY_FLOOR > 0.09
 
 # -- the held-out figures ----------------------------------------------------------------------
 
@@ -319,6 +351,20 @@ SMALL = [
     {"text": "质量太差，穿一次就破了", "category": "quality_defect"},
     {"text": "whatever", "category": "other", "weight": 0.5},
 ]
+
+
+def test_an_accepted_category_accepts_its_dimension_too() -> None:
+    # "other" accepted: filing the text in "other" is right for the category and the
+    # dimension alike; an accepted category of another dimension accepts that dimension
+    verdicts = {"a": Classification("other", "other", 3, ()),
+                "b": Classification("staff_attitude", "service", 2, ()),
+                "c": Classification("other", "other", 3, ())}
+    labelled = [{"text": "a", "category": "quality_defect", "accept": ["other"]},
+                {"text": "b", "category": "delivery_delay", "accept": ["staff_attitude"]},
+                {"text": "c", "category": "quality_defect", "accept": ["not_as_described"]}]
+    score = evaluate_classifier(lambda text: verdicts[text], labelled)
+    assert (score.texts, score.category, score.dimension) == (3, 2 / 3, 2 / 3)
+    assert score.confusions == (("quality_defect", "other", 1),)
 
 
 def test_train_save_and_load(tmp_path: pathlib.Path) -> None:

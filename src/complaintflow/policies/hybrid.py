@@ -753,7 +753,8 @@ def evaluate_classifier(classifier: HybridClassifier | KeywordClassifier | Calla
         got = decide(text)
         accept = tuple(row.get("accept", ()))
         accepted = {category, *accept}
-        dims = {dimension, *(rules.dimension_of(c) for c in accept)}
+        # an accepted category's dimension is accepted too (the fallback's is "other")
+        dims = {dimension, *(rules.dimension_of(c) or "other" for c in accept)}
         n += 1
         cat_ok += got.category in accepted
         dim_ok += got.dimension in dims

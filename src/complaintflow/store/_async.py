@@ -16,8 +16,10 @@ to a sync store carries over:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, Self, TypeVar, runtime_checkable
 
@@ -295,7 +297,14 @@ class AsyncSQLiteStore(Opened[SQLiteStore]):
     """:class:`~complaintflow.store.SQLiteStore` awaited: the same file format (a file
     either store wrote, the other opens), each call run in a worker thread so the event
     loop never waits for the disk. Opened on first use (or ``await store.open()``);
-    the keyword arguments are :class:`SQLiteStore`'s."""
+    the keyword arguments are :class:`SQLiteStore`'s.
+
+    ``async with store.batch():`` keeps the task's writes together, as
+    :meth:`SQLiteStore.batch` does (an :class:`~complaintflow.AsyncWorkflow` uses it for a
+    follow-up and its link, and for an erasure): the batch runs on a thread of its own,
+    every call the task makes inside it runs there too, and other tasks' calls wait for
+    the batch to end (in their worker threads, not on the event loop).
+    """
 
     def __init__(self, path: str | os.PathLike[str], *, include_personal: bool = True,
                  synchronous: str = "FULL", timeout: float = 30.0,
@@ -305,6 +314,8 @@ class AsyncSQLiteStore(Opened[SQLiteStore]):
                                          "synchronous": synchronous, "timeout": timeout,
                                          "pseudonym_key": pseudonym_key}
         self._opening: Opening[SQLiteStore] = Opening()
+        # the thread of each task's open batch
+        self._batches: dict[asyncio.Task[Any], ThreadPoolExecutor] = {}
 
     def __repr__(self) -> str:
         return f"AsyncSQLiteStore({self.path!r})"
@@ -313,9 +324,71 @@ class AsyncSQLiteStore(Opened[SQLiteStore]):
         return await asyncio.to_thread(SQLiteStore, self.path, **self._options)
 
     async def _run(self, call: Callable[[], Any]) -> Any:
+        task = asyncio.current_task()
+        thread = self._batches.get(task) if task is not None else None
+        if thread is not None:  # inside the task's batch: on the batch's thread
+            return await asyncio.get_running_loop().run_in_executor(thread, call)
         return await asyncio.to_thread(call)
+
+    @contextlib.asynccontextmanager
+    async def batch(self) -> AsyncIterator[Self]:
+        """Commit every write the task makes inside the block at once, when it ends; roll
+        them all back when the block raises (or is cancelled). A batch inside a batch
+        joins the outer one."""
+        store = await self._store()
+        task = asyncio.current_task()
+        if task is None or task in self._batches:
+            yield self  # outside a task there is nothing to keep apart; nested: joined
+            return
+        loop = asyncio.get_running_loop()
+        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="complaintflow-batch")
+        block = store.batch()
+        # the batch begins, runs and ends on its thread (the store's lock is held there);
+        # work queued on it runs in order, so what is queued after the start always runs
+        started = loop.run_in_executor(thread, block.__enter__)
+        try:
+            try:
+                await asyncio.shield(started)
+            except asyncio.CancelledError:
+                thread.submit(_leave, block, asyncio.CancelledError())
+                raise
+            self._batches[task] = thread
+            try:
+                yield self
+            except BaseException as exc:
+                self._batches.pop(task, None)
+                ending = loop.run_in_executor(thread, _leave, block, exc)
+                await _finish(ending)
+                raise
+            self._batches.pop(task, None)
+            ending = loop.run_in_executor(thread, _commit, block)
+            await _finish(ending)
+        finally:
+            self._batches.pop(task, None)
+            thread.shutdown(wait=False)
 
     async def close(self) -> None:
         """Close the file (the store cannot be used afterwards)."""
         if self._sync is not None:
             await asyncio.to_thread(self._sync.close)
+
+
+def _commit(block: contextlib.AbstractContextManager[Any]) -> None:
+    """End a batch that ran through: everything it wrote is committed (or it raises)."""
+    block.__exit__(None, None, None)
+
+
+def _leave(block: contextlib.AbstractContextManager[Any], exc: BaseException) -> None:
+    """End a batch with ``exc``: everything it wrote is rolled back."""
+    with contextlib.suppress(BaseException):
+        block.__exit__(type(exc), exc, exc.__traceback__)
+
+
+async def _finish(ending: asyncio.Future[Any]) -> None:
+    """Wait for a batch's commit or rollback; a cancelled task still lets it finish (the
+    thread ends the batch either way)."""
+    try:
+        await asyncio.shield(ending)
+    except asyncio.CancelledError:
+        await asyncio.wait([ending])
+        raise

@@ -5,7 +5,7 @@
 ``sample.jsonl`` + ``labels.txt`` → ``reviews.jsonl`` (the evaluation set: tuning and
 held-out parts); ``extra_sample.jsonl`` + ``extra_labels.txt`` → ``extra.jsonl`` (more
 tuning texts, all of split ``tune``); ``more_sample.jsonl`` + ``more_labels.txt`` →
-``more.jsonl``, and likewise ``more2``, ``more3`` and ``more4`` (the third to sixth draws,
+``more.jsonl``, and likewise ``more2`` to ``more5`` (the third to seventh draws,
 for tuning too).
 """
 
@@ -29,7 +29,8 @@ def build(sample: str, label_file: str, prefix: str, target: str) -> None:
     for line in (HERE / label_file).read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             rid, first, *rest = line.split()
-            assert first not in rest and len(set(rest)) == len(rest), f"{rid}: repeated code"
+            assert first not in rest, f"{rid}: repeated code"
+            assert len(set(rest)) == len(rest), f"{rid}: repeated code"
             labels[prefix + rid] = (first, rest)
     out = []
     for line in (HERE / sample).read_text(encoding="utf-8").splitlines():
@@ -53,6 +54,7 @@ def main() -> None:
     build("more2_sample.jsonl", "more2_labels.txt", "n", "more2.jsonl")
     build("more3_sample.jsonl", "more3_labels.txt", "p", "more3.jsonl")
     build("more4_sample.jsonl", "more4_labels.txt", "q", "more4.jsonl")
+    build("more5_sample.jsonl", "more5_labels.txt", "s", "more5.jsonl")
 
 
 if __name__ == "__main__":

@@ -92,11 +92,17 @@ def test_a_batch_commits_at_its_end_and_rolls_back_on_an_error(tmp_path: pathlib
                 async with store.batch():  # nested: joins
                     await store.add(_complaint(2))
             assert await store.counts("state") == {"received": 2}
-            with pytest.raises(RuntimeError, match="stop"):
+            seen_inside = []
+
+            async def undone() -> None:
                 async with store.batch():
                     await store.add(_complaint(3))
-                    assert (await store.get("CF-003")).id == "CF-003"  # seen inside
+                    seen_inside.append((await store.get("CF-003")).id)
                     raise RuntimeError("stop")
+
+            with pytest.raises(RuntimeError, match="stop"):
+                await undone()
+            assert seen_inside == ["CF-003"]
             with pytest.raises(cf.NotFound):
                 await store.get("CF-003")
             assert await store.counts("state") == {"received": 2}
@@ -135,13 +141,16 @@ def test_other_tasks_wait_for_a_batch_and_keep_their_writes(tmp_path: pathlib.Pa
             inside, outside_started = asyncio.Event(), threading.Event()
             loop_alive = 0
 
+            async def undone() -> None:
+                async with store.batch():
+                    await store.add(_complaint(1))
+                    inside.set()
+                    await asyncio.sleep(0.3)
+                    raise RuntimeError("undo my writes only")
+
             async def batch() -> None:
-                with pytest.raises(RuntimeError):
-                    async with store.batch():
-                        await store.add(_complaint(1))
-                        inside.set()
-                        await asyncio.sleep(0.3)
-                        raise RuntimeError("undo my writes only")
+                with pytest.raises(RuntimeError, match="undo"):
+                    await undone()
 
             async def other() -> None:
                 await inside.wait()

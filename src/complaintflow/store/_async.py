@@ -300,8 +300,8 @@ class AsyncSQLiteStore(Opened[SQLiteStore]):
     the keyword arguments are :class:`SQLiteStore`'s.
 
     ``async with store.batch():`` keeps the task's writes together, as
-    :meth:`SQLiteStore.batch` does (an :class:`~complaintflow.AsyncWorkflow` uses it for a
-    follow-up and its link, and for an erasure): the batch runs on a thread of its own,
+    :meth:`SQLiteStore.batch` does (an :class:`~complaintflow.AsyncWorkflow` writes a
+    follow-up and its link in one): the batch runs on a thread of its own,
     every call the task makes inside it runs there too, and other tasks' calls wait for
     the batch to end (in their worker threads, not on the event loop).
     """

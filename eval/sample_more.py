@@ -8,11 +8,14 @@
     python eval/sample_more.py WAIMAI_CSV ONLINE_SHOPPING_CSV --seed 2031 --counts -1 7000 \\
         --prefix q --exclude more_sample.jsonl more2_sample.jsonl more3_sample.jsonl \\
         > eval/more4_sample.jsonl
+    python eval/sample_more.py WAIMAI_CSV ONLINE_SHOPPING_CSV --seed 2032 --counts 0 -1 \\
+        --prefix s --exclude more_sample.jsonl more2_sample.jsonl more3_sample.jsonl \\
+        more4_sample.jsonl > eval/more5_sample.jsonl
 
 Further random draws from the two Chinese sources of ``sample.py`` (the third draw: seed
 2028, 1,500 texts from each; the fourth: seed 2029, 2,000 from each; the fifth: seed 2030,
 2,400 from each; the sixth: seed 2031, every food-delivery review left and 7,000 shopping
-reviews), disjoint from
+reviews; the seventh: seed 2032, every shopping review left), disjoint from
 ``sample.jsonl``, ``extra_sample.jsonl`` and any ``--exclude`` files (no text equal to one
 of theirs once white space and punctuation are removed). Every text of them is for tuning:
 the held-out part stays the 497 texts of ``sample.jsonl``. (The English source has no

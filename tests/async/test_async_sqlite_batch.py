@@ -17,24 +17,14 @@ from async_helpers import T0
 
 import complaintflow as cf
 from complaintflow.store import AsyncSQLiteStore, SQLiteStore
+from failing_stores import FailingSQLite
 
 A = "agent-7"
 
 
-class _FailingSQLite(SQLiteStore):
-    """Its ``save`` fails while armed: the follow-up link's write, after the new complaint's."""
-
-    armed = False
-
-    def save(self, complaint: cf.Complaint) -> cf.Complaint:
-        if self.armed:
-            raise cf.OperationalError("disk full")
-        return super().save(complaint)
-
-
 class _FailingAsync(AsyncSQLiteStore):
     async def _open(self) -> SQLiteStore:
-        return await asyncio.to_thread(_FailingSQLite, self.path)
+        return await asyncio.to_thread(FailingSQLite, self.path)
 
 
 def _closed_case(path: pathlib.Path) -> cf.Complaint:
@@ -57,7 +47,7 @@ def test_the_follow_up_link_is_written_with_the_new_complaint_or_not_at_all(
             wf = cf.AsyncWorkflow(clock=cf.FrozenClock(T0 + timedelta(days=40)), store=store,
                                   ids=iter(["CF-NEW", "CF-NEW2"]).__next__)
             sync = await store.open()
-            assert isinstance(sync._sync, _FailingSQLite)
+            assert isinstance(sync._sync, FailingSQLite)
             sync._sync.armed = True
             with pytest.raises(cf.OperationalError, match="disk full"):
                 await wf.receive("late again", customer_id="C-1", channel="app",

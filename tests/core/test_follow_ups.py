@@ -16,6 +16,7 @@ import complaintflow as cf
 from complaintflow.policies import ChannelDuplicates, TieredEscalation
 from complaintflow.policies._config import parse_policies
 from complaintflow.store import MemoryStore, SQLiteStore
+from failing_stores import FailingSave, FailingSQLite
 
 T0 = datetime(2026, 6, 18, 9, 0, tzinfo=UTC)
 F = cf.Finding("product_defect", "supply_chain", ("lab report",))
@@ -295,29 +296,9 @@ def test_a_related_case_loaded_with_bad_data_is_refused() -> None:
 
 # -- the follow-up link: one transaction -----------------------------------------------------
 
-class _FailingSave(MemoryStore):
-    """A store whose ``save`` fails while armed: the link's write, after the new complaint's."""
-
-    armed = False
-
-    def save(self, complaint: cf.Complaint) -> cf.Complaint:
-        if self.armed:
-            raise cf.OperationalError("disk full")
-        return super().save(complaint)
-
-
-class _FailingSQLite(SQLiteStore):
-    armed = False
-
-    def save(self, complaint: cf.Complaint) -> cf.Complaint:
-        if self.armed:
-            raise cf.OperationalError("disk full")
-        return super().save(complaint)
-
-
-@pytest.mark.parametrize("make_store", [_FailingSave, lambda: _FailingSQLite(":memory:")])
+@pytest.mark.parametrize("make_store", [FailingSave, lambda: FailingSQLite(":memory:")])
 def test_the_follow_up_link_is_written_with_the_new_complaint_or_not_at_all(
-        make_store: Callable[[], _FailingSave | _FailingSQLite]) -> None:
+        make_store: Callable[[], FailingSave | FailingSQLite]) -> None:
     store = make_store()
     clock = cf.FrozenClock(T0)
     seen: list[str] = []

@@ -3,9 +3,10 @@
 The evaluation set (``eval/reviews.jsonl``) holds 1,200 negative reviews drawn at random
 from public corpora and labelled by hand; it was split once into a tuning part and a
 held-out part. ``eval/extra.jsonl`` holds 1,563 more, drawn later from the same sources
-and labelled the same way, and ``eval/more.jsonl`` … ``more4.jsonl`` 19,641 more from the
+and labelled the same way, and ``eval/more.jsonl`` … ``more5.jsonl`` 36,473 more from the
 two Chinese corpora, all for tuning. The bundled model is trained on
-the tuning texts and the phrasing examples only (a test below retrains it and compares),
+the tuning texts and the phrasing examples only (a test below counts its features' document
+frequencies again, and with --run-slow another retrains it and compares),
 so the held-out figures measure something. The floors are the figures measured when the model
 was trained, rounded down: one more miss fails.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import pathlib
 from typing import Any
 
@@ -37,13 +39,12 @@ from complaintflow.policies.train import main as train_main
 EVAL = pathlib.Path(__file__).resolve().parents[2] / "eval"
 
 #: measured on the held-out part after the model and the rules were fixed on the tuning
-#: texts: category 88.1 % (438 of 497), dimension 91.1 % (453; an accepted "other" accepts
-#: the dimension "other"), safety recall 93.75 % (15 of 16), non-safety texts made
-#: severity 1: 1.97 % (9 of 458)
-CATEGORY_FLOOR = 438 / 497
-DIMENSION_FLOOR = 453 / 497
+#: texts: category 89.3 % (444 of 497), dimension 92.8 % (461), safety recall 93.75 %
+#: (15 of 16), non-safety texts made severity 1: 2.62 % (12 of 458)
+CATEGORY_FLOOR = 444 / 497
+DIMENSION_FLOOR = 461 / 497
 SAFETY_RECALL_FLOOR = 15 / 16
-FALSE_SEVERITY_1_CEILING = 9 / 458
+FALSE_SEVERITY_1_CEILING = 12 / 458
 
 
 def rows(name: str = "reviews.jsonl", split: str | None = None) -> list[dict[str, Any]]:
@@ -103,7 +104,7 @@ def test_the_extra_tuning_texts_are_new_and_labelled_alike() -> None:
 
 
 MORE = {"more.jsonl": ("m", 3000), "more2.jsonl": ("n", 4000), "more3.jsonl": ("p", 4800),
-        "more4.jsonl": ("q", 7841)}
+        "more4.jsonl": ("q", 7841), "more5.jsonl": ("s", 16832)}
 
 
 def test_the_further_tuning_texts_are_new_and_labelled_alike() -> None:
@@ -115,7 +116,10 @@ def test_the_further_tuning_texts_are_new_and_labelled_alike() -> None:
         assert len(more) == size
         assert [r["id"] for r in more] == [f"{prefix}{i:04d}" for i in range(size)]
         assert {r["split"] for r in more} == {"tune"}
-        assert {r["source"] for r in more} == {"waimai_10k", "online_shopping_10_cats"}
+        # the seventh draw: every shopping review left (no food-delivery review was left)
+        assert {r["source"] for r in more} == (
+            {"online_shopping_10_cats"} if prefix == "s"
+            else {"waimai_10k", "online_shopping_10_cats"})
         for r in more:
             key = _squeeze(r["text"])
             # a text of an earlier draw (or of the held-out part) is never drawn again
@@ -134,8 +138,31 @@ def training_rows() -> list[dict[str, Any]]:
     return tuning_rows() + rows("phrasing.jsonl")
 
 
+def test_the_bundled_model_counts_exactly_the_tuning_texts() -> None:
+    # every feature's weight in the bundled model is its inverse document frequency over
+    # the distinct training texts: counted again here from the tuning texts and the
+    # phrasing examples, they are the shipped ones (with the 497 held-out texts counted
+    # too, each would be about 0.01 higher, beyond the rounding)
+    shipped = bundled_model()
+    assert isinstance(shipped, LogisticTextModel)
+    normalise = HybridClassifier(model=shipped).normalise
+    texts = {normalise(r["text"]) for r in training_rows()}
+    df: dict[str, int] = {}
+    for text in texts:
+        for f in set(text_features(text)):
+            df[f] = df.get(f, 0) + 1
+    n = len(texts)
+    assert n > 5000  # features are kept from 3 distinct texts
+    assert all(df.get(f, 0) >= 3 for f in shipped.idf)
+    assert shipped.idf == {f: round(math.log((1 + n) / (1 + df[f])) + 1, 3) for f in shipped.idf}
+    held = {normalise(r["text"]) for r in rows(split="held_out")}
+    assert not held & texts
+
+
+@pytest.mark.slow
 def test_the_bundled_model_never_saw_the_held_out_part() -> None:
-    # retraining on the tuning texts and the phrasing examples gives the bundled model exactly
+    # retraining on the tuning texts and the phrasing examples gives the bundled model
+    # exactly (about a quarter of an hour: run with --run-slow)
     again = train_classifier(training_rows()).model
     shipped = bundled_model()
     assert isinstance(shipped, LogisticTextModel)
@@ -243,13 +270,13 @@ def test_safety_words_customers_use(hybrid: HybridClassifier, text: str) -> None
 
 def test_the_safety_texts_of_the_tuning_texts_are_severity_1(hybrid: HybridClassifier) -> None:
     safety = [r for r in tuning_rows() if r["severity"] == 1]
-    assert len(safety) == 652
+    assert len(safety) == 947
     missed = [r["id"] for r in safety if hybrid.decide(r["text"]).severity != 1]
     # four are missed even on the texts the model was trained on: a plastic bag melted onto
     # the skewers (the rules read "塑料袋" as a takeaway's bag), rotten fruit on the
-    # trousers (the trousers say "not food"), and two sarcastic posts about a dairy brand
-    # (one "差点被毒死": a near miss)
-    assert missed == ["p1578", "q2150", "q6301", "q7621"]
+    # trousers (the trousers say "not food"), a sarcastic post about a dairy brand
+    # ("差点被毒死": a near miss), and a hotel's dirty breakfast plates
+    assert missed == ["p1578", "q2150", "q6301", "s5011"]
 
 
 @pytest.mark.parametrize("text", [
@@ -277,6 +304,15 @@ def test_ignored_rule_keywords_still_count_for_other_categories(hybrid: HybridCl
     "鸡蛋没有熟！！！", "手撕包菜有股煤油味", "被小虫叮的身上全是包", "洗得全家头皮发炎",
 ])
 def test_more_safety_words_customers_use(hybrid: HybridClassifier, text: str) -> None:
+    assert hybrid.decide(text).severity == 1
+
+
+@pytest.mark.parametrize("text", [
+    "切开里面全是白色的蛆", "牛奶里喝到个不明物", "喝完一天拉了十几次", "苹果上面很多蜡，不敢吃",
+    "早餐的餐具没消毒", "苹果一股浓药味", "睡了一晚全身都痒", "房间里有跳蚤", "半夜被虫子咬醒",
+    "衣服的商标割皮肤", "打开就是一股粪味",
+])
+def test_safety_words_of_the_seventh_draw(hybrid: HybridClassifier, text: str) -> None:
     assert hybrid.decide(text).severity == 1
 
 

@@ -459,7 +459,7 @@ class HybridClassifier(ClassificationPolicy):
     cross-validation on the tuning texts of the evaluation set.
     """
 
-    version: ClassVar[str] = "h3"
+    version: ClassVar[str] = "h4"
 
     def __init__(self, keywords: KeywordClassifier | None = None,
                  model: LogisticTextModel | TextModel | None = None,

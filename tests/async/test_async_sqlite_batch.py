@@ -160,3 +160,37 @@ def test_other_tasks_wait_for_a_batch_and_keep_their_writes(tmp_path: pathlib.Pa
             assert (await store.get("CF-002")).id == "CF-002"
 
     asyncio.run(go())
+
+
+def test_tasks_started_inside_a_batch_write_in_it(tmp_path: pathlib.Path) -> None:
+    # asyncio.gather runs each call as a task of its own: inside the batch they join it
+    # (they would otherwise wait for the batch, and the batch for them, for ever)
+    async def go() -> None:
+        async with AsyncSQLiteStore(tmp_path / "cf.db") as store:
+            async def undone() -> None:
+                async with store.batch():
+                    await asyncio.gather(store.add(_complaint(1)), store.add(_complaint(2)))
+                    raise RuntimeError("undo both")
+
+            with pytest.raises(RuntimeError, match="undo both"):
+                await asyncio.wait_for(undone(), 20)
+            assert await store.counts("state") == {}
+            async with store.batch():
+                await asyncio.wait_for(
+                    asyncio.gather(store.add(_complaint(3)), store.add(_complaint(4))), 20)
+            assert await store.counts("state") == {"received": 2}
+
+            # a task started inside the batch that outlives it writes on its own afterwards
+            later = asyncio.Event()
+
+            async def after() -> None:
+                await later.wait()
+                await store.add(_complaint(5))
+
+            async with store.batch():
+                task = asyncio.create_task(after())
+            later.set()
+            await asyncio.wait_for(task, 20)
+            assert await store.counts("state") == {"received": 3}
+
+    asyncio.run(go())

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -293,17 +294,26 @@ class Opened(Bridged, Generic[_O]):
         return out
 
 
+class _Batch:
+    """An open batch of an :class:`AsyncSQLiteStore`: the thread it runs on."""
+
+    def __init__(self) -> None:
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="complaintflow-batch")
+        self.open = True
+
+
 class AsyncSQLiteStore(Opened[SQLiteStore]):
     """:class:`~complaintflow.store.SQLiteStore` awaited: the same file format (a file
     either store wrote, the other opens), each call run in a worker thread so the event
     loop never waits for the disk. Opened on first use (or ``await store.open()``);
     the keyword arguments are :class:`SQLiteStore`'s.
 
-    ``async with store.batch():`` keeps the task's writes together, as
+    ``async with store.batch():`` keeps the writes made inside the block together, as
     :meth:`SQLiteStore.batch` does (an :class:`~complaintflow.AsyncWorkflow` writes a
-    follow-up and its link in one): the batch runs on a thread of its own,
-    every call the task makes inside it runs there too, and other tasks' calls wait for
-    the batch to end (in their worker threads, not on the event loop).
+    follow-up and its link in one): the batch runs on a thread of its own, and every call
+    made inside the block, by the task or by tasks it starts there
+    (``asyncio.gather``), runs on that thread; other tasks' calls wait for the batch to
+    end, in their worker threads, not on the event loop.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, include_personal: bool = True,
@@ -314,8 +324,10 @@ class AsyncSQLiteStore(Opened[SQLiteStore]):
                                          "synchronous": synchronous, "timeout": timeout,
                                          "pseudonym_key": pseudonym_key}
         self._opening: Opening[SQLiteStore] = Opening()
-        # the thread of each task's open batch
-        self._batches: dict[asyncio.Task[Any], ThreadPoolExecutor] = {}
+        # the open batch, seen by the code inside the block and the tasks it starts (a
+        # task starts with a copy of its creator's context)
+        self._batch: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar(
+            "complaintflow_sqlite_batch", default=None)
 
     def __repr__(self) -> str:
         return f"AsyncSQLiteStore({self.path!r})"
@@ -324,48 +336,49 @@ class AsyncSQLiteStore(Opened[SQLiteStore]):
         return await asyncio.to_thread(SQLiteStore, self.path, **self._options)
 
     async def _run(self, call: Callable[[], Any]) -> Any:
-        task = asyncio.current_task()
-        thread = self._batches.get(task) if task is not None else None
-        if thread is not None:  # inside the task's batch: on the batch's thread
-            return await asyncio.get_running_loop().run_in_executor(thread, call)
+        batch = self._batch.get()
+        if batch is not None and batch.open:  # inside a batch: on the batch's thread
+            return await asyncio.get_running_loop().run_in_executor(batch.thread, call)
         return await asyncio.to_thread(call)
 
     @contextlib.asynccontextmanager
     async def batch(self) -> AsyncIterator[Self]:
-        """Commit every write the task makes inside the block at once, when it ends; roll
-        them all back when the block raises (or is cancelled). A batch inside a batch
-        joins the outer one."""
+        """Commit every write made inside the block at once, when it ends; roll them all
+        back when the block raises (or is cancelled). A batch inside a batch joins the
+        outer one."""
         store = await self._store()
-        task = asyncio.current_task()
-        if task is None or task in self._batches:
-            yield self  # outside a task there is nothing to keep apart; nested: joined
+        outer = self._batch.get()
+        if outer is not None and outer.open:
+            yield self  # nested: joined
             return
         loop = asyncio.get_running_loop()
-        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="complaintflow-batch")
+        batch = _Batch()
         block = store.batch()
         # the batch begins, runs and ends on its thread (the store's lock is held there);
         # work queued on it runs in order, so what is queued after the start always runs
-        started = loop.run_in_executor(thread, block.__enter__)
+        started = loop.run_in_executor(batch.thread, block.__enter__)
+        token: contextvars.Token[_Batch | None] | None = None
         try:
             try:
                 await asyncio.shield(started)
             except asyncio.CancelledError:
-                thread.submit(_leave, block, asyncio.CancelledError())
+                batch.thread.submit(_leave, block, asyncio.CancelledError())
                 raise
-            self._batches[task] = thread
+            token = self._batch.set(batch)
             try:
                 yield self
             except BaseException as exc:
-                self._batches.pop(task, None)
-                ending = loop.run_in_executor(thread, _leave, block, exc)
-                await _finish(ending)
+                batch.open = False
+                await _finish(loop.run_in_executor(batch.thread, _leave, block, exc))
                 raise
-            self._batches.pop(task, None)
-            ending = loop.run_in_executor(thread, _commit, block)
-            await _finish(ending)
+            batch.open = False
+            await _finish(loop.run_in_executor(batch.thread, _commit, block))
         finally:
-            self._batches.pop(task, None)
-            thread.shutdown(wait=False)
+            batch.open = False
+            if token is not None:
+                with contextlib.suppress(ValueError):  # left in another context
+                    self._batch.reset(token)
+            batch.thread.shutdown(wait=False)
 
     async def close(self) -> None:
         """Close the file (the store cannot be used afterwards)."""

@@ -197,7 +197,7 @@ def test_a_second_reader_agrees_as_the_docs_say() -> None:
     assert round(score.dimension * 703) == 695
     assert sum(second[r["text"]].category == r["category"] for r in tune) == 636
     # far above what the hybrid reaches on texts it was not trained on
-    assert score.category - CATEGORY_FLOOR > 0.09
+    assert score.category - CATEGORY_FLOOR > 0.08
 
 # -- the held-out figures ----------------------------------------------------------------------
 

@@ -696,8 +696,8 @@ def train_classifier(rows: Iterable[Mapping[str, Any]], *,
     accepts; each counts ``accept_weight`` of a text: 0.25 for the logistic model, 1 for
     naive Bayes) and ``weight``; other keys are ignored, so the evaluation set's JSON lines
     can be passed as they are. ``keywords`` are the rules (default: the bundled ones);
-    ``kind`` the model: ``"logistic"`` (:class:`LogisticTextModel`, the default, a few
-    seconds per thousand texts) or ``"bayes"`` (:class:`TextModel`, instant; ``alpha`` is
+    ``kind`` the model: ``"logistic"`` (:class:`LogisticTextModel`, the default, about
+    twenty seconds per thousand texts) or ``"bayes"`` (:class:`TextModel`, instant; ``alpha`` is
     its smoothing); ``options`` go to :class:`HybridClassifier`. An unknown category or
     kind is a :class:`ValidationError`.
     """

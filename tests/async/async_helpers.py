@@ -4,6 +4,7 @@ an async store (an event loop in a thread of its own) for the store conformance 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
@@ -52,14 +53,27 @@ def loop_thread() -> Iterator[LoopThread]:
 
 class Blocking:
     """An async store seen by sync code: every method call runs on ``loop``'s thread and
-    waits for its result (so the sync conformance suite drives the async store)."""
+    waits for its result (so the sync conformance suite drives the async store). A store
+    with ``batch()`` has one here too: the calls a thread makes inside it run in the
+    batch's context, as the calls of a task inside ``async with store.batch()`` do."""
 
     def __init__(self, store: Any, loop: LoopThread) -> None:
         self.astore = store
         self._loop = loop
+        self._inside = threading.local()  # the context of this thread's open batch
 
     def __repr__(self) -> str:
         return f"Blocking({self.astore!r})"
+
+    def _run(self, coro: Coroutine[Any, Any, _T]) -> _T:
+        context: contextvars.Context | None = getattr(self._inside, "context", None)
+        if context is None:
+            return self._loop.run(coro)
+
+        async def inside() -> _T:
+            return await asyncio.get_running_loop().create_task(coro, context=context)
+
+        return self._loop.run(inside())
 
     def __getattr__(self, name: str) -> Any:
         found = getattr(self.astore, name)
@@ -68,9 +82,37 @@ class Blocking:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             out = found(*args, **kwargs)
-            return self._loop.run(out) if asyncio.iscoroutine(out) else out
+            return self._run(out) if asyncio.iscoroutine(out) else out
 
         return call
+
+    @property
+    def batch(self) -> Any:
+        if not hasattr(self.astore, "batch"):
+            raise AttributeError("batch")
+        return self._batch
+
+    @contextmanager
+    def _batch(self) -> Iterator[Blocking]:
+        if getattr(self._inside, "context", None) is not None:
+            yield self  # a batch inside a batch joins it
+            return
+        block = self.astore.batch()
+
+        async def enter() -> contextvars.Context:
+            await block.__aenter__()
+            return contextvars.copy_context()
+
+        self._inside.context = self._loop.run(enter())
+        try:
+            yield self
+        except BaseException as exc:
+            if not self._run(block.__aexit__(type(exc), exc, exc.__traceback__)):
+                raise
+        else:
+            self._run(block.__aexit__(None, None, None))
+        finally:
+            self._inside.context = None
 
 
 def finding() -> cf.Finding:

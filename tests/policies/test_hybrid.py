@@ -17,6 +17,8 @@ import gzip
 import json
 import math
 import pathlib
+import tomllib
+from importlib.resources import files
 from typing import Any
 
 import pytest
@@ -272,11 +274,11 @@ def test_the_safety_texts_of_the_tuning_texts_are_severity_1(hybrid: HybridClass
     safety = [r for r in tuning_rows() if r["severity"] == 1]
     assert len(safety) == 947
     missed = [r["id"] for r in safety if hybrid.decide(r["text"]).severity != 1]
-    # four are missed even on the texts the model was trained on: a plastic bag melted onto
-    # the skewers (the rules read "塑料袋" as a takeaway's bag), rotten fruit on the
-    # trousers (the trousers say "not food"), a sarcastic post about a dairy brand
-    # ("差点被毒死": a near miss), and a hotel's dirty breakfast plates
-    assert missed == ["p1578", "q2150", "q6301", "s5011"]
+    # two are missed even on the texts the model was trained on: rotten fruit on the
+    # trousers (the trousers say "not food") and a sarcastic post about a dairy brand
+    # ("差点被毒死": a near miss); the melted plastic bag on the skewers and a hotel's dirty
+    # breakfast plates, missed by "h4", are now made severity 1 by the model alone
+    assert missed == ["q2150", "q6301"]
 
 
 @pytest.mark.parametrize("text", [
@@ -314,6 +316,62 @@ def test_more_safety_words_customers_use(hybrid: HybridClassifier, text: str) ->
 ])
 def test_safety_words_of_the_seventh_draw(hybrid: HybridClassifier, text: str) -> None:
     assert hybrid.decide(text).severity == 1
+
+
+@pytest.mark.parametrize("text", ["火龙果不新鲜", "苹果收到就是坏的", "两个苹果是坏的"])
+def test_fruit_that_is_only_not_fresh_is_a_quality_defect(hybrid: HybridClassifier,
+                                                          text: str) -> None:
+    verdict = hybrid.decide(text)
+    assert (verdict.category, verdict.severity) == ("quality_defect", 3)
+    assert any(e.startswith("context:") for e in verdict.evidence)
+
+
+@pytest.mark.parametrize("text", ["火龙果发霉了", "苹果不新鲜，吃了拉肚子", "排骨不新鲜"])
+def test_mould_illness_or_meat_keep_food_safety(hybrid: HybridClassifier, text: str) -> None:
+    # mouldy fruit, fruit that made someone ill, and meat that is not fresh stay food safety
+    assert hybrid.decide(text).category == "food_safety"
+
+
+@pytest.mark.parametrize("text", [
+    "只能算自己倒霉吧！", "差得要命,很大股霉味,勉强住了一晚", "看了一部狗血的电视剧",
+    "想吐槽一下这家店的包装",
+])
+def test_idioms_and_hotel_rooms_are_not_food_safety(hybrid: HybridClassifier, text: str) -> None:
+    assert hybrid.decide(text).severity != 1
+
+
+@pytest.mark.parametrize("text", ["肚子难受了一下午，外卖的鸡肉", "吃完胃难受"])
+def test_an_upset_stomach_is_food_safety(hybrid: HybridClassifier, text: str) -> None:
+    assert hybrid.decide(text).category == "food_safety"
+
+
+def _one_feature_model(weight: float) -> LogisticTextModel:
+    # a model that reads one character: food safety is likely when weight > 0
+    return LogisticTextModel(["food_safety", "quality_defect"], [0.0, 0.0], {"吹": 1.0},
+                             {"吹": [weight, -weight]})
+
+
+def test_a_doubtful_safety_keyword_needs_the_model_to_agree() -> None:
+    text = "吹风筒是坏的"  # "是坏的" is a doubtful food-safety keyword
+    doubted = HybridClassifier(model=_one_feature_model(-3.0), model_safety=None)
+    assert doubted.decide(text).severity == 3
+    agreed = HybridClassifier(model=_one_feature_model(3.0), model_safety=None)
+    verdict = agreed.decide(text)
+    assert verdict.severity == 1 and "food_safety:是坏的" in verdict.evidence
+    # with no bar, the doubtful keyword counts like a weak one whatever the model says
+    lax = HybridClassifier(model=_one_feature_model(-3.0), model_safety=None,
+                           doubtful_safety=0.0)
+    assert lax.decide(text).severity == 1
+
+
+def test_the_doubtful_keywords_are_safety_keywords() -> None:
+    data = files("complaintflow.policies.data") / "hybrid.toml"
+    table = tomllib.loads(data.read_text("utf-8"))["hybrid"]
+    rules = KeywordClassifier()
+    safety = {w.removeprefix("~") for c in ("food_safety", "injury")
+              for w in (*rules.categories[c].keywords, *table["safety_keywords"].get(c, ()))}
+    assert table["safety_doubtful"] and set(table["safety_doubtful"]) <= safety
+    assert set(table["produce_freshness"]) <= safety
 
 
 @pytest.mark.parametrize("text", ["京东的东西质量太差", "实体店买的裤子有个洞", "网上买的鞋开胶了"])
@@ -471,7 +529,8 @@ def test_naive_bayes_still_trains_and_loads(tmp_path: pathlib.Path) -> None:
 
 
 @pytest.mark.parametrize("options", [{"keyword_weight": -1}, {"weak_safety": 2},
-                                     {"model_safety": 1.5}, {"keyword_weight": True}])
+                                     {"model_safety": 1.5}, {"keyword_weight": True},
+                                     {"doubtful_safety": -0.1}, {"doubtful_safety": 1.2}])
 def test_bad_options_are_refused(options: dict[str, Any]) -> None:
     with pytest.raises(cf.ValidationError):
         HybridClassifier(**options)

@@ -410,6 +410,9 @@ class _Context:
     needs_keyword: frozenset[str]
     safety_ignore: frozenset[str]
     near_miss: tuple[str, ...]
+    safety_doubtful: frozenset[str] = frozenset()
+    produce: tuple[str, ...] = ()
+    produce_freshness: frozenset[str] = frozenset()
 
 
 @functools.cache
@@ -421,7 +424,9 @@ def _bundled_context() -> _Context:
                     tuple(table["food"]),
                     tuple((c, tuple(ws)) for c, ws in table["safety_keywords"].items()),
                     frozenset(table["needs_keyword"]), frozenset(table.get("safety_ignore", ())),
-                    tuple(table.get("near_miss", ())))
+                    tuple(table.get("near_miss", ())),
+                    frozenset(table.get("safety_doubtful", ())), tuple(table.get("produce", ())),
+                    frozenset(table.get("produce_freshness", ())))
 
 
 def _contains_any(norm: str, words: Iterable[str]) -> str | None:
@@ -443,9 +448,13 @@ class HybridClassifier(ClassificationPolicy):
        ("没有受伤", "nobody was hurt", "差点摔倒") makes the case severity 1; so does a weak one when the
        model agrees (its probability of a safety category is at least ``weak_safety``), and
        the model alone when it is at least ``model_safety`` sure (``None``: never). Rule
-       keywords listed in ``safety_ignore`` (hybrid.toml) do not count for safety. A
-       food-safety verdict needs food: a text naming only products that are not eaten
-       ("护肤品过期了", "the toy's paint contains lead") is not food safety.
+       keywords listed in ``safety_ignore`` (hybrid.toml) do not count for safety; those
+       listed in ``safety_doubtful`` (keywords that stood in more texts that were no safety
+       case than in texts that were: "是坏的", "塑料", "受伤") count only when the model gives
+       safety at least ``doubtful_safety``. A food-safety verdict needs food: a text naming
+       only products that are not eaten ("护肤品过期了", "the toy's paint contains lead", a
+       hotel room's "霉味") is not food safety, nor is fruit that is only not fresh
+       ("火龙果不新鲜": a quality defect; mouldy fruit is food safety).
     3. Otherwise each non-safety category scores the model's log-probability plus
        ``keyword_weight`` per strong keyword (half per weak one, at most two); marketplace
        and channel names ("京东", "实体店") and phrases such as "到账" are context the
@@ -455,28 +464,32 @@ class HybridClassifier(ClassificationPolicy):
     ``evidence`` lists the keywords that fired (``"category:keyword"``) and the n-grams that
     spoke most for the verdict (``"model:拉肚子"``). ``HybridClassifier()`` uses the bundled
     keyword rules and model; pass ``keywords`` or ``model`` to use others. The defaults
-    (``keyword_weight`` 1.5, ``weak_safety`` 0.02, ``model_safety`` 0.5) were chosen by
-    cross-validation on the tuning texts of the evaluation set.
+    (``keyword_weight`` 1.0, ``weak_safety`` 0.02, ``model_safety`` 0.4,
+    ``doubtful_safety`` 0.05) were chosen by cross-validation on the tuning texts of the
+    evaluation set.
     """
 
-    version: ClassVar[str] = "h4"
+    version: ClassVar[str] = "h5"
 
     def __init__(self, keywords: KeywordClassifier | None = None,
                  model: LogisticTextModel | TextModel | None = None,
-                 *, keyword_weight: float = 1.5, weak_safety: float = 0.02,
-                 model_safety: float | None = 0.5) -> None:
+                 *, keyword_weight: float = 1.0, weak_safety: float = 0.02,
+                 model_safety: float | None = 0.4, doubtful_safety: float = 0.05) -> None:
         self.keywords = keywords if keywords is not None else KeywordClassifier()
         self.model = model if model is not None else bundled_model()
         for name, value in (("keyword_weight", keyword_weight), ("weak_safety", weak_safety),
-                            ("model_safety", 0.0 if model_safety is None else model_safety)):
+                            ("model_safety", 0.0 if model_safety is None else model_safety),
+                            ("doubtful_safety", doubtful_safety)):
             if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
                 raise ValidationError(name, f"expected a number ≥ 0, got {value!r}")
-        for name, limit in (("weak_safety", weak_safety), ("model_safety", model_safety)):
+        for name, limit in (("weak_safety", weak_safety), ("model_safety", model_safety),
+                            ("doubtful_safety", doubtful_safety)):
             if limit is not None and limit > 1:
                 raise ValidationError(name, f"a probability threshold is at most 1, got {limit!r}")
         self.keyword_weight = float(keyword_weight)
         self.weak_safety = float(weak_safety)
         self.model_safety = None if model_safety is None else float(model_safety)
+        self.doubtful_safety = float(doubtful_safety)
         self._ctx = _bundled_context()
         cats = self.keywords.categories
         self._safety = tuple(c for c, cat in cats.items() if cat.dimension == "safety")
@@ -527,6 +540,16 @@ class HybridClassifier(ClassificationPolicy):
         return other if other is not None and _contains_any(norm, self._ctx.food) is None \
             else None
 
+    def _stale_produce(self, norm: str, safety_words: Mapping[str, list[str]]) -> str | None:
+        """The fruit or vegetable ("火龙果") when every food-safety word of the text only says
+        it is not fresh ("不新鲜", "坏的"): a quality defect, not a food-safety case (mould,
+        insects or illness still are)."""
+        words = safety_words.get("food_safety", [])
+        if not words or any(w.removeprefix(WEAK) not in self._ctx.produce_freshness
+                            for w in words):
+            return None
+        return _contains_any(norm, self._ctx.produce)
+
     def _near_miss(self, norm: str, found: Mapping[str, list[str]],
                    safety_words: Mapping[str, list[str]]) -> bool:
         """Whether a near miss ("差点摔倒") hid every safety keyword the text has: then the
@@ -559,8 +582,11 @@ class HybridClassifier(ClassificationPolicy):
             if words:
                 safety_words[c] = words
         evidence: list[str] = []
-        if "food_safety" in safety_words and (other := self._not_eaten(norm)) is not None:
-            # a food-safety signal on a product that is not eaten: a product problem
+        other = None
+        if "food_safety" in safety_words and (other := self._not_eaten(norm)
+                                              or self._stale_produce(norm, safety_words)):
+            # a food-safety signal on a product that is not eaten, or produce that is only
+            # not fresh: a product problem (and the model alone does not make it one either)
             dropped = safety_words.pop("food_safety")
             found.setdefault("quality_defect", []).extend(dropped)
             evidence.append(f"context:{other}")
@@ -568,15 +594,17 @@ class HybridClassifier(ClassificationPolicy):
         unsafe = self.model.probabilities(no_negation) if no_negation != masked else probs
         p_safety = sum(unsafe.get(c, 0.0) for c in self._safety)
         verdict: str | None = None
+        doubtful = self._ctx.safety_doubtful
         for c in sorted(safety_words, key=lambda c: -len(safety_words[c])):
-            strong = any(not w.startswith(WEAK) for w in safety_words[c])
-            if strong or p_safety >= self.weak_safety:
+            plain = [w for w in safety_words[c] if w.removeprefix(WEAK) not in doubtful]
+            strong = any(not w.startswith(WEAK) for w in plain)
+            if strong or p_safety >= (self.weak_safety if plain else self.doubtful_safety):
                 verdict = c
                 break
         if verdict is None and self.model_safety is not None and p_safety >= self.model_safety \
                 and not self._near_miss(norm, found, safety_words):
             likely = max(self._safety, key=lambda c: unsafe.get(c, 0.0))
-            if likely != "food_safety" or self._not_eaten(norm) is None:
+            if likely != "food_safety" or (other is None and self._not_eaten(norm) is None):
                 verdict = likely
         for c in self._safety:
             if c != verdict:

@@ -8,7 +8,7 @@ two Chinese corpora, all for tuning. The bundled model is trained on
 the tuning texts and the phrasing examples only (a test below counts its features' document
 frequencies again, and with --run-slow another retrains it and compares),
 so the held-out figures measure something. The floors are the figures measured when the model
-was trained, rounded down: one more miss fails.
+and the rules were fixed, rounded down: one more miss fails.
 """
 
 from __future__ import annotations
@@ -41,12 +41,12 @@ from complaintflow.policies.train import main as train_main
 EVAL = pathlib.Path(__file__).resolve().parents[2] / "eval"
 
 #: measured on the held-out part after the model and the rules were fixed on the tuning
-#: texts: category 89.3 % (444 of 497), dimension 92.8 % (461), safety recall 93.75 %
-#: (15 of 16), non-safety texts made severity 1: 2.62 % (12 of 458)
-CATEGORY_FLOOR = 444 / 497
-DIMENSION_FLOOR = 461 / 497
+#: texts ("h5"): category 89.7 % (446 of 497), dimension 93.2 % (463), safety recall
+#: 93.75 % (15 of 16), non-safety texts made severity 1: 1.97 % (9 of 458)
+CATEGORY_FLOOR = 446 / 497
+DIMENSION_FLOOR = 463 / 497
 SAFETY_RECALL_FLOOR = 15 / 16
-FALSE_SEVERITY_1_CEILING = 12 / 458
+FALSE_SEVERITY_1_CEILING = 9 / 458
 
 
 def rows(name: str = "reviews.jsonl", split: str | None = None) -> list[dict[str, Any]]:

@@ -77,9 +77,9 @@ def test_the_evaluation_set_is_what_the_docs_say() -> None:
         assert r["category"] not in r["accept"]
         dimension = kw.dimension_of(r["category"]) or "other"
         assert r["dimension"] == dimension
+        known_category = kw.categories.get(r["category"])
         assert r["severity"] == (1 if dimension == "safety"
-                                 else kw.categories.get(r["category"], None).severity
-                                 if r["category"] in kw.categories else 3)
+                                 else known_category.severity if known_category else 3)
     held = rows(split="held_out")
     assert 0.35 <= len(held) / len(every) <= 0.45
 
@@ -438,7 +438,7 @@ def test_a_workflow_uses_it(hybrid: HybridClassifier) -> None:
 
 # -- retraining -----------------------------------------------------------------------------------
 
-SMALL = [
+SMALL: list[dict[str, Any]] = [
     {"text": "送得太慢了", "category": "delivery_delay"},
     {"text": "等了两个小时才送到", "category": "delivery_delay"},
     {"text": "衣服掉色", "category": "quality_defect", "accept": ["not_as_described"]},

@@ -906,7 +906,8 @@ class Workflow:
                    expected_version: int | None = None) -> Complaint:
         """Correct the classification with a reason, by intake's rules.
 
-        The category must be one the classifier knows; a safety category is severity 1
+        The category must be one the classifier knows (its fallback, "other", included); a
+        safety category is severity 1
         and owned by at least the regional head. The deadlines of stages still open are
         planned again from receipt under the new classification, the time already held
         counted in the policy's time (working time with a calendar); a stage already

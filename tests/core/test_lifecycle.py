@@ -400,6 +400,19 @@ def test_reclassify_by_category_takes_the_dimension_from_the_classifier() -> Non
     assert (c.category, c.dimension) == ("delivery_delay", "experience")
 
 
+def test_an_agent_can_reclassify_a_case_as_other() -> None:
+    # "other" is what the classifier files a text under when nothing matches: an agent who
+    # reads that a case is not the desk's matter can file it there too
+    wf, c, _ = new("the zip is a bit stiff")
+    c = wf.reclassify(c, actor="agent-7", reason="a faulty zip", category="quality_defect")
+    assert (c.category, c.dimension) == ("quality_defect", "product")
+    c = wf.reclassify(c, actor="agent-7", reason="a question, not a complaint", category="other")
+    assert (c.category, c.dimension) == ("other", "other")
+    assert cf.Complaint.replay(c.history) == c
+    with pytest.raises(cf.ValidationError, match="category"):
+        wf.reclassify(c, actor="agent-7", reason="typo", category="otehr")
+
+
 def test_fire_names_unknown_and_missing_arguments() -> None:
     wf, c, _ = new()
     with pytest.raises(cf.ValidationError, match="colour"):

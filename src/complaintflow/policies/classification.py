@@ -375,8 +375,12 @@ class KeywordClassifier(ClassificationPolicy):
         return self.decide(complaint.text or "")
 
     def dimension_of(self, category: str) -> str | None:
+        """The category's dimension; the fallback's is ``"other"`` (what :meth:`decide`
+        files it under), so an agent can reclassify a case as not the desk's matter."""
         cat = self.categories.get(category)
-        return None if cat is None else cat.dimension
+        if cat is None:
+            return "other" if category == self.fallback else None
+        return cat.dimension
 
 
 # -- configuration ----------------------------------------------------------------------------

@@ -907,11 +907,11 @@ class Workflow:
         """Correct the classification with a reason, by intake's rules.
 
         The category must be one the classifier knows (its fallback, "other", included); a
-        safety category is severity 1
-        and owned by at least the regional head. The deadlines of stages still open are
-        planned again from receipt under the new classification, the time already held
-        counted in the policy's time (working time with a calendar); a stage already
-        breached stays breached, and the owning tier never goes down.
+        safety category is severity 1 and owned by at least the regional head. The
+        deadlines of stages still open are planned again from receipt under the new
+        classification, the time already held counted in the policy's time (working time
+        with a calendar); a stage already breached stays breached, and the owning tier
+        never goes down.
         """
         return self.fire(complaint, "reclassify", actor=actor, reason=reason, category=category,
                          dimension=dimension, severity=severity, scope=scope,

@@ -3,7 +3,7 @@ shipped machine catches, naming the invariant and showing the steps that broke i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -213,6 +213,35 @@ PAYS_IN_DOLLARS = attrs.evolve(cf.COMMANDS["propose"], decide=_pays_in_dollars)
 
 REOPEN_FROM_ARCHIVED = Engine({**EDGES, "reopen": ((S.REVISITED, S.ARCHIVED), S.INVESTIGATED)})
 
+class KeepsText(MemoryStore):
+    """An erasure that leaves the complaint's first event (its text) as it was."""
+
+    def erase(self, complaints: Sequence[cf.Complaint], *, published: bool = True
+              ) -> Sequence[cf.Complaint]:
+        out = []
+        for c in complaints:
+            current = self.get(c.id)
+            # written as is: a replay would refuse such a history
+            self._items[c.id] = out_c = attrs.evolve(
+                c, history=(current.history[0], *c.history[1:]), committed=c.version)
+            out.append(out_c)
+        return out
+
+
+class SignsTheRecord(MemoryStore):
+    """An erasure that also puts the erasing actor's name on the complaint's first event."""
+
+    def erase(self, complaints: Sequence[cf.Complaint], *, published: bool = True
+              ) -> Sequence[cf.Complaint]:
+        out = []
+        for c in super().erase(complaints, published=published):
+            first = attrs.evolve(c.history[0], actor="dpo-1")
+            bad = cf.Complaint.replay((first, *c.history[1:]))
+            self._items[c.id] = out_c = attrs.evolve(bad, committed=bad.version)
+            out.append(out_c)
+        return out
+
+
 CASES: dict[str, Callable[[cf.FrozenClock], cf.Workflow]] = {
     "legal_edges": stored(WithdrawArchives),
     "archived_terminal": stored(cf.Workflow, engine=REOPEN_FROM_ARCHIVED),
@@ -228,6 +257,8 @@ CASES: dict[str, Callable[[cf.FrozenClock], cf.Workflow]] = {
     "single_currency": stored(cf.Workflow, commands=[PAYS_IN_DOLLARS]),
     "store_matches": stored(ReturnsInput),
     "allowed_agrees": stored(ScreenSaysYes),
+    "erasure_complete": lambda clock: cf.Workflow(clock=clock, store=KeepsText()),
+    "erasure_keeps_the_record": lambda clock: cf.Workflow(clock=clock, store=SignsTheRecord()),
 }
 
 

@@ -25,6 +25,7 @@ from hypothesis.stateful import (  # noqa: E402
 from complaintflow._clock import FrozenClock  # noqa: E402
 from complaintflow._commands import COMMANDS  # noqa: E402
 from complaintflow._complaint import Complaint  # noqa: E402
+from complaintflow._erasure import holds_personal_data  # noqa: E402
 from complaintflow._events import Event  # noqa: E402
 from complaintflow._values import Actor, Finding, Money, Offer, State, Tier  # noqa: E402
 from complaintflow._workflow import CHANNELS, Workflow  # noqa: E402
@@ -425,6 +426,43 @@ class WorkflowMachine(RuleBasedStateMachine):
     def unknown_command(self, pick: int, name: str) -> None:
         self._run(self._pick(pick), name, {"actor": "agent-1"}, refused_only=True,
                   generic=True)
+
+    # -- personal data ------------------------------------------------------------------------
+    @precondition(lambda self: bool(self.complaints) and self.workflow.store is not None)
+    @rule(customer=st.integers(1, 4), actor=st.sampled_from(("dpo-1", "agent-1")),
+          published=st.booleans())
+    def erase(self, customer: int, actor: str, published: bool) -> None:
+        """Erase a customer's personal data (``Workflow.erase``): their complaints keep
+        their record and lose every personal datum; nobody else's complaint changes."""
+        self.changed = {}
+        store = self.workflow.store
+        assert store is not None
+        customer_id = f"C-{customer}"
+        mine = {i: c for i, c in self.complaints.items() if c.customer_id == customer_id}
+        try:
+            done = self.workflow.erase(customer_id, actor=actor, reason="customer request",
+                                       published=published)
+        except ComplaintflowError as exc:
+            inv.check_refusal("erase", exc)
+            for c in self.complaints.values():
+                inv.check_store_matches(c, workflow=self.workflow)
+            return
+        except Exception as exc:
+            raise inv.InvariantViolation(
+                "bad_input_refused", f"erase raised {type(exc).__name__} ({exc}) instead of "
+                "refusing with a ComplaintflowError") from exc
+        held = {i for i, c in mine.items() if holds_personal_data(c)}
+        if set(done.complaint_ids) != held:
+            raise inv.InvariantViolation(
+                "erasure_complete", f"erase named {sorted(done.complaint_ids)}, but the "
+                f"complaints of {customer_id} holding personal data were {sorted(held)}")
+        for i in held:
+            after = store.get(i)
+            inv.check_erasure(mine[i], after, workflow=self.workflow)
+            self._keep(after)
+        for i, c in self.complaints.items():
+            if i not in held:  # untouched: what the last command returned is still stored
+                inv.check_store_matches(c, workflow=self.workflow)
 
     # -- time ---------------------------------------------------------------------------------
     @rule(step=_STEPS)

@@ -52,6 +52,7 @@ __all__ = [
     "check_complaint",
     "check_deadlines_after_planning",
     "check_deadlines_ordered",
+    "check_erasure",
     "check_failed_command_changed_nothing",
     "check_goodwill_non_negative",
     "check_history_append_only",
@@ -128,6 +129,14 @@ INVARIANTS: Final[Mapping[str, str]] = {
                         "the regional head, at intake and after every reclassification",
     "allowed_agrees": "Workflow.allowed() and the commands agree: a command it allows is not "
                       "refused for its state or its actor, and one it blocks is refused",
+    "erasure_complete": "after Workflow.erase, no event of the customer's complaints holds "
+                        "personal data (texts, contact fields, customer attributes, quoted "
+                        "evidence), and each erased complaint ends with one erased event",
+    "erasure_keeps_the_record": "an erasure changes nothing but personal data: every earlier "
+                                "event keeps its name, time and actor, only SLA events come "
+                                "between them and the erased event, the state, "
+                                "classification, offers and SLA outcomes stay, and other "
+                                "customers' complaints are untouched",
 }
 
 #: The invariants about the truth of the record (SLA outcomes, money, classification);
@@ -905,6 +914,46 @@ def check_step(before: Complaint, after: Complaint, command: str, *,
         raise _fail("legal_edges",
                     f"{command!r} from {before.state.value!r} should lead to {dest.value!r}, "
                     f"got {after.state.value!r}", after)
+
+
+#: The events a workflow records when it brings a complaint up to now (a tick's).
+_SLA_EVENTS: Final = frozenset({"sla_warning", "sla_breached", "escalated"})
+
+
+def check_erasure(before: Complaint, after: Complaint, *,
+                  workflow: Workflow | None = None) -> None:
+    """``after`` is ``before`` erased by :meth:`~complaintflow.Workflow.erase`: nothing
+    personal is left (``erasure_complete``) and nothing but personal data changed
+    (``erasure_keeps_the_record``); with ``workflow``, the store holds ``after``."""
+    from complaintflow._erasure import holds_personal_data
+
+    if holds_personal_data(after):
+        raise _fail("erasure_complete", "an event still holds personal data after the "
+                    "erasure", after)
+    names = [e.name for e in after.history[before.version:]]
+    if not names or names[-1] != "erased" or names.count("erased") != 1 or not after.erased:
+        raise _fail("erasure_complete", f"the erasure should end the history with one erased "
+                    f"event, the events after the last command are {names}", after)
+    if not set(names[:-1]) <= _SLA_EVENTS:
+        raise _fail("erasure_keeps_the_record", f"the erasure recorded {names[:-1]} besides "
+                    "what bringing the complaint up to now records", after)
+    for old, new in zip(before.history, after.history, strict=False):
+        if (old.seq, old.name, old.at, old.actor) != (new.seq, new.name, new.at, new.actor):
+            raise _fail("erasure_keeps_the_record",
+                        f"event {old.seq} ({old.name}) became {new.name!r} at {new.at} by "
+                        f"{new.actor!r}", after)
+    kept = ("id", "state", "customer_id", "category", "dimension", "severity", "scope",
+            "offers", "approvers", "accepted", "finding", "market", "follow_up_of")
+    for field in kept:
+        if getattr(before, field) != getattr(after, field):
+            raise _fail("erasure_keeps_the_record", f"the erasure changed {field}: "
+                        f"{getattr(before, field)!r} became {getattr(after, field)!r}", after)
+    if not before.breached <= after.breached or after.tier < before.tier:
+        raise _fail("erasure_keeps_the_record", "the erasure undid a breach or lowered the "
+                    "owning tier", after)
+    check_round_trip(after)
+    if workflow is not None:
+        check_store_matches(after, workflow=workflow)
 
 
 def check_failed_command_changed_nothing(before: Complaint, snapshot: Mapping[str, Any],

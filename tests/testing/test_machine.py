@@ -159,7 +159,46 @@ def test_the_machine_reaches_deep_states() -> None:
         suppress_health_check=list(HealthCheck)))
     assert {cf.State.ARCHIVED, cf.State.REJECTED, cf.State.WITHDRAWN} <= reached
     assert {"proposed", "resolved", "revisited", "declined", "sla_breached", "paused",
-            "resumed", "escalated"} <= names
+            "resumed", "escalated", "erased"} <= names
+
+
+def test_the_machine_takes_complaints_in_every_market_the_policy_prices() -> None:
+    markets: set[str] = set()
+    offered: set[str] = set()
+
+    class Recording(WorkflowMachine):
+        def teardown(self) -> None:
+            for c in self.complaints.values():
+                markets.add(c.market)
+                offered.update(o.currency for o in c.offers)
+
+    run_state_machine_as_test(Recording, settings=settings(
+        max_examples=150, stateful_step_count=30, deadline=None, database=None, derandomize=True,
+        suppress_health_check=list(HealthCheck)))
+    # the default ladder has limits in every bundled market's currency
+    assert markets == {"CN", "HK", "GB", "EU", "US"}
+    assert len(offered) >= 2  # offers made in several currencies, each in its market's
+
+
+class OnlyYuan(CompensationLadder):
+    """Authority limits in CNY only: no other currency has a limit."""
+
+    def limit_in(self, tier: cf.Tier, currency: str) -> cf.Money | None:
+        if currency != "CNY":
+            raise cf.AuthorityExceeded(f"no limit in {currency}")
+        return super().limit_in(tier, currency)
+
+
+def test_the_machine_draws_only_the_markets_a_workflow_can_pay_in() -> None:
+    machine = workflow_machine(
+        lambda clock: cf.Workflow(clock=clock, store=MemoryStore(), compensation=OnlyYuan()))()
+    assert machine.market_codes == ("CN",)
+
+    class TwoMarkets(WorkflowMachine):
+        markets = ("US", "GB")
+
+    assert TwoMarkets().market_codes == ("US", "GB")
+    assert WorkflowMachine().market_codes[0] == "CN"  # the workflow's own market first
 
 
 # -- an integrator's own command, run by the machine from the registry ---------------------------

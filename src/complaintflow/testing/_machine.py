@@ -27,6 +27,7 @@ from complaintflow._commands import COMMANDS  # noqa: E402
 from complaintflow._complaint import Complaint  # noqa: E402
 from complaintflow._erasure import holds_personal_data  # noqa: E402
 from complaintflow._events import Event  # noqa: E402
+from complaintflow._markets import MARKET_CURRENCIES, check_market, market_currency  # noqa: E402
 from complaintflow._values import Actor, Finding, Money, Offer, State, Tier  # noqa: E402
 from complaintflow._workflow import CHANNELS, Workflow  # noqa: E402
 from complaintflow.exceptions import ComplaintflowError  # noqa: E402
@@ -105,6 +106,11 @@ class WorkflowMachine(RuleBasedStateMachine):
     start: ClassVar[datetime] = datetime(2026, 6, 18, 1, 0, tzinfo=UTC)
     #: How many complaints one run receives at most (few, so each goes a long way).
     max_complaints: ClassVar[int] = 3
+    #: The markets complaints are received in (``receive(..., market=...)``). ``None``: the
+    #: workflow's own market, and every other known market in whose currency the
+    #: workflow's compensation policy gives the front line a limit (so money in several
+    #: currencies meets one workflow).
+    markets: ClassVar[tuple[str, ...] | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -122,6 +128,8 @@ class WorkflowMachine(RuleBasedStateMachine):
                               if (lim := self.workflow.compensation.limit(t)) is not None),
                              "CNY")
         self.workflow.subscribe(self._published)
+        #: The markets this run receives complaints in (see :attr:`markets`).
+        self.market_codes = self._markets()
 
     def make_workflow(self, clock: FrozenClock) -> Workflow:
         """The workflow under test, built on ``clock`` (default policies, memory store)."""
@@ -130,6 +138,21 @@ class WorkflowMachine(RuleBasedStateMachine):
         return Workflow(clock=clock, store=MemoryStore())
 
     # -- plumbing -----------------------------------------------------------------------------
+    def _markets(self) -> tuple[str, ...]:
+        if self.markets is not None:
+            return tuple(check_market(m) for m in self.markets) or (self.workflow.market,)
+        policy = self.workflow.compensation
+        found = [self.workflow.market]
+        for code in MARKET_CURRENCIES:
+            if code in found:
+                continue
+            try:
+                policy.limit_in(Tier.FRONT_LINE, market_currency(code))
+            except ComplaintflowError:
+                continue
+            found.append(code)
+        return tuple(found)
+
     def _published(self, event: Event, complaint: Complaint) -> None:
         self.published.append(event)
 
@@ -146,23 +169,28 @@ class WorkflowMachine(RuleBasedStateMachine):
         """``offer``, or with ``stretch`` the ladder's next offer with its goodwill set to
         the actor's limit plus ``stretch``: the edge of the actor's authority."""
         policy = self.workflow.compensation
-        limit = policy.limit(actor.tier)
+        currency = market_currency(complaint.market)
+        try:
+            limit = policy.limit_in(actor.tier, currency)
+        except ComplaintflowError:  # no limit in this currency: the command will say so
+            limit = None
         if stretch is None or limit is None or limit.amount + stretch < 0:
-            return None if offer is None else self._at_home(offer)
+            return None if offer is None else self._at_home(offer, currency)
         try:
             base = policy.fit_authority(complaint, policy.next_offer(complaint), actor.tier)
         except ComplaintflowError:
-            return None if offer is None else self._at_home(offer)
+            return None if offer is None else self._at_home(offer, currency)
         if base.currency != limit.currency and base.total:
-            return None if offer is None else self._at_home(offer)
+            return None if offer is None else self._at_home(offer, currency)
         return attrs.evolve(
             base, goodwill=Money(limit.amount + stretch, limit.currency),
             statutory=Money(base.statutory.amount, limit.currency),
             remedy_value=Money(base.remedy_value.amount, limit.currency))
 
-    def _at_home(self, offer: Offer) -> Offer:
-        """``offer`` with its amounts in the workflow's currency."""
-        cur = self.currency
+    def _at_home(self, offer: Offer, currency: str | None = None) -> Offer:
+        """``offer`` with its amounts in ``currency`` (a complaint's; by default the
+        workflow's)."""
+        cur = currency if currency is not None else self.currency
         if offer.currency == cur:
             return offer
         return attrs.evolve(offer, goodwill=Money(offer.goodwill.amount, cur),
@@ -228,16 +256,21 @@ class WorkflowMachine(RuleBasedStateMachine):
     @rule(text=texts(), channel=st.sampled_from(CHANNELS), customer=st.integers(1, 4),
           order=st.sampled_from((None, "O-1", "O-2")),
           amount=st.one_of(st.none(), st.decimals(0, 5_000, places=2)),
-          attributes=customers())
+          attributes=customers(), market=st.integers(0, 7))
     def receive(self, text: str, channel: str, customer: int, order: str | None,
-                amount: Decimal | None, *, attributes: dict[str, str] | None = None) -> None:
+                amount: Decimal | None, *, attributes: dict[str, str] | None = None,
+                market: int = 0) -> None:
         self.changed = {}
         known = dict(self.complaints)
+        code = self.market_codes[market % len(self.market_codes)]
+        # the workflow's own market is not named, so a receive() without markets still runs
+        where: dict[str, Any] = {} if code == self.workflow.market else {"market": code}
+        currency = market_currency(code) if where else self.currency
         try:
             c = self.workflow.receive(text, customer_id=f"C-{customer}", channel=channel,
                                       order_id=order, customer=attributes,
-                                      amount=None if amount is None else Money(amount,
-                                                                               self.currency))
+                                      amount=None if amount is None else Money(amount, currency),
+                                      **where)
         except ComplaintflowError as exc:
             inv.check_refusal("receive", exc)
             return

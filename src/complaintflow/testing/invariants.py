@@ -709,7 +709,7 @@ def check_statutory_within_floor(complaint: Complaint, *, workflow: Workflow) ->
         statutory = offer.statutory
         if not statutory.amount:
             continue
-        then = Complaint.replay(complaint.history[: event.seq - 1])
+        then = _before(complaint, event.seq)
         floor = floor_of(then) if callable(floor_of) else None
         owed = getattr(floor, "statutory", None)
         if isinstance(owed, Money) and owed.amount and owed.currency != statutory.currency:
@@ -914,6 +914,20 @@ def check_step(before: Complaint, after: Complaint, command: str, *,
         raise _fail("legal_edges",
                     f"{command!r} from {before.state.value!r} should lead to {dest.value!r}, "
                     f"got {after.state.value!r}", after)
+
+
+def _before(complaint: Complaint, seq: int) -> Complaint:
+    """``complaint`` as it stood before event ``seq``: its events folded one by one (a
+    prefix of an erased history names an erasure it does not hold, which
+    :meth:`Complaint.replay` rightly refuses)."""
+    from complaintflow._complaint import apply
+
+    folded: Complaint | None = None
+    for e in complaint.history[: seq - 1]:
+        folded = apply(folded, e)
+    if folded is None:
+        raise _fail("round_trip", f"event {seq} has no events before it", complaint)
+    return folded
 
 
 #: The events a workflow records when it brings a complaint up to now (a tick's).

@@ -432,3 +432,26 @@ def test_safety_is_severe() -> None:
     head = _rewrite(c, (2, {"category": "injury", "dimension": "safety", "severity": 1,
                             "tier": "regional_head"}))
     inv.check_safety_severity(head)
+
+
+def test_the_record_checks_read_an_erased_complaint() -> None:
+    # an offer with statutory money, which check_statutory_within_floor weighs against
+    # the floor as it stood before the offer; after an erasure that prefix of the history
+    # names an erased event it does not hold
+    wf = cf.Workflow(clock=cf.FrozenClock(T0), store=MemoryStore())
+    c = wf.receive("外卖里吃出了苍蝇，吃完拉肚子", customer_id="C-1", channel="hotline",
+                   amount=cf.Money(Decimal("30.00"), "CNY"))
+    c = wf.acknowledge(c, actor=cf.Actor("head-1", cf.Tier.REGIONAL_HEAD))
+    c = wf.investigate(c, actor=cf.Actor("head-1", cf.Tier.REGIONAL_HEAD),
+                       finding=cf.Finding("product_defect", "supply_chain", ("photo",)))
+    offer = cf.Offer("refund", goodwill=cf.Money(Decimal("0.00"), "CNY"),
+                     statutory=cf.Money(Decimal("100.00"), "CNY"),
+                     remedy_value=cf.Money(Decimal("30.00"), "CNY"))
+    c = wf.propose(c, actor=cf.Actor("head-1", cf.Tier.REGIONAL_HEAD), offer=offer)
+    assert c.offers[-1].statutory.amount > 0
+    inv.check_complaint(c, workflow=wf)
+    wf.erase("C-1", actor="dpo-1", reason="customer request")
+    erased = wf.store.get(c.id)  # type: ignore[union-attr]
+    assert erased.erased
+    inv.check_complaint(erased, workflow=wf)
+    inv.check_erasure(c, erased, workflow=wf)

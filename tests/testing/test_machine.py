@@ -143,41 +143,37 @@ def test_workflow_machine_refuses_a_non_callable() -> None:
         workflow_machine("not a factory")  # type: ignore[arg-type]
 
 
-def test_the_machine_reaches_deep_states() -> None:
-    """Guard against a machine that only ever tries refused commands."""
-    reached: set[cf.State] = set()
-    names: set[str] = set()
+def _final_complaints(examples: int) -> list[cf.Complaint]:
+    """Every complaint as each run of the default machine left it."""
+    seen: list[cf.Complaint] = []
 
     class Recording(WorkflowMachine):
         def teardown(self) -> None:
-            for c in self.complaints.values():
-                reached.add(c.state)
-                names.update(e.name for e in c.history)
+            seen.extend(self.complaints.values())
 
     run_state_machine_as_test(Recording, settings=settings(
-        max_examples=300, stateful_step_count=30, deadline=None, database=None, derandomize=True,
-        suppress_health_check=list(HealthCheck)))
+        max_examples=examples, stateful_step_count=30, deadline=None, database=None,
+        derandomize=True, suppress_health_check=list(HealthCheck)))
+    return seen
+
+
+def test_the_machine_reaches_deep_states() -> None:
+    """Guard against a machine that only ever tries refused commands."""
+    seen = _final_complaints(300)
+    reached = {c.state for c in seen}
+    names = {e.name for c in seen for e in c.history}
     assert {cf.State.ARCHIVED, cf.State.REJECTED, cf.State.WITHDRAWN} <= reached
     assert {"proposed", "resolved", "revisited", "declined", "sla_breached", "paused",
             "resumed", "escalated", "erased"} <= names
 
 
 def test_the_machine_takes_complaints_in_every_market_the_policy_prices() -> None:
-    markets: set[str] = set()
-    offered: set[str] = set()
-
-    class Recording(WorkflowMachine):
-        def teardown(self) -> None:
-            for c in self.complaints.values():
-                markets.add(c.market)
-                offered.update(o.currency for o in c.offers)
-
-    run_state_machine_as_test(Recording, settings=settings(
-        max_examples=150, stateful_step_count=30, deadline=None, database=None, derandomize=True,
-        suppress_health_check=list(HealthCheck)))
+    seen = _final_complaints(150)
     # the default ladder has limits in every bundled market's currency
-    assert markets == {"CN", "HK", "GB", "EU", "US"}
-    assert len(offered) >= 2  # offers made in several currencies, each in its market's
+    assert {c.market for c in seen} == {"CN", "HK", "GB", "EU", "US"}
+    # offers made in several currencies, each in its complaint's market's
+    assert len({o.currency for c in seen for o in c.offers}) >= 2
+    assert all(o.currency == c.offers[0].currency for c in seen for o in c.offers)
 
 
 class OnlyYuan(CompensationLadder):

@@ -364,6 +364,21 @@ def test_a_doubtful_safety_keyword_needs_the_model_to_agree() -> None:
     assert lax.decide(text).severity == 1
 
 
+def test_safety_chance_is_what_decide_weighs(hybrid: HybridClassifier) -> None:
+    assert hybrid.safety_chance("吃完拉肚子") > 0.5
+    assert hybrid.safety_chance("没有拉肚子，就是送晚了") < 0.05  # the negation is hidden
+    assert hybrid.safety_chance("衣服掉色") < 0.05
+    for weight in (3.0, -3.0):
+        model = _one_feature_model(weight)
+        clf = HybridClassifier(model=model)
+        chance = clf.safety_chance("吹吹")  # no keyword: the model alone decides
+        assert chance == pytest.approx(model.probabilities("吹吹")["food_safety"])
+        assert (clf.decide("吹吹").severity == 1) == (chance >= clf.model_safety)  # type: ignore[operator]
+    with pytest.raises(cf.ValidationError) as info:
+        hybrid.safety_chance(None)  # type: ignore[arg-type]
+    assert info.value.field == "text"
+
+
 def test_the_doubtful_keywords_are_safety_keywords() -> None:
     data = files("complaintflow.policies.data") / "hybrid.toml"
     table = tomllib.loads(data.read_text("utf-8"))["hybrid"]

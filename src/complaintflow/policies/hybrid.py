@@ -557,6 +557,20 @@ class HybridClassifier(ClassificationPolicy):
         return (not safety_words and any(c in found for c in self._safety)
                 and _contains_any(norm, self._ctx.near_miss) is not None)
 
+    def safety_chance(self, text: str) -> float:
+        """The model's probability that ``text`` is a food-safety or injury case, read as
+        :meth:`decide` reads it (negated words hidden): what a weak or doubtful keyword
+        needs, and what makes a safety case on its own from ``model_safety``. A desk can
+        send the texts that were not made severity 1 but have a chance of, say, 10 % to a
+        person for a second look."""
+        if not isinstance(text, str):
+            raise ValidationError("text", f"expected a string, got {type(text).__name__}")
+        norm = self.normalise(text)
+        masked = self._mask_context(norm)
+        no_negation = self._mask_negation(masked)
+        probs = self.model.probabilities(no_negation if no_negation != masked else norm)
+        return sum(probs.get(c, 0.0) for c in self._safety)
+
     def decide(self, text: str) -> Classification:
         """The classification of ``text`` (what :meth:`classify` does with the complaint's)."""
         norm = self.normalise(text)

@@ -565,17 +565,30 @@ class HybridClassifier(ClassificationPolicy):
         person for a second look."""
         if not isinstance(text, str):
             raise ValidationError("text", f"expected a string, got {type(text).__name__}")
+        norm, masked, no_negation = self._read(text)
+        return self._p_safety(self._unsafe(norm, masked, no_negation))
+
+    def _read(self, text: str) -> tuple[str, str, str]:
+        """``text`` normalised; with context hidden; and with negated words hidden too."""
         norm = self.normalise(text)
         masked = self._mask_context(norm)
-        no_negation = self._mask_negation(masked)
-        probs = self.model.probabilities(no_negation if no_negation != masked else norm)
+        return norm, masked, self._mask_negation(masked)
+
+    def _unsafe(self, norm: str, masked: str, no_negation: str,
+                probs: Mapping[str, float] | None = None) -> Mapping[str, float]:
+        """The model's probabilities as safety reads them: with the negated words hidden
+        ("没有拉肚子") when a negation hid any, else those of the whole text (``probs``
+        when they are known already)."""
+        if no_negation != masked:
+            return self.model.probabilities(no_negation)
+        return probs if probs is not None else self.model.probabilities(norm)
+
+    def _p_safety(self, probs: Mapping[str, float]) -> float:
         return sum(probs.get(c, 0.0) for c in self._safety)
 
     def decide(self, text: str) -> Classification:
         """The classification of ``text`` (what :meth:`classify` does with the complaint's)."""
-        norm = self.normalise(text)
-        masked = self._mask_context(norm)
-        no_negation = self._mask_negation(masked)
+        norm, masked, no_negation = self._read(text)
         found = self.keywords.matches(masked)
         negated = self.keywords.matches(no_negation)
         if self._extra is not None:
@@ -605,8 +618,8 @@ class HybridClassifier(ClassificationPolicy):
             found.setdefault("quality_defect", []).extend(dropped)
             evidence.append(f"context:{other}")
         # the model's view of safety ignores what is negated too ("没有拉肚子")
-        unsafe = self.model.probabilities(no_negation) if no_negation != masked else probs
-        p_safety = sum(unsafe.get(c, 0.0) for c in self._safety)
+        unsafe = self._unsafe(norm, masked, no_negation, probs)
+        p_safety = self._p_safety(unsafe)
         verdict: str | None = None
         doubtful = self._ctx.safety_doubtful
         for c in sorted(safety_words, key=lambda c: -len(safety_words[c])):

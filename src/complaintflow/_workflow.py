@@ -164,6 +164,12 @@ def _labels_fit(dimension: object, category: object, evidence: Sequence[object],
     return True
 
 
+#: The events :meth:`Workflow._catch_up` records when a command or a tick brings a complaint
+#: up to now: the end of a wait at its limit, a missed warning, a breach and the
+#: escalation it prescribes.
+CATCH_UP_EVENTS: Final = frozenset({"resumed", "sla_warning", "sla_breached", "escalated"})
+
+
 class Workflow:
     """Carries complaints through their lifecycle.
 

@@ -455,3 +455,19 @@ def test_the_record_checks_read_an_erased_complaint() -> None:
     assert erased.erased
     inv.check_complaint(erased, workflow=wf)
     inv.check_erasure(c, erased, workflow=wf)
+
+
+def test_an_erasure_that_ends_a_wait_keeps_the_record() -> None:
+    # erasing brings the complaint up to now first, which may end a wait at its limit
+    # ("resumed") before the warnings, breaches and escalations; none of that is a change
+    # of the record
+    clock = cf.FrozenClock(T0)
+    wf = cf.Workflow(clock=clock, store=MemoryStore())
+    c = wf.receive("衣服褪色了", customer_id="C-1", channel="hotline")
+    c = wf.acknowledge(c, actor="agent-1")
+    c = wf.await_customer(c, actor="agent-1", reason="a photo is needed")
+    clock.advance(timedelta(days=30))
+    wf.erase("C-1", actor="dpo-1", reason="customer request")
+    erased = wf.store.get(c.id)  # type: ignore[union-attr]
+    assert erased.history[c.version].name == "resumed"
+    inv.check_erasure(c, erased, workflow=wf)

@@ -16,7 +16,7 @@ from complaintflow._commands import COMMANDS, Command
 from complaintflow._complaint import Complaint
 from complaintflow._events import Event
 from complaintflow._values import STAGES, Actor, Finding, Offer, Tier
-from complaintflow._workflow import Workflow
+from complaintflow._workflow import CATCH_UP_EVENTS, Workflow
 from complaintflow.exceptions import ComplaintflowError, ValidationError
 from complaintflow.policies.authorization import OpenAuthorization
 from complaintflow.reports._database import Database, open_database
@@ -246,8 +246,7 @@ def _replay(wf: Workflow, clock: FrozenClock, original: Complaint,
             c = wf.fire(c, command.name, actor=_actor(e, tiers), **_arguments(command.name, e.data))
         except ComplaintflowError as exc:
             return c, f"{command.name} refused ({type(exc).__name__})"
-        last_at, last_events = e.at, frozenset((command.event, *command.events, "sla_breached",
-                                                "sla_warning", "escalated", "resumed"))
+        last_at, last_events = e.at, frozenset((command.event, *command.events)) | CATCH_UP_EVENTS
     if tick_at is not None:
         clock.set(tick_at)
         c = wf.tick(c, tick_at)

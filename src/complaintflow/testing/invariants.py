@@ -26,9 +26,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from complaintflow._complaint import Complaint
+from complaintflow._complaint import Complaint, apply
+from complaintflow._erasure import holds_personal_data
 from complaintflow._events import Event
 from complaintflow._values import STAGES, Money, Offer, State, Tier
+from complaintflow._workflow import CATCH_UP_EVENTS
 from complaintflow.exceptions import (
     AuthorityExceeded,
     ComplaintflowError,
@@ -664,6 +666,18 @@ def _offers_of(complaint: Complaint) -> Iterable[tuple[Event, Offer]]:
             yield event, Offer.from_dict(event.data["offer"])
 
 
+def _offers_as_they_stood(complaint: Complaint) -> Iterable[tuple[Event, Offer, Complaint]]:
+    """Each offer with the complaint as it stood just before it: the history folded once,
+    event by event (a prefix of an erased history names an erasure it does not hold, which
+    :meth:`Complaint.replay` rightly refuses)."""
+    before: Complaint | None = None
+    for event in complaint.history:
+        if (before is not None and event.name == "proposed"
+                and isinstance(event.data.get("offer"), Mapping)):
+            yield event, Offer.from_dict(event.data["offer"]), before
+        before = apply(before, event)
+
+
 def _limit_of(workflow: Workflow, raw: object, currency: str) -> tuple[Tier, Money | None] | None:
     """The tier ``raw`` names and its limit in ``currency`` (``None`` for an unknown tier or
     one without a limit in the currency: ``single_currency`` reports those)."""
@@ -705,11 +719,12 @@ def check_statutory_within_floor(complaint: Complaint, *, workflow: Workflow) ->
 
     policy = workflow.compensation
     floor_of = getattr(policy, "floor", None)
-    for event, offer in _offers_of(complaint):
+    if not any(offer.statutory.amount for _, offer in _offers_of(complaint)):
+        return
+    for event, offer, then in _offers_as_they_stood(complaint):
         statutory = offer.statutory
         if not statutory.amount:
             continue
-        then = _before(complaint, event.seq)
         floor = floor_of(then) if callable(floor_of) else None
         owed = getattr(floor, "statutory", None)
         if isinstance(owed, Money) and owed.amount and owed.currency != statutory.currency:
@@ -916,31 +931,11 @@ def check_step(before: Complaint, after: Complaint, command: str, *,
                     f"got {after.state.value!r}", after)
 
 
-def _before(complaint: Complaint, seq: int) -> Complaint:
-    """``complaint`` as it stood before event ``seq``: its events folded one by one (a
-    prefix of an erased history names an erasure it does not hold, which
-    :meth:`Complaint.replay` rightly refuses)."""
-    from complaintflow._complaint import apply
-
-    folded: Complaint | None = None
-    for e in complaint.history[: seq - 1]:
-        folded = apply(folded, e)
-    if folded is None:
-        raise _fail("round_trip", f"event {seq} has no events before it", complaint)
-    return folded
-
-
-#: The events a workflow records when it brings a complaint up to now (a tick's).
-_SLA_EVENTS: Final = frozenset({"sla_warning", "sla_breached", "escalated"})
-
-
 def check_erasure(before: Complaint, after: Complaint, *,
                   workflow: Workflow | None = None) -> None:
     """``after`` is ``before`` erased by :meth:`~complaintflow.Workflow.erase`: nothing
     personal is left (``erasure_complete``) and nothing but personal data changed
     (``erasure_keeps_the_record``); with ``workflow``, the store holds ``after``."""
-    from complaintflow._erasure import holds_personal_data
-
     if holds_personal_data(after):
         raise _fail("erasure_complete", "an event still holds personal data after the "
                     "erasure", after)
@@ -948,7 +943,7 @@ def check_erasure(before: Complaint, after: Complaint, *,
     if not names or names[-1] != "erased" or names.count("erased") != 1 or not after.erased:
         raise _fail("erasure_complete", f"the erasure should end the history with one erased "
                     f"event, the events after the last command are {names}", after)
-    if not set(names[:-1]) <= _SLA_EVENTS:
+    if not set(names[:-1]) <= CATCH_UP_EVENTS:
         raise _fail("erasure_keeps_the_record", f"the erasure recorded {names[:-1]} besides "
                     "what bringing the complaint up to now records", after)
     for old, new in zip(before.history, after.history, strict=False):

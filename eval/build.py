@@ -6,7 +6,8 @@
 held-out parts); ``extra_sample.jsonl`` + ``extra_labels.txt`` → ``extra.jsonl`` (more
 tuning texts, all of split ``tune``); ``more_sample.jsonl`` + ``more_labels.txt`` →
 ``more.jsonl``, and likewise ``more2`` to ``more5`` (the third to seventh draws,
-for tuning too).
+for tuning too); ``english_sample.jsonl`` + ``english_labels.txt`` → ``english.jsonl``
+(English reviews from a second Amazon dataset, for tuning).
 """
 
 import json
@@ -55,6 +56,7 @@ def main() -> None:
     build("more3_sample.jsonl", "more3_labels.txt", "p", "more3.jsonl")
     build("more4_sample.jsonl", "more4_labels.txt", "q", "more4.jsonl")
     build("more5_sample.jsonl", "more5_labels.txt", "s", "more5.jsonl")
+    build("english_sample.jsonl", "english_labels.txt", "e", "english.jsonl")
 
 
 if __name__ == "__main__":

@@ -1,17 +1,16 @@
 """Draw the English tuning sample (run once; kept so the draw can be checked).
 
-    python eval/sample_english.py TRAIN_FT_TXT TEST_FT_TXT > eval/english_sample.jsonl
+    python eval/sample_english.py TEST_FT_TXT > eval/english_sample.jsonl
 
-Every negative review (``__label__1``: one or two stars) of two public copies of parts of
-Xiang Zhang's Amazon Review Polarity dataset, built like the Amazon Review Full Score
-dataset of ``sample.py`` from J. McAuley and J. Leskovec's Amazon reviews: the first 6,459
-lines of its training file (``train.ft.txt`` of the GitHub repository
-MarkTaylorTsai/machine_learning) and the first 1,000 lines of its test file
-(``test.ft.txt`` of modzy/hugging-face-raspberry-pi). A line is ``__label__1 TITLE: TEXT``;
-the review is kept whole, title first, as the file gives it. A review is left out when it
-repeats one drawn before, or when the text of any review of the earlier samples (all of
-them, the held-out part included) stands inside it once white space and punctuation are
-removed. Shuffled with seed 2033; every text is for tuning.
+Every negative review (``__label__1``: one or two stars) of the first 6,459 lines of the
+test file of Xiang Zhang's Amazon Review Polarity dataset, built like the Amazon Review Full
+Score dataset of ``sample.py`` from J. McAuley and J. Leskovec's Amazon reviews, as the
+GitHub repository MarkTaylorTsai/machine_learning holds them (its file ``train.ft.txt``:
+the lines are those that begin the dataset's ``test.ft.txt``). A line is
+``__label__1 TITLE: TEXT``; the review is kept whole, title first, as the file gives it. A
+review is left out when it repeats one drawn before, or when the text of any review of the
+earlier samples (all of them, the held-out part included) stands inside it once white
+space and punctuation are removed. Shuffled with seed 2033; every text is for tuning.
 """
 
 import json
@@ -41,9 +40,8 @@ def main() -> None:
     earlier = [k for k in earlier if k]
     seen: set[str] = set()
     picks = []
-    for path, source in ((sys.argv[1], "amazon_review_polarity_train"),
-                         (sys.argv[2], "amazon_review_polarity_test")):
-        for r in negatives(path, source):
+    for path in sys.argv[1:2]:
+        for r in negatives(path, "amazon_review_polarity"):
             k = key(r["text"])
             if k in seen or any(e in k for e in earlier):
                 continue

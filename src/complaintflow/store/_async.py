@@ -219,26 +219,67 @@ class Bridged:
         return out
 
 
+class _Turn:
+    """An open batch of an :class:`AsyncMemoryStore`: set when it ends."""
+
+    def __init__(self) -> None:
+        self.ended = asyncio.Event()
+
+
 class AsyncMemoryStore(Bridged):
     """:class:`~complaintflow.store.MemoryStore` behind ``await``: for tests and demos.
 
     ``store`` is the sync store it serves (a new one by default): what one face writes,
     the other reads.
+
+    ``async with store.batch():`` keeps the writes made inside the block together, as
+    :meth:`MemoryStore.batch` does: when the block raises, every write made in it is
+    undone. While a batch is open, the calls of the task that opened it, and of tasks it
+    starts there (``asyncio.gather``), run in it; other tasks' calls wait for it to end,
+    so undoing the batch never undoes their writes. (Writes made on the sync ``store``
+    directly meanwhile are not held back: use one face at a time.)
     """
 
     def __init__(self, store: MemoryStore | None = None, *, include_personal: bool = True,
                  pseudonym_key: bytes | None = None) -> None:
         self.sync = store if store is not None else MemoryStore(
             include_personal=include_personal, pseudonym_key=pseudonym_key)
+        self._open: _Turn | None = None
+        # the open batch, seen by the code inside the block and the tasks it starts (a
+        # task starts with a copy of its creator's context)
+        self._inside: contextvars.ContextVar[_Turn | None] = contextvars.ContextVar(
+            "complaintflow_memory_batch", default=None)
 
     def __repr__(self) -> str:
         return "AsyncMemoryStore()"
 
+    async def _my_turn(self) -> None:
+        """Wait until no batch but the caller's own is open (at once when none is)."""
+        while self._open is not None and self._inside.get() is not self._open:
+            await self._open.ended.wait()
+
     async def _call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
+        await self._my_turn()
         return materialized(getattr(self.sync, name)(*args, **kwargs))
 
-    async def _greenlet_store(self) -> Store | None:
-        return self.sync
+    @contextlib.asynccontextmanager
+    async def batch(self) -> AsyncIterator[Self]:
+        """Keep the writes made inside the block only if it ends without raising (or
+        being cancelled). A batch inside a batch joins the outer one."""
+        if self._open is not None and self._inside.get() is self._open:
+            yield self  # nested: joined
+            return
+        await self._my_turn()
+        turn = self._open = _Turn()
+        token = self._inside.set(turn)
+        try:
+            with self.sync.batch():
+                yield self
+        finally:
+            self._open = None
+            turn.ended.set()
+            with contextlib.suppress(ValueError):  # left in another context
+                self._inside.reset(token)
 
 
 class _OpenedSync(Protocol):

@@ -5,9 +5,11 @@ engine (psycopg 3 async for PostgreSQL, ``aiosqlite`` for SQLite). Imported only
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import weakref
-from collections.abc import Callable
-from typing import Any, Final
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Final, Self
 
 from complaintflow.exceptions import StoreError, ValidationError
 from complaintflow.store._async import Opened, Opening
@@ -19,7 +21,7 @@ try:
     import sqlalchemy as sa
     from sqlalchemy import exc as sa_exc
     from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-    from sqlalchemy.util import greenlet_spawn
+    from sqlalchemy.util import await_only, greenlet_spawn
 
     from complaintflow.store._sql import SQLStore, _real_transactions, _safe
 except ImportError as _exc:  # pragma: no cover - exercised without the extra installed
@@ -63,15 +65,31 @@ def _engine_for(url: str | AsyncEngine) -> AsyncEngine:
     return engine
 
 
+class _Shared:
+    """An open batch of an :class:`AsyncSQLStore`: what the sync store's ``batch()`` holds
+    (its connection), seen by the task that opened it and the tasks it starts there, and
+    the lock that lets one call at a time use that connection."""
+
+    def __init__(self) -> None:
+        self.slots: dict[str, Any] = {}
+        self.lock = asyncio.Lock()
+        self.open = True
+
+
 class _TaskLocal:
     """``threading.local``'s role for the sync store on the bridge: every command runs on
     the event loop's thread, so what one command's ``batch()`` holds (its connection) is
-    kept per asyncio task, never seen by the commands of other tasks."""
+    kept per asyncio task, never seen by the commands of other tasks; inside an open
+    :meth:`AsyncSQLStore.batch`, by the batch (its tasks share it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, batch: contextvars.ContextVar[_Shared | None]) -> None:
         object.__setattr__(self, "_by_task", weakref.WeakKeyDictionary())
+        object.__setattr__(self, "_batch", batch)
 
     def _mine(self) -> dict[str, Any]:
+        shared: _Shared | None = object.__getattribute__(self, "_batch").get()
+        if shared is not None and shared.open:
+            return shared.slots
         task = asyncio.current_task()
         if task is None:  # pragma: no cover - the bridge always runs inside a task
             raise StoreError("the async store is used outside a task")
@@ -87,6 +105,33 @@ class _TaskLocal:
 
     def __setattr__(self, name: str, value: Any) -> None:
         self._mine()[name] = value
+
+
+class _OneAtATime:
+    """The sync store as the async workflow's commands see it (inside the bridge): inside
+    an open batch each call waits for the batch's connection to be free, so commands
+    that tasks of one batch run side by side take turns on it."""
+
+    def __init__(self, store: SQLStore, batch: contextvars.ContextVar[_Shared | None]) -> None:
+        self._store = store
+        self._batch = batch
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._store, name)
+        if not callable(found) or name == "batch":
+            return found
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            shared = self._batch.get()
+            if shared is None or not shared.open:
+                return found(*args, **kwargs)
+            await_only(shared.lock.acquire())
+            try:
+                return found(*args, **kwargs)
+            finally:
+                shared.lock.release()
+
+        return call
 
 
 class AsyncSQLStore(Opened[SQLStore]):
@@ -113,6 +158,10 @@ class AsyncSQLStore(Opened[SQLStore]):
                                          "include_personal": include_personal,
                                          "pseudonym_key": pseudonym_key}
         self._opening: Opening[SQLStore] = Opening()
+        # the open batch, seen by the code inside the block and the tasks it starts (a
+        # task starts with a copy of its creator's context)
+        self._batch: contextvars.ContextVar[_Shared | None] = contextvars.ContextVar(
+            "complaintflow_sql_batch", default=None)
 
     def __repr__(self) -> str:
         return f"AsyncSQLStore({_safe(self.engine.url.render_as_string())!r})"
@@ -125,7 +174,7 @@ class AsyncSQLStore(Opened[SQLStore]):
                 await self.engine.dispose()
             raise
         # a batch (a follow-up and its link, an erasure) belongs to its task
-        sync._local = _TaskLocal()  # type: ignore[assignment]
+        sync._local = _TaskLocal(self._batch)  # type: ignore[assignment]
         return sync
 
     @property
@@ -136,12 +185,62 @@ class AsyncSQLStore(Opened[SQLStore]):
         return self._sync.tables
 
     async def _run(self, call: Callable[[], Any]) -> Any:
+        shared = self._batch.get()
+        if shared is not None and shared.open:  # inside a batch: one call at a time
+            async with shared.lock:
+                return await greenlet_spawn(call)
         return await greenlet_spawn(call)
 
     async def _greenlet_store(self) -> Store | None:
-        return await self._store()
+        return _OneAtATime(await self._store(), self._batch)
+
+    @contextlib.asynccontextmanager
+    async def batch(self) -> AsyncIterator[Self]:
+        """Commit every write made inside the block at once, when it ends; roll them all
+        back when the block raises (or is cancelled), as :meth:`SQLStore.batch` does. The
+        batch holds one connection until it ends: the calls of the task that opened it,
+        and of tasks it starts there (``asyncio.gather``), run on it one at a time; other
+        tasks use their own connections and see the batch once it has committed. A batch
+        inside a batch joins the outer one."""
+        store = await self._store()
+        outer = self._batch.get()
+        if outer is not None and outer.open:
+            yield self  # nested: joined
+            return
+        shared = _Shared()
+        token = self._batch.set(shared)
+        block = store.batch()
+        try:
+            await _locked(shared, block.__enter__)
+            try:
+                yield self
+            except BaseException as exc:
+                await _locked(shared, block.__exit__, type(exc), exc, exc.__traceback__)
+                raise
+            await _locked(shared, block.__exit__, None, None, None)
+        finally:
+            shared.open = False
+            with contextlib.suppress(ValueError):  # left in another context
+                self._batch.reset(token)
 
     async def close(self) -> None:
         """Release the connection pool (when the store made the engine)."""
         if self._owns_engine:
             await self.engine.dispose()
+
+
+async def _locked(shared: _Shared, fn: Callable[..., Any], *args: Any) -> Any:
+    """Begin or end a batch on its connection, when no call of the batch is using it. A
+    cancelled task still lets it finish (a half-begun or half-ended batch would keep its
+    connection)."""
+
+    async def run() -> Any:
+        async with shared.lock:
+            return await greenlet_spawn(fn, *args)
+
+    step = asyncio.ensure_future(run())  # a task with a copy of this context: the batch's
+    try:
+        return await asyncio.shield(step)
+    except asyncio.CancelledError:
+        await asyncio.wait([step])
+        raise

@@ -117,3 +117,9 @@ class Blocking:
 
 def finding() -> cf.Finding:
     return cf.Finding(cause="product_defect", party="supply_chain", evidence=("photo",))
+
+
+def kettle(n: int) -> cf.Complaint:
+    """A received complaint ``CF-00n`` of customer ``C-n``, made by a store-less workflow."""
+    wf = cf.Workflow(clock=cf.FrozenClock(T0), ids=lambda: f"CF-{n:03d}")
+    return wf.receive(f"kettle {n} leaks", customer_id=f"C-{n}", channel="app")

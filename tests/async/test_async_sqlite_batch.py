@@ -1,6 +1,7 @@
-"""AsyncSQLiteStore.batch(): a task's writes together or not at all, on a thread of their
-own, while other tasks wait for the batch in their worker threads; the async face uses it
-for a follow-up and its link."""
+"""AsyncSQLiteStore.batch(), what is particular to it: the batch runs on a thread of its
+own while other tasks wait for it in their worker threads; the async face uses it for a
+follow-up and its link. (``test_async_batches.py`` holds what every async store's batch
+does.)"""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 
 pytest.importorskip("sqlalchemy")
 
-from async_helpers import T0
+from async_helpers import T0, kettle
 
 import complaintflow as cf
 from complaintflow.store import AsyncSQLiteStore, SQLiteStore
@@ -69,61 +70,6 @@ def test_the_follow_up_link_is_written_with_the_new_complaint_or_not_at_all(
     again.close()
 
 
-def _complaint(n: int) -> cf.Complaint:
-    wf = cf.Workflow(clock=cf.FrozenClock(T0), ids=lambda: f"CF-{n:03d}")
-    return wf.receive(f"kettle {n} leaks", customer_id=f"C-{n}", channel="app")
-
-
-def test_a_batch_commits_at_its_end_and_rolls_back_on_an_error(tmp_path: pathlib.Path) -> None:
-    async def go() -> None:
-        async with AsyncSQLiteStore(tmp_path / "cf.db") as store:
-            async with store.batch():
-                await store.add(_complaint(1))
-                async with store.batch():  # nested: joins
-                    await store.add(_complaint(2))
-            assert await store.counts("state") == {"received": 2}
-            seen_inside = []
-
-            async def undone() -> None:
-                async with store.batch():
-                    await store.add(_complaint(3))
-                    seen_inside.append((await store.get("CF-003")).id)
-                    raise RuntimeError("stop")
-
-            with pytest.raises(RuntimeError, match="stop"):
-                await undone()
-            assert seen_inside == ["CF-003"]
-            with pytest.raises(cf.NotFound):
-                await store.get("CF-003")
-            assert await store.counts("state") == {"received": 2}
-
-    asyncio.run(go())
-
-
-def test_a_cancelled_batch_is_rolled_back_and_releases_the_store(tmp_path: pathlib.Path) -> None:
-    async def go() -> None:
-        async with AsyncSQLiteStore(tmp_path / "cf.db") as store:
-            inside = asyncio.Event()
-
-            async def batch() -> None:
-                async with store.batch():
-                    await store.add(_complaint(1))
-                    inside.set()
-                    await asyncio.sleep(30)
-
-            task = asyncio.create_task(batch())
-            await inside.wait()
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
-            with pytest.raises(cf.NotFound):
-                await store.get("CF-001")
-            await asyncio.wait_for(store.add(_complaint(2)), 10)  # the store is free again
-            assert await store.counts("state") == {"received": 1}
-
-    asyncio.run(go())
-
-
 def test_other_tasks_wait_for_a_batch_and_keep_their_writes(tmp_path: pathlib.Path) -> None:
     async def go() -> None:
         async with AsyncSQLiteStore(tmp_path / "cf.db") as store:
@@ -133,7 +79,7 @@ def test_other_tasks_wait_for_a_batch_and_keep_their_writes(tmp_path: pathlib.Pa
 
             async def undone() -> None:
                 async with store.batch():
-                    await store.add(_complaint(1))
+                    await store.add(kettle(1))
                     inside.set()
                     await asyncio.sleep(0.3)
                     raise RuntimeError("undo my writes only")
@@ -145,7 +91,7 @@ def test_other_tasks_wait_for_a_batch_and_keep_their_writes(tmp_path: pathlib.Pa
             async def other() -> None:
                 await inside.wait()
                 outside_started.set()
-                await store.add(_complaint(2))  # waits for the batch, in a worker thread
+                await store.add(kettle(2))  # waits for the batch, in a worker thread
 
             async def heartbeat() -> None:
                 nonlocal loop_alive
@@ -158,39 +104,5 @@ def test_other_tasks_wait_for_a_batch_and_keep_their_writes(tmp_path: pathlib.Pa
             with pytest.raises(cf.NotFound):
                 await store.get("CF-001")
             assert (await store.get("CF-002")).id == "CF-002"
-
-    asyncio.run(go())
-
-
-def test_tasks_started_inside_a_batch_write_in_it(tmp_path: pathlib.Path) -> None:
-    # asyncio.gather runs each call as a task of its own: inside the batch they join it
-    # (they would otherwise wait for the batch, and the batch for them, for ever)
-    async def go() -> None:
-        async with AsyncSQLiteStore(tmp_path / "cf.db") as store:
-            async def undone() -> None:
-                async with store.batch():
-                    await asyncio.gather(store.add(_complaint(1)), store.add(_complaint(2)))
-                    raise RuntimeError("undo both")
-
-            with pytest.raises(RuntimeError, match="undo both"):
-                await asyncio.wait_for(undone(), 20)
-            assert await store.counts("state") == {}
-            async with store.batch():
-                await asyncio.wait_for(
-                    asyncio.gather(store.add(_complaint(3)), store.add(_complaint(4))), 20)
-            assert await store.counts("state") == {"received": 2}
-
-            # a task started inside the batch that outlives it writes on its own afterwards
-            later = asyncio.Event()
-
-            async def after() -> None:
-                await later.wait()
-                await store.add(_complaint(5))
-
-            async with store.batch():
-                task = asyncio.create_task(after())
-            later.set()
-            await asyncio.wait_for(task, 20)
-            assert await store.counts("state") == {"received": 3}
 
     asyncio.run(go())

@@ -13,11 +13,10 @@ earlier samples (all of them, the held-out part included) stands inside it once 
 space and punctuation are removed. Shuffled with seed 2033; every text is for tuning.
 """
 
-import json
 import random
 import sys
 
-from sample_extra import emit, key  # run from eval/
+from sample_extra import emit, key, taken_keys  # run from eval/
 
 SEED = 2033
 EARLIER = ("sample.jsonl", "extra_sample.jsonl", "more_sample.jsonl", "more2_sample.jsonl",
@@ -33,20 +32,15 @@ def negatives(path: str, source: str):
 
 
 def main() -> None:
-    earlier = []
-    for name in EARLIER:
-        with open(name, encoding="utf-8") as f:
-            earlier += [key(json.loads(line)["text"]) for line in f if line.strip()]
-    earlier = [k for k in earlier if k]
+    earlier = [k for k in taken_keys(*EARLIER) if k]
     seen: set[str] = set()
     picks = []
-    for path in sys.argv[1:2]:
-        for r in negatives(path, "amazon_review_polarity"):
-            k = key(r["text"])
-            if k in seen or any(e in k for e in earlier):
-                continue
-            seen.add(k)
-            picks.append(r)
+    for r in negatives(sys.argv[1], "amazon_review_polarity"):
+        k = key(r["text"])
+        if k in seen or any(e in k for e in earlier):
+            continue
+        seen.add(k)
+        picks.append(r)
     random.Random(SEED).shuffle(picks)
     emit(picks, "e")
 

@@ -88,6 +88,17 @@ def _squeeze(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
+def _assert_labelled_alike(labelled: list[dict[str, Any]]) -> None:
+    """Every row's category and accepted ones are the rules' (or "other"), the first is
+    not among the accepted, and the dimension is the category's."""
+    kw = KeywordClassifier()
+    known = set(kw.categories) | {"other"}
+    for r in labelled:
+        assert r["category"] in known and set(r["accept"]) <= known, r["id"]
+        assert r["category"] not in r["accept"], r["id"]
+        assert r["dimension"] == (kw.dimension_of(r["category"]) or "other"), r["id"]
+
+
 def test_the_extra_tuning_texts_are_new_and_labelled_alike() -> None:
     extra = rows("extra.jsonl")
     assert len(extra) == 1563
@@ -97,12 +108,7 @@ def test_the_extra_tuning_texts_are_new_and_labelled_alike() -> None:
                                            "amazon_review_full"}
     evaluation = {_squeeze(r["text"]) for r in rows()}
     assert not any(_squeeze(r["text"]) in evaluation for r in extra)
-    kw = KeywordClassifier()
-    known = set(kw.categories) | {"other"}
-    for r in extra:
-        assert r["category"] in known and set(r["accept"]) <= known
-        assert r["category"] not in r["accept"]
-        assert r["dimension"] == (kw.dimension_of(r["category"]) or "other")
+    _assert_labelled_alike(extra)
 
 
 MORE = {"more.jsonl": ("m", 3000), "more2.jsonl": ("n", 4000), "more3.jsonl": ("p", 4800),
@@ -111,8 +117,6 @@ MORE = {"more.jsonl": ("m", 3000), "more2.jsonl": ("n", 4000), "more3.jsonl": ("
 
 def test_the_further_tuning_texts_are_new_and_labelled_alike() -> None:
     seen = {_squeeze(r["text"]) for r in rows() + rows("extra.jsonl")}
-    kw = KeywordClassifier()
-    known = set(kw.categories) | {"other"}
     for name, (prefix, size) in MORE.items():
         more = rows(name)
         assert len(more) == size
@@ -127,9 +131,7 @@ def test_the_further_tuning_texts_are_new_and_labelled_alike() -> None:
             # a text of an earlier draw (or of the held-out part) is never drawn again
             assert key not in seen, r["id"]
             seen.add(key)
-            assert r["category"] in known and set(r["accept"]) <= known
-            assert r["category"] not in r["accept"]
-            assert r["dimension"] == (kw.dimension_of(r["category"]) or "other")
+        _assert_labelled_alike(more)
 
 
 def test_the_english_tuning_texts_are_new_and_labelled_alike() -> None:
@@ -142,17 +144,13 @@ def test_the_english_tuning_texts_are_new_and_labelled_alike() -> None:
     assert {r["source"] for r in english} == {"amazon_review_polarity"}
     earlier = [_squeeze(r["text"]) for r in rows() + rows("extra.jsonl")
                + [r for name in MORE for r in rows(name)]]
-    kw = KeywordClassifier()
-    known = set(kw.categories) | {"other"}
     seen: set[str] = set()
     for r in english:
         key = _squeeze(r["text"])
         assert key not in seen, r["id"]
         seen.add(key)
         assert not any(e in key for e in earlier), r["id"]
-        assert r["category"] in known and set(r["accept"]) <= known
-        assert r["category"] not in r["accept"]
-        assert r["dimension"] == (kw.dimension_of(r["category"]) or "other")
+    _assert_labelled_alike(english)
 
 
 def tuning_rows() -> list[dict[str, Any]]:

@@ -219,13 +219,6 @@ class Bridged:
         return out
 
 
-class _Turn:
-    """An open batch of an :class:`AsyncMemoryStore`: set when it ends."""
-
-    def __init__(self) -> None:
-        self.ended = asyncio.Event()
-
-
 class AsyncMemoryStore(Bridged):
     """:class:`~complaintflow.store.MemoryStore` behind ``await``: for tests and demos.
 
@@ -244,10 +237,10 @@ class AsyncMemoryStore(Bridged):
                  pseudonym_key: bytes | None = None) -> None:
         self.sync = store if store is not None else MemoryStore(
             include_personal=include_personal, pseudonym_key=pseudonym_key)
-        self._open: _Turn | None = None
-        # the open batch, seen by the code inside the block and the tasks it starts (a
-        # task starts with a copy of its creator's context)
-        self._inside: contextvars.ContextVar[_Turn | None] = contextvars.ContextVar(
+        # the open batch (set when it ends), and the batch seen by the code inside the
+        # block and the tasks it starts (a task starts with a copy of its creator's context)
+        self._open: asyncio.Event | None = None
+        self._inside: contextvars.ContextVar[asyncio.Event | None] = contextvars.ContextVar(
             "complaintflow_memory_batch", default=None)
 
     def __repr__(self) -> str:
@@ -256,7 +249,7 @@ class AsyncMemoryStore(Bridged):
     async def _my_turn(self) -> None:
         """Wait until no batch but the caller's own is open (at once when none is)."""
         while self._open is not None and self._inside.get() is not self._open:
-            await self._open.ended.wait()
+            await self._open.wait()
 
     async def _call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
         await self._my_turn()
@@ -270,14 +263,14 @@ class AsyncMemoryStore(Bridged):
             yield self  # nested: joined
             return
         await self._my_turn()
-        turn = self._open = _Turn()
-        token = self._inside.set(turn)
+        ended = self._open = asyncio.Event()
+        token = self._inside.set(ended)
         try:
             with self.sync.batch():
                 yield self
         finally:
             self._open = None
-            turn.ended.set()
+            ended.set()
             with contextlib.suppress(ValueError):  # left in another context
                 self._inside.reset(token)
 

@@ -76,6 +76,12 @@ class _Shared:
         self.open = True
 
 
+def _open_batch(batch: contextvars.ContextVar[_Shared | None]) -> _Shared | None:
+    """The batch the caller is in (the context's, while it is open), if any."""
+    shared = batch.get()
+    return shared if shared is not None and shared.open else None
+
+
 class _TaskLocal:
     """``threading.local``'s role for the sync store on the bridge: every command runs on
     the event loop's thread, so what one command's ``batch()`` holds (its connection) is
@@ -87,8 +93,8 @@ class _TaskLocal:
         object.__setattr__(self, "_batch", batch)
 
     def _mine(self) -> dict[str, Any]:
-        shared: _Shared | None = object.__getattribute__(self, "_batch").get()
-        if shared is not None and shared.open:
+        shared = _open_batch(object.__getattribute__(self, "_batch"))
+        if shared is not None:
             return shared.slots
         task = asyncio.current_task()
         if task is None:  # pragma: no cover - the bridge always runs inside a task
@@ -122,8 +128,8 @@ class _OneAtATime:
             return found
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            shared = self._batch.get()
-            if shared is None or not shared.open:
+            shared = _open_batch(self._batch)
+            if shared is None:
                 return found(*args, **kwargs)
             await_only(shared.lock.acquire())
             try:
@@ -185,8 +191,8 @@ class AsyncSQLStore(Opened[SQLStore]):
         return self._sync.tables
 
     async def _run(self, call: Callable[[], Any]) -> Any:
-        shared = self._batch.get()
-        if shared is not None and shared.open:  # inside a batch: one call at a time
+        shared = _open_batch(self._batch)
+        if shared is not None:  # inside a batch: one call at a time
             async with shared.lock:
                 return await greenlet_spawn(call)
         return await greenlet_spawn(call)
@@ -203,8 +209,7 @@ class AsyncSQLStore(Opened[SQLStore]):
         tasks use their own connections and see the batch once it has committed. A batch
         inside a batch joins the outer one."""
         store = await self._store()
-        outer = self._batch.get()
-        if outer is not None and outer.open:
+        if _open_batch(self._batch) is not None:
             yield self  # nested: joined
             return
         shared = _Shared()
